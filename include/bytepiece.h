@@ -1,0 +1,248 @@
+/*
+ * bytepiece.h -- libbytepiece, a byte-level Unigram tokenizer (BytePiece in C).
+ *
+ * Copyright the libbytepiece authors. Licensed under the Apache License 2.0.
+ *
+ * This is the whole public API. Overview:
+ *
+ *   bp_model    an immutable vocabulary plus the automaton built over it. Load it once
+ *               (bp_model_load) and share it between any number of threads.
+ *   bp_encoder  per-thread scratch space bound to one model. Reused across calls so that
+ *               steady-state encoding does not allocate. Not shareable between threads.
+ *   bp_rng      a plain value the caller owns: the random state used when sampling.
+ *
+ * Ids: 0 <pad>, 1 <bos>, 2 <eos>; the pieces of a model take ids 3 .. vocab_size-1. All
+ * 256 single bytes are always pieces, so there is no unknown token and every byte string
+ * encodes.
+ *
+ * Errors: every fallible call returns a bp_status (BP_OK == 0). bp_strerror() names a
+ * code; calls that fail on data also fill an optional bp_error with a message that names
+ * the file and the problem, and the byte offset where it was found. No call prints.
+ *
+ * No global mutable state: nothing here touches a static variable after load, so the
+ * library is thread-safe as long as each bp_encoder and bp_rng is used by one thread at
+ * a time.
+ */
+#ifndef BYTEPIECE_H_8C41D2
+#define BYTEPIECE_H_8C41D2
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define BP_API __attribute__((visibility("default")))
+#else
+#define BP_API
+#endif
+
+/*====== Version ======*/
+
+#define BP_VERSION_MAJOR 0
+#define BP_VERSION_MINOR 1
+#define BP_VERSION_PATCH 0
+#define BP_VERSION_NUMBER (BP_VERSION_MAJOR * 10000 + BP_VERSION_MINOR * 100 + BP_VERSION_PATCH)
+#define BP_STRINGIFY_(x) #x
+#define BP_STRINGIFY(x) BP_STRINGIFY_(x)
+#define BP_VERSION_STRING \
+    BP_STRINGIFY(BP_VERSION_MAJOR) "." BP_STRINGIFY(BP_VERSION_MINOR) "." BP_STRINGIFY(BP_VERSION_PATCH)
+
+/*! bp_version_string() :
+ *  @return the library's version, e.g. "0.1.0" (static storage). Compare with
+ *  BP_VERSION_STRING to detect a header/library mismatch. */
+BP_API const char *bp_version_string(void);
+
+/*! bp_version_number() : @return BP_VERSION_NUMBER of the linked library. */
+BP_API unsigned bp_version_number(void);
+
+/*! bp_unicode_version() :
+ *  @return the Unicode version of the NFC tables in use (utf8proc's), e.g. "15.0.0". */
+BP_API const char *bp_unicode_version(void);
+
+/*====== Errors ======*/
+
+/* Values are stable: new codes are only ever appended. */
+typedef enum bp_status {
+    BP_OK = 0,
+    BP_ERR_NOMEM = 1,          /* an allocation failed */
+    BP_ERR_INVALID_ARG = 2,    /* NULL where a pointer is required, alpha is NaN, ... */
+    BP_ERR_IO = 3,             /* a file could not be opened or read (missing, directory, ...) */
+    BP_ERR_EMPTY = 4,          /* the model file holds no bytes */
+    BP_ERR_TRUNCATED = 5,      /* the model file ends early (JSON or zstd frame incomplete) */
+    BP_ERR_NOT_JSON = 6,       /* the model file is not valid JSON */
+    BP_ERR_NOT_OBJECT = 7,     /* the JSON value is not an object */
+    BP_ERR_BAD_BASE64 = 8,     /* a key is not canonical standard base64 of a non-empty piece */
+    BP_ERR_BAD_ENTRY = 9,      /* a value is not [id, text, count] with an integer id */
+    BP_ERR_DUP_PIECE = 10,     /* two keys decode to the same piece */
+    BP_ERR_BAD_ID = 11,        /* ids are not exactly 3 .. N+2 for N pieces (duplicate or out of range) */
+    BP_ERR_MISSING_BYTE = 12,  /* one of the 256 single-byte pieces is absent */
+    BP_ERR_BAD_COUNT = 13,     /* a count is zero, negative, not an integer or too large */
+    BP_ERR_UNKNOWN_ID = 14,    /* decode met an id that is not in the vocabulary */
+    BP_ERR_BUFFER_TOO_SMALL = 15, /* the caller's output buffer is too small; the size needed is reported */
+    BP_ERR_TOO_LARGE = 16      /* an input exceeds what the format or a size type can hold */
+} bp_status;
+
+/*! bp_strerror() :
+ *  @return a short static description of `code` ("unknown error code" if out of range). */
+BP_API const char *bp_strerror(bp_status code);
+
+/* Where and why a call failed. Filled by calls that take a `bp_error *` (which may be NULL)
+ * when they return something other than BP_OK; untouched on success. */
+typedef struct bp_error {
+    bp_status code;
+    uint64_t offset;   /* byte offset in the (decompressed) input, or index of the offending id
+                          for bp_decode; UINT64_MAX when there is no position */
+    char message[512]; /* NUL-terminated, names the file (when there is one) and the problem */
+} bp_error;
+
+/*====== Model ======*/
+
+typedef struct bp_model bp_model;
+
+/*! bp_model_load() :
+ *  Loads a model in the reference BytePiece JSON format
+ *  ({"<base64 piece>": [id, "text", count], ...}), plain or zstd-compressed (recognised by
+ *  content, not by name). Piece scores are log(count) - log(total) with the C library's
+ *  log, exactly as the reference (bytepiece-algorithms.md §4.1).
+ *  Validation is complete: see the BP_ERR_* codes from BP_ERR_IO to BP_ERR_BAD_COUNT.
+ *  @return BP_OK and *out set to a new model, or an error with *out set to NULL.
+ *  Ownership: the caller frees the model with bp_model_free().
+ *  Thread safety: the returned model is immutable and may be used by any number of threads. */
+BP_API bp_status bp_model_load(const char *path, bp_model **out, bp_error *err);
+
+/*! bp_model_load_memory() :
+ *  Like bp_model_load() from `size` bytes at `data` (plain or zstd-compressed JSON).
+ *  `name` is used in error messages only (may be NULL). The bytes are not retained. */
+BP_API bp_status bp_model_load_memory(const void *data, size_t size, const char *name,
+                                      bp_model **out, bp_error *err);
+
+/* One entry of a piece table: a non-empty byte string and its training count (> 0). */
+typedef struct bp_piece {
+    const unsigned char *bytes;
+    size_t len;
+    uint64_t count;
+} bp_piece;
+
+/*! bp_model_from_pieces() :
+ *  Builds a model from a piece table held in memory: pieces[i] gets id i + 3. The table
+ *  must hold every single byte, no duplicate piece and counts > 0 (errors as for loading).
+ *  The bytes are copied; the table may be freed after the call. */
+BP_API bp_status bp_model_from_pieces(const bp_piece *pieces, size_t n_pieces,
+                                      bp_model **out, bp_error *err);
+
+/*! bp_model_free() : frees a model. NULL is accepted. No encoder of it may be in use. */
+BP_API void bp_model_free(bp_model *model);
+
+/*! bp_model_vocab_size() : @return number of ids: pieces + 3 (the three special ids). */
+BP_API size_t bp_model_vocab_size(const bp_model *model);
+
+/*! bp_model_piece() :
+ *  @return a pointer to the bytes of piece `id` (not NUL-terminated) and its length in
+ *  *len, or NULL (and *len = 0) for ids 0..2 and ids >= vocab size. Valid while the model
+ *  lives. */
+BP_API const unsigned char *bp_model_piece(const bp_model *model, uint32_t id, size_t *len);
+
+/*! bp_model_piece_count() : @return the training count of piece `id`, 0 if not a piece. */
+BP_API uint64_t bp_model_piece_count(const bp_model *model, uint32_t id);
+
+/*! bp_model_piece_score() : @return log(count) - log(total) of piece `id`, -INFINITY if not a piece. */
+BP_API double bp_model_piece_score(const bp_model *model, uint32_t id);
+
+/*! bp_model_piece_id() : @return the id of the piece equal to bytes[0..len), or -1. */
+BP_API int64_t bp_model_piece_id(const bp_model *model, const void *bytes, size_t len);
+
+/*====== Random state for sampling ======*/
+
+/* A plain value: the caller owns it, copies it, keeps one per thread. Its fields are
+ * private to the library. Same seed and stream -> same draws on every platform. */
+typedef struct bp_rng {
+    uint64_t opaque_[18];
+} bp_rng;
+
+/*! bp_rng_seed() :
+ *  Seeds `rng` for stream `stream` of the run `seed`: the state is derived from both by
+ *  splitmix64, so different streams are independent. The CLI uses stream k for text k, so
+ *  a run's output does not depend on how texts are split between threads. */
+BP_API void bp_rng_seed(bp_rng *rng, uint64_t seed, uint64_t stream);
+
+/*! bp_rng_seed_glibc() :
+ *  Parity mode: emulates glibc's srand(seed)/rand() and the reference's integer accept test
+ *  (`rand() < exp(a - Z) * RAND_MAX`, one draw per candidate in Aho-Corasick order), so
+ *  that sampling reproduces the Python BytePiece after bytepiece.set_seed(seed). One state
+ *  runs across texts, as in the reference. For reproducing reference output only. */
+BP_API void bp_rng_seed_glibc(bp_rng *rng, uint32_t seed);
+
+/*! bp_rng_next() : @return the next 64 random bits (for tests and callers' own use). */
+BP_API uint64_t bp_rng_next(bp_rng *rng);
+
+/*====== Encoding ======*/
+
+typedef struct bp_encoder bp_encoder;
+
+/*! bp_encoder_create() :
+ *  Creates scratch space for encoding with `model`. The model must outlive the encoder.
+ *  An encoder may be used by one thread at a time; create one per thread.
+ *  @return BP_OK, BP_ERR_INVALID_ARG or BP_ERR_NOMEM. */
+BP_API bp_status bp_encoder_create(const bp_model *model, bp_encoder **out);
+
+/*! bp_encoder_free() : frees an encoder. NULL is accepted. */
+BP_API void bp_encoder_free(bp_encoder *enc);
+
+/* Flags for bp_encode_options.flags */
+#define BP_ENCODE_NO_NORMALIZE 1u /* encode the raw bytes; default is NFC first */
+#define BP_ENCODE_BOS 2u          /* start with id 1 */
+#define BP_ENCODE_EOS 4u          /* end with id 2 */
+
+typedef struct bp_encode_options {
+    double alpha;     /* < 0: deterministic Viterbi (the best segmentation). >= 0: sample a
+                         segmentation with probability P(seg)^alpha / Z (alpha = 0: uniform). */
+    unsigned flags;   /* BP_ENCODE_* */
+    bp_rng *rng;      /* required when alpha >= 0; advanced by the call */
+} bp_encode_options;
+
+/*! bp_encode_bound() :
+ *  @return the largest number of ids bp_encode() can produce for `text_len` bytes of input
+ *  (NFC can lengthen text, so this is 3 * text_len + 2; the bound is loose, not tight). */
+BP_API size_t bp_encode_bound(size_t text_len);
+
+/*! bp_encode() :
+ *  Encodes `len` bytes of `text` (any bytes: invalid UTF-8 is tokenized as bytes).
+ *  Unless BP_ENCODE_NO_NORMALIZE, the text is first put in NFC; invalid UTF-8 passes through
+ *  untouched. The text is cut into chunks (a run of non-'\n' bytes plus the run of '\n'
+ *  after it) that are segmented independently.
+ *  Writes at most `cap` ids to `ids` and their number to *n_ids. When `offsets` is not
+ *  NULL it receives, for each id, the byte offset where the token starts in the normalized
+ *  text (BOS: 0, EOS: the normalized length); see bp_encoder_normalized().
+ *  A `cap` of bp_encode_bound(len) always suffices. If `cap` is smaller than needed, returns
+ *  BP_ERR_BUFFER_TOO_SMALL with *n_ids set to the number needed (when sampling, the rng
+ *  has then been advanced: call again with a copy made before the first call).
+ *  @return BP_OK, BP_ERR_INVALID_ARG (NULL enc/ids/n_ids, NaN alpha, alpha >= 0 without
+ *  rng), BP_ERR_NOMEM, BP_ERR_BUFFER_TOO_SMALL. */
+BP_API bp_status bp_encode(bp_encoder *enc, const void *text, size_t len,
+                           const bp_encode_options *opts, uint32_t *ids, size_t *offsets,
+                           size_t cap, size_t *n_ids);
+
+/*! bp_encoder_normalized() :
+ *  @return the normalized text of the last bp_encode() call on `enc` (its bytes in *len),
+ *  valid until the next call on `enc`. Equals the input when normalization was off. */
+BP_API const unsigned char *bp_encoder_normalized(const bp_encoder *enc, size_t *len);
+
+/*====== Decoding ======*/
+
+/*! bp_decode() :
+ *  Concatenates the bytes of the pieces `ids[0..n_ids)` into `out` (no NUL is added).
+ *  Ids 0..2 produce nothing. The output is raw bytes: pieces need not be valid UTF-8.
+ *  Writes the number of bytes needed to *out_len. If it exceeds `cap`, returns
+ *  BP_ERR_BUFFER_TOO_SMALL and writes nothing useful (out may be NULL when cap is 0).
+ *  @return BP_OK, BP_ERR_INVALID_ARG, BP_ERR_BUFFER_TOO_SMALL, or BP_ERR_UNKNOWN_ID with
+ *  err->offset = the index of the first unknown id and the id named in err->message. */
+BP_API bp_status bp_decode(const bp_model *model, const uint32_t *ids, size_t n_ids,
+                           void *out, size_t cap, size_t *out_len, bp_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BYTEPIECE_H_8C41D2 */

@@ -1,0 +1,99 @@
+/*
+ * test_util.c -- helpers shared by the unit tests: finding ../shared (and skipping
+ * cleanly without it), reading possibly zstd-compressed files, loading reference models.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+#include <zstd.h>
+
+#include "bytepiece.h"
+#include "test_util.h"
+
+const char *bp_test_shared_path(const char *rel)
+{
+    static char path[4096];
+    const char *dir = getenv("BP_SHARED_DIR");
+    struct stat st;
+    if (dir && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(path, sizeof path, "%s/%s", dir, rel);
+        return path;
+    }
+    const char *req = getenv("BP_REQUIRE_SHARED");
+    if (req && strcmp(req, "1") == 0)
+        fail_msg("BP_REQUIRE_SHARED=1 but the reference folder (BP_SHARED_DIR=%s) is absent",
+                 dir ? dir : "(unset)");
+    fprintf(stderr, "SKIP: reference folder ../shared is absent (BP_SHARED_DIR=%s); "
+                    "this test needs %s\n", dir ? dir : "(unset)", rel);
+    return NULL;
+}
+
+static unsigned char *decompress(const unsigned char *in, size_t in_len, size_t *len)
+{
+    unsigned long long size = ZSTD_getFrameContentSize(in, in_len);
+    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN)
+        return NULL;
+    unsigned char *out = malloc(size + 1);
+    if (!out)
+        return NULL;
+    size_t got = ZSTD_decompress(out, size, in, in_len);
+    if (ZSTD_isError(got) || got != size) {
+        free(out);
+        return NULL;
+    }
+    out[size] = 0;
+    *len = size;
+    return out;
+}
+
+unsigned char *bp_test_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *buf = malloc(cap + 1);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            unsigned char *b = realloc(buf, (cap *= 2) + 1);
+            if (!b)
+                free(buf);
+            buf = b;
+        }
+    }
+    fclose(f);
+    if (!buf)
+        return NULL;
+    buf[n] = 0;
+    if (n >= 4 && buf[0] == 0x28 && buf[1] == 0xB5 && buf[2] == 0x2F && buf[3] == 0xFD) {
+        unsigned char *plain = decompress(buf, n, len);
+        free(buf);
+        return plain;
+    }
+    *len = n;
+    return buf;
+}
+
+struct bp_model *bp_test_load_reference_model(const char *name)
+{
+    char rel[256];
+    snprintf(rel, sizeof rel, "reference/models/%s.model.zst", name);
+    const char *path = bp_test_shared_path(rel);
+    if (!path)
+        return NULL;
+    bp_model *m = NULL;
+    bp_error err;
+    bp_status st = bp_model_load(path, &m, &err);
+    if (st != BP_OK)
+        fail_msg("loading %s: %s", path, err.message);
+    return m;
+}

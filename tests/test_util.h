@@ -1,0 +1,20 @@
+/* test_util.h -- helpers shared by the unit tests. */
+#ifndef BP_TEST_UTIL_H
+#define BP_TEST_UTIL_H
+
+#include <stddef.h>
+
+/* Path of file `rel` inside the reference folder (../shared), in a static buffer, or NULL
+ * when the folder is absent. When it is absent and BP_REQUIRE_SHARED=1 (CI), the test
+ * fails instead of skipping. Prints the reason for skipping once. */
+const char *bp_test_shared_path(const char *rel);
+
+/* Reads a whole file, decompressing it if it is a zstd frame. Returns a malloc'd buffer
+ * (NUL-terminated, length in *len) or NULL. */
+unsigned char *bp_test_read_file(const char *path, size_t *len);
+
+/* Loads a reference model by name ("bytepiece.plus.80k") from ../shared/reference/models,
+ * or returns NULL (test skipped) when ../shared is absent. Aborts the test on a load error. */
+struct bp_model *bp_test_load_reference_model(const char *name);
+
+#endif
