@@ -97,3 +97,25 @@ struct bp_model *bp_test_load_reference_model(const char *name)
         fail_msg("loading %s: %s", path, err.message);
     return m;
 }
+
+struct bp_model *bp_test_small_model(const char *const *extra, const uint64_t *counts,
+                                     size_t n_extra)
+{
+    static const unsigned char all_bytes[256] = {
+#define B4(i) i, i + 1, i + 2, i + 3
+#define B16(i) B4(i), B4(i + 4), B4(i + 8), B4(i + 12)
+#define B64(i) B16(i), B16(i + 16), B16(i + 32), B16(i + 48)
+        B64(0), B64(64), B64(128), B64(192)};
+    bp_piece *p = calloc(256 + n_extra, sizeof *p);
+    assert_non_null(p);
+    for (unsigned b = 0; b < 256; b++)
+        p[b] = (bp_piece){&all_bytes[b], 1, 1 + b % 7};
+    for (size_t i = 0; i < n_extra; i++)
+        p[256 + i] = (bp_piece){(const unsigned char *)extra[i], strlen(extra[i]), counts[i]};
+    bp_model *m = NULL;
+    bp_error err;
+    if (bp_model_from_pieces(p, 256 + n_extra, &m, &err) != BP_OK)
+        fail_msg("small model: %s", err.message);
+    free(p);
+    return m;
+}

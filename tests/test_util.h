@@ -3,6 +3,7 @@
 #define BP_TEST_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Path of file `rel` inside the reference folder (../shared), in a static buffer, or NULL
  * when the folder is absent. When it is absent and BP_REQUIRE_SHARED=1 (CI), the test
@@ -16,5 +17,10 @@ unsigned char *bp_test_read_file(const char *path, size_t *len);
 /* Loads a reference model by name ("bytepiece.plus.80k") from ../shared/reference/models,
  * or returns NULL (test skipped) when ../shared is absent. Aborts the test on a load error. */
 struct bp_model *bp_test_load_reference_model(const char *name);
+
+/* A model of the 256 single bytes (byte b with count 1 + b % 7, id b + 3) followed by
+ * `n_extra` pieces extra[i] (NUL-terminated strings) with counts[i]. Fails the test on error. */
+struct bp_model *bp_test_small_model(const char *const *extra, const uint64_t *counts,
+                                     size_t n_extra);
 
 #endif

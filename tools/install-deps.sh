@@ -1,0 +1,27 @@
+#!/bin/sh
+# Installs the Debian packages libbytepiece needs to build and test, when they are missing.
+# Usage: tools/install-deps.sh [--dev]   (--dev adds clang, for the fuzzing build)
+# Runs apt-get as root, or through sudo when it is available.
+set -eu
+
+packages="cmake gcc make pkg-config zstd uthash-dev libcmocka-dev libzstd-dev libutf8proc-dev libcjson-dev"
+[ "${1:-}" = "--dev" ] && packages="$packages clang"
+
+missing=""
+for p in $packages; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+    sudo=""
+elif command -v sudo >/dev/null 2>&1; then
+    sudo="sudo"
+else
+    echo "install-deps: need root (or sudo) to install:$missing" >&2
+    exit 1
+fi
+echo "install-deps: installing$missing" >&2
+$sudo apt-get update -qq
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
