@@ -30,6 +30,9 @@ bp_status bp_fail(bp_error *err, bp_status code, uint64_t offset, const char *fm
 #endif
     ;
 
+/* The name that messages use for a source: a file's path, or "<memory>" when there is none. */
+static inline const char *bp_source_name(const char *name) { return name ? name : "<memory>"; }
+
 /*------ Aho-Corasick automaton (automaton.c) ------*/
 
 /* One piece reported at a state: the reference's match order is longest first, so each
@@ -165,7 +168,8 @@ void bp_nfc_buffer_free(bp_nfc_buffer *buf);
 bp_status bp_nfc(bp_nfc_buffer *buf, const unsigned char *text, size_t len);
 
 /* Length of the well-formed UTF-8 sequence at s[0..n), 0 if s[0] does not start one
- * (overlongs, surrogates and values above U+10FFFF are not well-formed). Sets *cp. */
+ * (overlongs, surrogates and values above U+10FFFF are not well-formed). Sets *cp on
+ * success. */
 size_t bp_utf8_decode(const unsigned char *s, size_t n, int32_t *cp);
 
 /* Length of the chunk that starts at text[0]: the run of non-'\n' bytes plus the run of

@@ -11,14 +11,12 @@
 
 #define MAX_EXACT_COUNT (UINT64_C(1) << 53) /* counts become doubles for the scores */
 
-static const char *display_name(const char *name) { return name ? name : "<memory>"; }
-
 /* Checks counts, lengths and ids, and returns in slot[i] the position piece i takes
  * (its id minus 3). */
 static bp_status check_table(const bp_piece *pieces, const uint32_t *ids, size_t n,
                              const char *name, uint32_t *slot, uint64_t *total, bp_error *err)
 {
-    const char *nm = display_name(name);
+    const char *nm = bp_source_name(name);
     unsigned char *taken = calloc(n ? n : 1, 1);
     if (!taken)
         return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "%s: out of memory", nm);
@@ -64,7 +62,7 @@ static bp_status check_single_bytes(const bp_model *m, const char *name, bp_erro
         if (!seen[b])
             return bp_fail(err, BP_ERR_MISSING_BYTE, UINT64_MAX,
                            "%s: the single byte 0x%02X is not a piece (all 256 must be)",
-                           display_name(name), b);
+                           bp_source_name(name), b);
     return BP_OK;
 }
 
@@ -110,7 +108,7 @@ static bp_status fill_pieces(bp_model *m, const bp_piece *pieces, const uint32_t
 bp_status bp_model_build(const bp_piece *pieces, const uint32_t *ids, size_t n, const char *name,
                          bp_model **out, bp_error *err)
 {
-    const char *nm = display_name(name);
+    const char *nm = bp_source_name(name);
     if (!out || (!pieces && n))
         return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "%s: no piece table", nm);
     *out = NULL;

@@ -1,0 +1,252 @@
+/*
+ * file_read.c -- whole-file input for the loaders: reads a file (or takes bytes already in
+ * memory) into one malloc'd, NUL-terminated buffer, and decompresses it on the way when it
+ * is a zstd stream, recognised by its content rather than its name. Decompression streams
+ * through every frame of the input into a buffer that grows as needed, so there is no size
+ * limit other than memory, and a stream cut inside a frame is reported as truncated rather
+ * than silently returning a prefix. Every error names the file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zstd.h>
+
+#include "bp_internal.h"
+
+#define MIN_CAPACITY ((size_t)1 << 16) /* first allocation when the size is not known */
+
+/* strerror() may use a static buffer; the library keeps no shared mutable state. */
+static bp_status fail_errno(bp_error *err, const char *name, int errnum)
+{
+    char text[128];
+    if (strerror_r(errnum, text, sizeof text) != 0)
+        strcpy(text, "unknown system error");
+    return bp_fail(err, BP_ERR_IO, UINT64_MAX, "%s: %s", name, text);
+}
+
+/* A growable byte buffer that always keeps one byte spare for the final NUL. */
+typedef struct byte_buffer {
+    unsigned char *data;
+    size_t len, cap; /* cap counts the spare byte */
+} byte_buffer;
+
+/* Makes room for at least `want` more bytes besides the spare one, growing geometrically so
+ * that appending byte by byte stays linear. */
+static bp_status buffer_reserve(byte_buffer *b, size_t want)
+{
+    if (b->cap != 0 && b->cap - 1 - b->len >= want)
+        return BP_OK;
+    if (want > SIZE_MAX - 1 - b->len)
+        return BP_ERR_TOO_LARGE;
+    size_t need = b->len + want + 1;
+    size_t doubled = b->cap <= SIZE_MAX / 2 ? b->cap * 2 : SIZE_MAX;
+    size_t cap = need > doubled ? need : doubled;
+    if (cap < MIN_CAPACITY)
+        cap = MIN_CAPACITY;
+    unsigned char *p = realloc(b->data, cap);
+    if (!p)
+        return BP_ERR_NOMEM;
+    b->data = p;
+    b->cap = cap;
+    return BP_OK;
+}
+
+/* Room for the expected size plus one byte, so that reaching the expected end does not
+ * look like a full buffer and cost a useless regrowth. */
+static bp_status buffer_reserve_expected(byte_buffer *b, size_t expected)
+{
+    return buffer_reserve(b, expected < SIZE_MAX ? expected + 1 : expected);
+}
+
+static bp_status fail_buffer(bp_error *err, const char *name, bp_status st)
+{
+    return bp_fail(err, st, UINT64_MAX, "%s: %s", name,
+                   st == BP_ERR_NOMEM ? "out of memory" : "content too large for memory");
+}
+
+/* Hands the buffer over as the result, NUL-terminated. */
+static void buffer_finish(byte_buffer *b, unsigned char **data, size_t *len)
+{
+    b->data[b->len] = 0;
+    *data = b->data;
+    *len = b->len;
+}
+
+static uint32_t read_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* A zstd stream starts with a frame or a skippable frame (pzstd writes one first). JSON
+ * text cannot start with either magic, so the content decides, not the file name. */
+static bool is_zstd(const unsigned char *in, size_t in_len)
+{
+    if (in_len < 4)
+        return false;
+    uint32_t magic = read_le32(in);
+    return magic == ZSTD_MAGICNUMBER ||
+           (magic & ZSTD_MAGIC_SKIPPABLE_MASK) == ZSTD_MAGIC_SKIPPABLE_START;
+}
+
+/* A first guess at the decompressed size: the first frame's declared size when it looks
+ * plausible. Only a hint -- a corrupt header must not make us allocate terabytes up front. */
+static size_t decompressed_size_hint(const unsigned char *in, size_t in_len)
+{
+    unsigned long long declared = ZSTD_getFrameContentSize(in, in_len);
+    size_t hint = in_len < SIZE_MAX / 4 ? in_len * 4 : in_len;
+    if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != ZSTD_CONTENTSIZE_ERROR &&
+        declared / 1024 <= in_len && declared < SIZE_MAX)
+        hint = (size_t)declared;
+    return hint;
+}
+
+/* Decompresses all frames of in[0..in_len) into `out`. */
+static bp_status zstd_decompress_all(ZSTD_DCtx *dctx, const unsigned char *in, size_t in_len,
+                                     const char *name, byte_buffer *out, bp_error *err)
+{
+    /* Accept any window the format allows (frames made with zstd --long): memory is only
+     * spent when a frame asks for it. */
+    ZSTD_bounds wlog = ZSTD_dParam_getBounds(ZSTD_d_windowLogMax);
+    if (!ZSTD_isError(wlog.error))
+        ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, wlog.upperBound);
+
+    bp_status st = buffer_reserve_expected(out, decompressed_size_hint(in, in_len));
+    ZSTD_inBuffer src = {in, in_len, 0};
+    size_t pending = 0; /* 0 exactly when the last frame read so far is complete */
+    bool output_full = false;
+    while (st == BP_OK && (src.pos < src.size || output_full)) {
+        ZSTD_outBuffer dst = {out->data, out->cap - 1, out->len};
+        pending = ZSTD_decompressStream(dctx, &dst, &src);
+        if (ZSTD_isError(pending))
+            return bp_fail(err, BP_ERR_IO, UINT64_MAX, "%s: corrupt zstd data: %s", name,
+                           ZSTD_getErrorName(pending));
+        out->len = dst.pos;
+        /* A full output buffer may hide data the decoder still holds back. */
+        output_full = dst.pos == dst.size;
+        st = buffer_reserve(out, 1);
+    }
+    if (st != BP_OK)
+        return fail_buffer(err, name, st);
+    if (pending != 0)
+        return bp_fail(err, BP_ERR_TRUNCATED, out->len,
+                       "%s: zstd data ends inside a frame (the file is truncated)", name);
+    return BP_OK;
+}
+
+/* Decompresses in[0..in_len), a zstd stream, into a new NUL-terminated buffer. */
+static bp_status decompress(const unsigned char *in, size_t in_len, const char *name,
+                            unsigned char **data, size_t *len, bp_error *err)
+{
+    ZSTD_DCtx *dctx = ZSTD_createDCtx();
+    if (!dctx)
+        return fail_buffer(err, name, BP_ERR_NOMEM);
+    byte_buffer out = {NULL, 0, 0};
+    bp_status st = zstd_decompress_all(dctx, in, in_len, name, &out, err);
+    ZSTD_freeDCtx(dctx);
+    if (st != BP_OK) {
+        free(out.data);
+        return st;
+    }
+    buffer_finish(&out, data, len);
+    return BP_OK;
+}
+
+/* Reads everything from `fd` to end of file. `size_hint` (the file size when known)
+ * avoids regrowing; the loop still runs to EOF, since files can change size and pipes or
+ * devices have none. */
+static bp_status read_all(int fd, size_t size_hint, const char *name, byte_buffer *b,
+                          bp_error *err)
+{
+    bp_status st = buffer_reserve_expected(b, size_hint);
+    while (st == BP_OK) {
+        ssize_t got = read(fd, b->data + b->len, b->cap - 1 - b->len);
+        if (got == 0)
+            return BP_OK;
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            return fail_errno(err, name, errno);
+        }
+        b->len += (size_t)got;
+        st = buffer_reserve(b, 1);
+    }
+    return fail_buffer(err, name, st);
+}
+
+/* Opens `path` for reading. open() succeeds on a directory, and what read() then does
+ * varies between systems, so a directory is refused here with a clear message. */
+static bp_status open_for_reading(const char *path, int *fd_out, size_t *size_hint, bp_error *err)
+{
+    int fd;
+    do
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return fail_errno(err, path, errno);
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return fail_errno(err, path, e);
+    }
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        return fail_errno(err, path, EISDIR);
+    }
+    *size_hint = S_ISREG(st.st_mode) && st.st_size > 0 && (uintmax_t)st.st_size < SIZE_MAX
+                     ? (size_t)st.st_size
+                     : 0;
+    *fd_out = fd;
+    return BP_OK;
+}
+
+bp_status bp_read_file(const char *path, unsigned char **data, size_t *len, bp_error *err)
+{
+    if (!path || !data || !len)
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "no file name or output given");
+    *data = NULL;
+    *len = 0;
+    int fd = -1;
+    size_t size_hint = 0;
+    bp_status st = open_for_reading(path, &fd, &size_hint, err);
+    if (st != BP_OK)
+        return st;
+    byte_buffer raw = {NULL, 0, 0};
+    st = read_all(fd, size_hint, path, &raw, err);
+    close(fd);
+    if (st == BP_OK && is_zstd(raw.data, raw.len)) {
+        st = decompress(raw.data, raw.len, path, data, len, err);
+        free(raw.data);
+    } else if (st == BP_OK) {
+        buffer_finish(&raw, data, len);
+    } else {
+        free(raw.data);
+    }
+    return st;
+}
+
+bp_status bp_read_memory(const void *in, size_t in_len, const char *name, unsigned char **data,
+                         size_t *len, bp_error *err)
+{
+    name = bp_source_name(name);
+    if ((!in && in_len) || !data || !len)
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "%s: no input or output given",
+                       name);
+    *data = NULL;
+    *len = 0;
+    if (is_zstd(in, in_len))
+        return decompress(in, in_len, name, data, len, err);
+    byte_buffer copy = {NULL, 0, 0};
+    bp_status st = buffer_reserve(&copy, in_len);
+    if (st != BP_OK)
+        return fail_buffer(err, name, st);
+    if (in_len)
+        memcpy(copy.data, in, in_len);
+    copy.len = in_len;
+    buffer_finish(&copy, data, len);
+    return BP_OK;
+}

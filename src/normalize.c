@@ -1,0 +1,278 @@
+/*
+ * normalize.c -- NFC of byte strings, strict UTF-8 decoding and chunking.
+ *
+ * bp_nfc() puts every maximal run of well-formed UTF-8 in NFC with utf8proc's tables (the
+ * result equals utf8proc_map(UTF8PROC_STABLE | UTF8PROC_COMPOSE) on each run) and copies
+ * bytes that are not well-formed UTF-8 unchanged. Most text is already NFC, so the work is
+ * split at safe boundaries: runs of "inert" code points are copied as they are, and only
+ * the short stretches around the other code points go through utf8proc.
+ *
+ * Boundary invariant. A code point c is inert when NFC(c) == c, its canonical
+ * decomposition (itself, if it has none) starts with a starter (combining class 0), and
+ * neither c nor that starter can be the second element of a canonical composition (which
+ * includes the Hangul V and T jamo). Then NFC(x c y) == NFC(x) NFC(c y) for all x, y:
+ * decomposition is per code point; canonical reordering only permutes runs of non-starters,
+ * so it never moves anything across c's leading starter; and composition pairs a character
+ * only with the last starter before it, so nothing after that starter can reach back into
+ * x, and the starter itself composes with nothing in x. Hence the text can be cut before
+ * every inert code point: a run of inert code points is its own NFC, and a run of the
+ * other ("active") code points is normalized together with the one inert code point
+ * before it, which may be the first element of a composition. Invalid bytes are hard
+ * boundaries by definition, so a run never extends across one.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <utf8proc.h>
+
+#include "bp_internal.h"
+
+#define NFC_OPTIONS ((utf8proc_option_t)(UTF8PROC_STABLE | UTF8PROC_COMPOSE))
+
+/*------ UTF-8 decoding and chunking ------*/
+
+static inline int is_continuation(unsigned char b)
+{
+    return (b & 0xC0) == 0x80;
+}
+
+/* The decoder itself, inlined into the NFC loops (bp_utf8_decode is the exported name). */
+static inline size_t decode_utf8(const unsigned char *s, size_t n, int32_t *cp)
+{
+    if (n == 0)
+        return 0;
+    unsigned c0 = s[0];
+    if (c0 < 0x80) {
+        *cp = (int32_t)c0;
+        return 1;
+    }
+    /* 80..BF are continuation bytes; C0 and C1 could only start overlong forms. */
+    if (c0 < 0xC2 || c0 > 0xF4)
+        return 0;
+    if (c0 < 0xE0) {
+        if (n < 2 || !is_continuation(s[1]))
+            return 0;
+        *cp = (int32_t)(((c0 & 0x1Fu) << 6) | (s[1] & 0x3Fu));
+        return 2;
+    }
+    /* The second byte's range is narrower after E0 (no overlongs), ED (no surrogates),
+     * F0 (no overlongs) and F4 (nothing above U+10FFFF): Unicode Table 3-7. */
+    unsigned lo = c0 == 0xE0 ? 0xA0 : c0 == 0xF0 ? 0x90 : 0x80;
+    unsigned hi = c0 == 0xED ? 0x9F : c0 == 0xF4 ? 0x8F : 0xBF;
+    size_t need = c0 < 0xF0 ? 3 : 4;
+    if (n < need || s[1] < lo || s[1] > hi || !is_continuation(s[2]))
+        return 0;
+    if (need == 3) {
+        *cp = (int32_t)(((c0 & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu));
+        return 3;
+    }
+    if (!is_continuation(s[3]))
+        return 0;
+    *cp = (int32_t)(((c0 & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) |
+                    (s[3] & 0x3Fu));
+    return 4;
+}
+
+size_t bp_utf8_decode(const unsigned char *s, size_t n, int32_t *cp)
+{
+    return decode_utf8(s, n, cp);
+}
+
+size_t bp_chunk_len(const unsigned char *text, size_t len)
+{
+    const unsigned char *nl = memchr(text, '\n', len);
+    if (!nl)
+        return len;
+    size_t i = (size_t)(nl - text);
+    while (i < len && text[i] == '\n')
+        i++;
+    return i;
+}
+
+/*------ Which code points start a safe boundary ------*/
+
+/* Whether a code point can be the second element of a composition table entry: the field
+ * utf8proc's own composition loop tests. */
+static inline int is_composition_second(const utf8proc_property_t *p)
+{
+#if UTF8PROC_VERSION_MAJOR > 2 || (UTF8PROC_VERSION_MAJOR == 2 && UTF8PROC_VERSION_MINOR >= 10)
+    return p->comb_issecond;
+#else
+    /* Before 2.10, comb_index < 0x8000 marks a first element, other values but
+     * UINT16_MAX a second element. */
+    return p->comb_index != UINT16_MAX && p->comb_index >= 0x8000;
+#endif
+}
+
+/* The inert test of the header comment, at the cost of at most one table lookup. It is
+ * conservative about canonical decompositions: a code point that has one counts as
+ * active, because telling primary composites (inert) from singletons and excluded
+ * composites (not) would take a decomposition per character. Every code point below
+ * U+0300 is inert, decomposable or not (the decomposable ones are Latin letters that are
+ * primary composites of an ASCII letter and marks). The unit test checks the predicate,
+ * shortcuts included, against utf8proc for every code point. */
+static inline int is_inert(int32_t cp)
+{
+    if (cp < 0x300)
+        return 1;
+    /* CJK Unified Ideographs: no decompositions, no marks. The bulk of Chinese text, so
+     * skipping the (out-of-line) table lookup for it is worth one comparison. */
+    if (cp >= 0x4E00 && cp <= 0x9FFF)
+        return 1;
+    /* Conjoining jamo compose algorithmically, not through the table (and utf8proc before
+     * 2.11.2 also folds U+11A7 into an LV syllable): leave the whole block to utf8proc. */
+    if (cp >= 0x1100 && cp <= 0x11FF)
+        return 0;
+    const utf8proc_property_t *p = utf8proc_get_property(cp);
+    int canonically_decomposable = p->decomp_seqindex != UINT16_MAX && p->decomp_type == 0;
+    return p->combining_class == 0 && !canonically_decomposable && !is_composition_second(p);
+}
+
+/* Index of the first byte at or after i that is not ASCII (or len). */
+static inline size_t skip_ascii(const unsigned char *s, size_t i, size_t len)
+{
+    while (len - i >= 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & UINT64_C(0x8080808080808080))
+            break;
+        i += 8;
+    }
+    while (i < len && s[i] < 0x80)
+        i++;
+    return i;
+}
+
+/* End of the run of active code points that continues at i: the start of the next
+ * ASCII byte, inert code point or invalid byte, or len. */
+static size_t active_run_end(const unsigned char *s, size_t i, size_t len)
+{
+    while (i < len && s[i] >= 0x80) {
+        int32_t cp;
+        size_t n = decode_utf8(s + i, len - i, &cp);
+        if (n == 0 || is_inert(cp))
+            break;
+        i += n;
+    }
+    return i;
+}
+
+/*------ Output buffers ------*/
+
+/* Makes *mem hold at least `need` elements of `size` bytes, growing geometrically so that
+ * repeated calls settle on a size that fits. Leaves *mem and *cap untouched on failure. */
+static bp_status reserve(void **mem, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return BP_OK;
+    if (need > SIZE_MAX / size)
+        return BP_ERR_NOMEM;
+    size_t new_cap = *cap < 64 ? 64 : *cap;
+    while (new_cap < need)
+        new_cap = new_cap > SIZE_MAX / 2 / size ? need : new_cap * 2;
+    void *p = realloc(*mem, new_cap * size);
+    if (!p)
+        return BP_ERR_NOMEM;
+    *mem = p;
+    *cap = new_cap;
+    return BP_OK;
+}
+
+static bp_status reserve_out(bp_nfc_buffer *buf, size_t extra)
+{
+    if (extra > SIZE_MAX - buf->len)
+        return BP_ERR_NOMEM;
+    void *mem = buf->out;
+    bp_status st = reserve(&mem, &buf->cap, buf->len + extra, 1);
+    buf->out = mem;
+    return st;
+}
+
+static bp_status append_bytes(bp_nfc_buffer *buf, const unsigned char *s, size_t n)
+{
+    bp_status st = reserve_out(buf, n);
+    if (st != BP_OK)
+        return st;
+    memcpy(buf->out + buf->len, s, n);
+    buf->len += n;
+    return BP_OK;
+}
+
+/* Appends NFC(s[0..n)), s being well-formed UTF-8, computed by utf8proc in buf->cps. */
+static bp_status append_nfc(bp_nfc_buffer *buf, const unsigned char *s, size_t n)
+{
+    utf8proc_ssize_t n_cps;
+    for (;;) {
+        n_cps = utf8proc_decompose(s, (utf8proc_ssize_t)n, buf->cps,
+                                   (utf8proc_ssize_t)buf->cps_cap, NFC_OPTIONS);
+        /* The input is valid UTF-8 and the options are fixed, so the only possible error
+         * is UTF8PROC_ERROR_OVERFLOW: a decomposition too long to fit in memory. */
+        if (n_cps < 0)
+            return BP_ERR_NOMEM;
+        if ((size_t)n_cps <= buf->cps_cap)
+            break;
+        void *mem = buf->cps;
+        bp_status st = reserve(&mem, &buf->cps_cap, (size_t)n_cps, sizeof *buf->cps);
+        buf->cps = mem;
+        if (st != BP_OK)
+            return st;
+    }
+    n_cps = utf8proc_normalize_utf32(buf->cps, n_cps, NFC_OPTIONS);
+    /* Encoding here rather than with utf8proc_reencode(), which would compose again. */
+    bp_status st = reserve_out(buf, 4 * (size_t)n_cps);
+    if (st != BP_OK)
+        return st;
+    for (utf8proc_ssize_t k = 0; k < n_cps; k++)
+        buf->len += (size_t)utf8proc_encode_char(buf->cps[k], buf->out + buf->len);
+    return BP_OK;
+}
+
+/*------ NFC ------*/
+
+void bp_nfc_buffer_free(bp_nfc_buffer *buf)
+{
+    if (!buf)
+        return;
+    free(buf->out);
+    free(buf->cps);
+    *buf = (bp_nfc_buffer){0};
+}
+
+bp_status bp_nfc(bp_nfc_buffer *buf, const unsigned char *text, size_t len)
+{
+    buf->len = 0;
+    if (len == 0) /* text may then be NULL */
+        return BP_OK;
+    /* Already-NFC text, the common case, needs exactly len bytes: reserve them at once. */
+    bp_status st = reserve_out(buf, len);
+    size_t copied = 0; /* text[0..copied) is in buf->out */
+    size_t cut = 0;    /* the last safe cut point seen: start of an inert code point or
+                          the byte after an invalid one */
+    size_t i = 0;
+    while (st == BP_OK && i < len) {
+        if (text[i] < 0x80) {
+            i = skip_ascii(text, i, len);
+            cut = i - 1;
+            continue;
+        }
+        int32_t cp;
+        size_t n = decode_utf8(text + i, len - i, &cp);
+        if (n == 0) {
+            cut = ++i;
+        } else if (is_inert(cp)) {
+            cut = i;
+            i += n;
+        } else {
+            size_t end = active_run_end(text, i + n, len);
+            st = append_bytes(buf, text + copied, cut - copied);
+            if (st == BP_OK)
+                st = append_nfc(buf, text + cut, end - cut);
+            /* text[end] is ASCII, inert or invalid (or the end), so end is a cut too. */
+            copied = cut = i = end;
+        }
+    }
+    if (st == BP_OK)
+        st = append_bytes(buf, text + copied, len - copied);
+    return st;
+}

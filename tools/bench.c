@@ -1,0 +1,391 @@
+/*
+ * bench.c -- bp-bench, the encoding benchmark of libbytepiece.
+ *
+ *   bp-bench -m MODEL [--runs N] [--alpha A] [--no-normalize] [--whole] FILE
+ *
+ * Loads MODEL (timed), reads FILE (plain or zstd-compressed) into memory and encodes it N
+ * times with one encoder, deterministically and then by sampling: each line with its '\n'
+ * is one text, as in `bp encode`, or the whole file is one text with --whole. Only the
+ * encode loop is timed. Prints the median throughput (MB = 10^6 bytes of input), the
+ * token count, the bytes per token and the peak RSS of the process. Sampling seeds text k
+ * with stream k of seed 42, so every run, and every build, draws the same tokens. Uses the
+ * public API only (bytepiece.h), like any other program would.
+ */
+#define _GNU_SOURCE /* getopt_long, which also lets options follow the file operand */
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <zstd.h>
+
+#include "bytepiece.h"
+
+#define SAMPLING_SEED 42
+
+static const char help[] =
+    "Usage: bp-bench -m MODEL [OPTION]... FILE\n"
+    "Measure the encoding speed of MODEL on FILE (plain or zstd-compressed), held in\n"
+    "memory. Each line with its '\\n' is one text, as in 'bp encode'. The file is encoded\n"
+    "N times deterministically and N times by sampling; only encoding is timed.\n"
+    "\n"
+    "  -m, --model MODEL  the model: reference BytePiece JSON, plain or zstd-compressed\n"
+    "      --runs N       runs per mode, N >= 1 (default 5); the median is reported\n"
+    "      --alpha A      alpha of the sampling runs, A >= 0 (default 0.1); text k draws\n"
+    "                     from stream k of seed 42\n"
+    "      --no-normalize encode the raw bytes (no NFC)\n"
+    "      --whole        the whole file is one text\n"
+    "  -h, --help         show this help and exit\n"
+    "\n"
+    "MB/s counts 10^6 bytes of input per second. Exit status: 0 success, 1 failure on\n"
+    "data or I/O, 2 usage error.\n";
+
+/*====== Messages ======*/
+
+static _Noreturn void die(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+static _Noreturn void die(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("bp-bench: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+static _Noreturn void usage_hint(void)
+{
+    fputs("Try 'bp-bench --help' for more information.\n", stderr);
+    exit(2);
+}
+
+static _Noreturn void usage_error(const char *what)
+{
+    fprintf(stderr, "bp-bench: %s\n", what);
+    usage_hint();
+}
+
+static void *realloc_or_die(void *ptr, size_t count, size_t elem_size)
+{
+    if (count > SIZE_MAX / elem_size)
+        die("input too large");
+    void *p = realloc(ptr, count * elem_size);
+    if (!p)
+        die("out of memory");
+    return p;
+}
+
+/*====== Options ======*/
+
+typedef struct options {
+    const char *model;
+    const char *file;
+    int runs;
+    double alpha;
+    unsigned flags; /* BP_ENCODE_* */
+    bool whole;
+} options;
+
+static options parse_options(int argc, char **argv)
+{
+    enum { OPT_RUNS = 256, OPT_ALPHA, OPT_NO_NORMALIZE, OPT_WHOLE };
+    static const struct option longopts[] = {
+        {"model", required_argument, NULL, 'm'},
+        {"runs", required_argument, NULL, OPT_RUNS},
+        {"alpha", required_argument, NULL, OPT_ALPHA},
+        {"no-normalize", no_argument, NULL, OPT_NO_NORMALIZE},
+        {"whole", no_argument, NULL, OPT_WHOLE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    options o = {.runs = 5, .alpha = 0.1};
+    int opt;
+    char *end;
+    while ((opt = getopt_long(argc, argv, "m:h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'm':
+            o.model = optarg;
+            break;
+        case OPT_RUNS: {
+            long n = strtol(optarg, &end, 10);
+            if (end == optarg || *end != '\0' || n < 1 || n > 1000)
+                usage_error("--runs needs a whole number from 1 to 1000");
+            o.runs = (int)n;
+            break;
+        }
+        case OPT_ALPHA:
+            o.alpha = strtod(optarg, &end);
+            if (end == optarg || *end != '\0' || !isfinite(o.alpha) || o.alpha < 0)
+                usage_error("--alpha needs a finite number >= 0");
+            break;
+        case OPT_NO_NORMALIZE:
+            o.flags |= BP_ENCODE_NO_NORMALIZE;
+            break;
+        case OPT_WHOLE:
+            o.whole = true;
+            break;
+        case 'h':
+            fputs(help, stdout);
+            exit(0);
+        default: /* getopt_long has printed what is wrong */
+            usage_hint();
+        }
+    }
+    if (!o.model)
+        usage_error("missing -m MODEL");
+    if (optind != argc - 1)
+        usage_error(optind == argc ? "missing FILE" : "only one FILE can be measured");
+    o.file = argv[optind];
+    return o;
+}
+
+/*====== Input ======*/
+
+static bool is_zstd_frame(const unsigned char *data, size_t len)
+{
+    static const unsigned char magic[4] = {0x28, 0xB5, 0x2F, 0xFD};
+    return len >= 4 && memcmp(data, magic, 4) == 0;
+}
+
+/* Decompresses every frame of a zstd stream into a new buffer, streaming, since frames
+ * need not record their size. */
+static unsigned char *zstd_decompress(const char *path, const unsigned char *in, size_t in_len,
+                                      size_t *out_len)
+{
+    ZSTD_DStream *ds = ZSTD_createDStream();
+    if (!ds)
+        die("out of memory");
+    size_t cap = in_len * 4, len = 0, ret;
+    unsigned char *out = realloc_or_die(NULL, cap, 1);
+    ZSTD_inBuffer src = {in, in_len, 0};
+    for (;;) {
+        if (len == cap)
+            out = realloc_or_die(out, cap *= 2, 1);
+        ZSTD_outBuffer dst = {out, cap, len};
+        ret = ZSTD_decompressStream(ds, &dst, &src);
+        if (ZSTD_isError(ret))
+            die("%s: %s", path, ZSTD_getErrorName(ret));
+        len = dst.pos;
+        /* With all input read and room left, the decoder has flushed all it can. */
+        if (src.pos == src.size && len < cap)
+            break;
+    }
+    ZSTD_freeDStream(ds);
+    if (ret != 0)
+        die("%s: the zstd stream ends in the middle of a frame", path);
+    *out_len = len;
+    return out;
+}
+
+/* The whole content of `path`, decompressed when it is zstd. */
+static unsigned char *read_input(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        die("cannot open %s: %s", path, strerror(errno));
+    size_t cap = 1 << 20, n = 0, got;
+    unsigned char *data = realloc_or_die(NULL, cap, 1);
+    while ((got = fread(data + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap)
+            data = realloc_or_die(data, cap *= 2, 1);
+    }
+    if (ferror(f))
+        die("cannot read %s: %s", path, strerror(errno));
+    fclose(f);
+    if (is_zstd_frame(data, n)) {
+        unsigned char *plain = zstd_decompress(path, data, n, len);
+        free(data);
+        return plain;
+    }
+    *len = n;
+    return data;
+}
+
+/* The texts to encode: text k is data[off[k] .. off[k + 1]). */
+typedef struct texts {
+    const unsigned char *data;
+    size_t *off;
+    size_t n;
+    size_t longest;
+} texts;
+
+static texts split_texts(const unsigned char *data, size_t len, bool whole)
+{
+    texts t = {.data = data};
+    size_t cap = 1024;
+    t.off = realloc_or_die(NULL, cap, sizeof *t.off);
+    t.off[0] = 0;
+    size_t pos = 0;
+    while (pos < len) {
+        const unsigned char *nl = whole ? NULL : memchr(data + pos, '\n', len - pos);
+        size_t end = nl ? (size_t)(nl - data) + 1 : len;
+        if (t.n + 2 > cap)
+            t.off = realloc_or_die(t.off, cap *= 2, sizeof *t.off);
+        t.off[++t.n] = end;
+        if (end - pos > t.longest)
+            t.longest = end - pos;
+        pos = end;
+    }
+    return t;
+}
+
+/*====== Encoding ======*/
+
+typedef struct id_buffer {
+    uint32_t *ids;
+    size_t cap;
+} id_buffer;
+
+/* Encodes one text and returns its token count, growing `buf` when a text needs more
+ * room than any before (rare: most texts have fewer tokens than bytes). */
+static size_t encode_text(bp_encoder *enc, const unsigned char *text, size_t len,
+                          const bp_encode_options *opts, id_buffer *buf)
+{
+    bp_rng before;
+    if (opts->rng)
+        before = *opts->rng;
+    size_t n;
+    bp_status st = bp_encode(enc, text, len, opts, buf->ids, NULL, buf->cap, &n);
+    if (st == BP_ERR_BUFFER_TOO_SMALL) {
+        buf->ids = realloc_or_die(buf->ids, n, sizeof *buf->ids);
+        buf->cap = n;
+        if (opts->rng)
+            *opts->rng = before; /* the failed call has drawn from it */
+        st = bp_encode(enc, text, len, opts, buf->ids, NULL, buf->cap, &n);
+    }
+    if (st != BP_OK)
+        die("encoding failed: %s", bp_strerror(st));
+    return n;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+typedef struct run {
+    double seconds;
+    size_t tokens;
+} run;
+
+/* One timed pass over all texts; alpha < 0 is deterministic. */
+static run encode_all(bp_encoder *enc, const texts *t, double alpha, unsigned flags,
+                      id_buffer *buf)
+{
+    bp_rng rng;
+    bp_encode_options opts = {.alpha = alpha, .flags = flags, .rng = alpha >= 0 ? &rng : NULL};
+    size_t tokens = 0;
+    double start = now_seconds();
+    for (size_t k = 0; k < t->n; k++) {
+        if (opts.rng)
+            bp_rng_seed(&rng, SAMPLING_SEED, k);
+        tokens += encode_text(enc, t->data + t->off[k], t->off[k + 1] - t->off[k], &opts, buf);
+    }
+    return (run){now_seconds() - start, tokens};
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, compare_doubles);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Runs one mode `runs` times and prints its row of the table. */
+static void measure(const char *label, bp_encoder *enc, const texts *t, size_t total_bytes,
+                    const options *o, double alpha, id_buffer *buf)
+{
+    double *mbps = realloc_or_die(NULL, (size_t)o->runs, sizeof *mbps);
+    size_t tokens = 0;
+    for (int r = 0; r < o->runs; r++) {
+        run res = encode_all(enc, t, alpha, o->flags, buf);
+        mbps[r] = (double)total_bytes / 1e6 / res.seconds;
+        tokens = res.tokens;
+    }
+    printf("%-20s %10.2f %12zu %12.3f\n", label, median(mbps, o->runs), tokens,
+           (double)total_bytes / (double)tokens);
+    free(mbps);
+}
+
+static double peak_rss_mib(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return NAN;
+    return (double)ru.ru_maxrss / 1024.0; /* Linux reports KiB */
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+int main(int argc, char **argv)
+{
+    options o = parse_options(argc, argv);
+
+    /* The input first: a wrong FILE fails before the model's load time is spent. */
+    size_t len;
+    unsigned char *data = read_input(o.file, &len);
+    if (len == 0)
+        die("%s: nothing to encode (empty input)", o.file);
+    texts t = split_texts(data, len, o.whole);
+
+    bp_model *model;
+    bp_error err;
+    double start = now_seconds();
+    if (bp_model_load(o.model, &model, &err) != BP_OK)
+        die("%s", err.message);
+    double load_ms = (now_seconds() - start) * 1e3;
+
+    bp_encoder *enc;
+    if (bp_encoder_create(model, &enc) != BP_OK)
+        die("out of memory");
+    /* Room for one token per byte plus <bos>/<eos>; encode_text grows it if NFC lengthens
+     * a text beyond that. */
+    id_buffer buf = {realloc_or_die(NULL, t.longest + 2, sizeof *buf.ids), t.longest + 2};
+
+    printf("model   %s: %zu ids, loaded in %.1f ms\n", base_name(o.model),
+           bp_model_vocab_size(model), load_ms);
+    printf("input   %s: %zu bytes, %zu %s, %s\n", base_name(o.file), len, t.n,
+           o.whole ? "text (whole file)" : "texts (lines)",
+           o.flags & BP_ENCODE_NO_NORMALIZE ? "no normalization" : "NFC");
+    printf("runs    %d per mode, median shown\n\n", o.runs);
+    printf("%-20s %10s %12s %12s\n", "mode", "MB/s", "tokens", "bytes/token");
+
+    char sampling_label[64];
+    snprintf(sampling_label, sizeof sampling_label, "sampling alpha=%g", o.alpha);
+    measure("deterministic", enc, &t, len, &o, -1.0, &buf);
+    measure(sampling_label, enc, &t, len, &o, o.alpha, &buf);
+    printf("\npeak RSS %.1f MiB\n", peak_rss_mib());
+
+    free(buf.ids);
+    bp_encoder_free(enc);
+    free(t.off);
+    free(data);
+    bp_model_free(model);
+    return 0;
+}
