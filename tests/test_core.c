@@ -175,6 +175,7 @@ static void test_encode_contract(void **state)
     o.alpha = 0.1; /* sampling without an rng */
     assert_int_equal(bp_encode(enc, "a", 1, &o, ids, NULL, 8, &n), BP_ERR_INVALID_ARG);
     assert_int_equal(bp_encode(NULL, "a", 1, NULL, ids, NULL, 8, &n), BP_ERR_INVALID_ARG);
+    bp_encoder_free(enc);
     assert_int_equal(bp_encoder_create(NULL, &enc), BP_ERR_INVALID_ARG);
     assert_null(enc);
     bp_model_free(m);
