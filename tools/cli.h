@@ -1,0 +1,96 @@
+/*
+ * cli.h -- what the bp subcommands share: messages in one format, buffered output with
+ * write-error tracking, model loading with reporting, and option value parsing.
+ * Part of the CLI, not of the library: everything here may print and exit.
+ */
+#ifndef BP_CLI_H
+#define BP_CLI_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "bytepiece.h"
+
+#if defined(__GNUC__)
+#define BP_PRINTF_LIKE(fmt_index) __attribute__((format(printf, fmt_index, fmt_index + 1)))
+#else
+#define BP_PRINTF_LIKE(fmt_index)
+#endif
+
+/* "bp", or "bp encode" once a command is chosen: the prefix of every message. */
+extern const char *program_name;
+
+/* Where a text comes from, for messages. */
+typedef struct text_source {
+    const char *name;  /* the FILE operand, or "<stdin>" */
+    uint64_t line_no;  /* 1-based; 0 when the text is a whole file */
+} text_source;
+
+enum { OUTPUT_CHUNK = 1 << 16, READ_CHUNK = 1 << 16 };
+
+typedef struct output {
+    FILE *stream;
+    char *data;
+    size_t len;
+    size_t cap;
+    int write_errno; /* errno of the first failed write, 0 if none; later output is dropped */
+} output;
+
+enum parse_result { PARSE_RUN, PARSE_HELP, PARSE_USAGE };
+
+/* Prints one message line: the program name, then the place (if src is not NULL). */
+void report_v(const text_source *src, const char *fmt, va_list ap);
+
+void report(const char *fmt, ...) BP_PRINTF_LIKE(1);
+
+void report_at(const text_source *src, const char *fmt, ...) BP_PRINTF_LIKE(2);
+
+/* Ends every usage error message. @return the usage exit status. */
+int usage_hint(void);
+
+int usage_error(const char *what);
+
+/* Allocation failures end the run: there is nothing sensible to continue with. */
+void *grow_or_die(void *ptr, size_t count, size_t elem_size);
+
+/* Makes *array (of *cap elements) hold at least `need` elements; never shrinks. */
+void reserve_array(void *array_ptr, size_t *cap, size_t need, size_t elem_size);
+
+void output_flush(output *out);
+
+/* Makes room for `n` more bytes at out->data + out->len. */
+void output_reserve(output *out, size_t n);
+
+output output_open(FILE *stream);
+
+/* Flushes and closes the stream, so that late errors (a full disk seen at close) count,
+ * and turns the status of the run into the exit status: 0, or 1 after a failure (already
+ * reported) or a write error (reported here). */
+int output_close(output *out, int run_status);
+
+/* Help and version texts go through the same checks as data. */
+int print_text(const char *text);
+
+/* Loads the model at `path`, reporting a failure. @return 0, or 1 after a message. */
+int load_model(const char *path, bp_model **model);
+
+/* A decimal integer 0 .. 2^64-1, digits only (no sign: strtoull would wrap "-1"). */
+bool parse_u64(const char *text, uint64_t *value);
+
+bool parse_finite_double(const char *text, double *value);
+
+/* Reports an option whose value is malformed. @return PARSE_USAGE. */
+enum parse_result bad_option_value(const char *option, const char *value, const char *expected);
+
+/* The checks that end every command's option loop. */
+enum parse_result finish_parse(const char *model_path);
+
+static inline void output_byte(output *out, char c)
+{
+    output_reserve(out, 1);
+    out->data[out->len++] = c;
+}
+
+#endif
