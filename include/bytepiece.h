@@ -82,7 +82,11 @@ typedef enum bp_status {
     BP_ERR_BAD_COUNT = 13,     /* a count is zero, negative, not an integer or too large */
     BP_ERR_UNKNOWN_ID = 14,    /* decode met an id that is not in the vocabulary */
     BP_ERR_BUFFER_TOO_SMALL = 15, /* the caller's output buffer is too small; the size needed is reported */
-    BP_ERR_TOO_LARGE = 16      /* an input exceeds what the format or a size type can hold */
+    BP_ERR_TOO_LARGE = 16,     /* an input exceeds what the format or a size type can hold */
+    BP_ERR_BAD_RECORD = 17,    /* a JSONL line is not JSON, or lacks the text field */
+    BP_ERR_BAD_UTF8 = 18,      /* training text is not valid UTF-8 */
+    BP_ERR_EMPTY_CORPUS = 19,  /* training was asked for with no text at all */
+    BP_ERR_WRITE = 20          /* a file could not be written (directory missing, disk full, ...) */
 } bp_status;
 
 /*! bp_strerror() :
@@ -241,6 +245,133 @@ BP_API const unsigned char *bp_encoder_normalized(const bp_encoder *enc, size_t 
  *  err->offset = the index of the first unknown id and the id named in err->message. */
 BP_API bp_status bp_decode(const bp_model *model, const uint32_t *ids, size_t n_ids,
                            void *out, size_t cap, size_t *out_len, bp_error *err);
+
+/*====== Saving models ======*/
+
+/*! bp_model_save() :
+ *  Writes `model` to `path` in the reference BytePiece JSON format, byte for byte what the
+ *  Python writer produces for the same pieces (json.dump(indent=4, ensure_ascii=False), no
+ *  trailing newline; entries in id order; the text field is the piece decoded as UTF-8 with
+ *  Python's errors='ignore'), so the Python BytePiece loads it.
+ *  The file is written atomically: to a temporary file in the same directory, then renamed
+ *  over `path`; on failure nothing is left behind. Directories are never created.
+ *  @return BP_OK, BP_ERR_INVALID_ARG, BP_ERR_NOMEM or BP_ERR_WRITE (message names the path). */
+BP_API bp_status bp_model_save(const bp_model *model, const char *path, bp_error *err);
+
+/*====== Reading corpora ======*/
+
+typedef struct bp_text_input bp_text_input;
+
+typedef enum bp_input_format {
+    BP_INPUT_PLAIN = 0, /* the whole file is one text, delivered in pieces (any size) */
+    BP_INPUT_JSONL = 1  /* each line is a JSON object; its string field is one text */
+} bp_input_format;
+
+#define BP_INPUT_SKIP_BAD_LINES 1u /* skip (and count) JSONL lines that are bad records */
+
+/*! bp_text_input_open() :
+ *  Opens `path` ("-" is standard input) for reading texts. zstd-compressed files are
+ *  recognised by content and decompressed while streaming. Plain files are read as bytes:
+ *  no newline translation. For JSONL, `field` names the string member holding the text
+ *  (NULL means "text").
+ *  @return BP_OK, BP_ERR_INVALID_ARG, BP_ERR_IO (message names the path), BP_ERR_NOMEM.
+ *  Ownership: close with bp_text_input_close(). One thread at a time. */
+BP_API bp_status bp_text_input_open(const char *path, bp_input_format format, const char *field,
+                                    unsigned flags, bp_text_input **out, bp_error *err);
+
+/*! bp_text_input_next() :
+ *  Gives the next piece of text in *data / *len (valid until the next call). *end_of_text
+ *  is set to 1 when this piece is the last of its text (a piece may then be empty), else 0.
+ *  At the end of the input, *data is NULL and *len 0.
+ *  @return BP_OK, BP_ERR_IO, BP_ERR_TRUNCATED (zstd stream cut short), BP_ERR_NOMEM, or
+ *  BP_ERR_BAD_RECORD (JSONL: the message names file and line) unless skipping them. */
+BP_API bp_status bp_text_input_next(bp_text_input *in, const unsigned char **data, size_t *len,
+                                    int *end_of_text, bp_error *err);
+
+/*! bp_text_input_skipped() : @return the number of bad JSONL lines skipped so far. */
+BP_API uint64_t bp_text_input_skipped(const bp_text_input *in);
+
+/*! bp_text_input_close() : closes the input. NULL is accepted. */
+BP_API void bp_text_input_close(bp_text_input *in);
+
+/*====== Training ======*/
+
+typedef struct bp_trainer bp_trainer;
+
+/* What a progress callback is told: the stage and how far it is. */
+typedef struct bp_train_progress {
+    const char *stage; /* "reading", "counting n-grams", "segmenting", "pruning" */
+    uint64_t done;     /* bytes (or pieces, when pruning) done in this stage */
+    uint64_t total;    /* the stage's total, 0 when unknown */
+} bp_train_progress;
+
+typedef struct bp_train_options {
+    unsigned order;            /* n-gram order, 1 .. 7 (default 6) */
+    uint64_t min_count;        /* for n-grams of order >= 2 and for pieces (default 2) */
+    size_t max_piece_length;   /* in bytes (default 36) */
+    int isolate_digits;        /* every Unicode Nd digit is its own chunk (default 0) */
+    int ensure_unicode;        /* a UTF-8 continuation byte never starts a piece (default 1) */
+    unsigned threads;          /* 0: one per core. Results do not depend on it. */
+    int skip_bad_lines;        /* drop lines of invalid UTF-8 instead of failing (default 0) */
+    const char *temp_dir;      /* where the normalized corpus is spooled; NULL: $TMPDIR or /tmp */
+    void (*progress)(void *ctx, const bp_train_progress *p); /* may be NULL */
+    void *progress_ctx;
+} bp_train_options;
+
+/* Per-stage figures of a finished training. */
+typedef struct bp_train_stats {
+    uint64_t bytes;            /* normalized bytes of training text */
+    uint64_t chunks;           /* training chunks (algorithms §2) */
+    uint64_t skipped_lines;    /* lines dropped by skip_bad_lines */
+    uint64_t ngrams;           /* n-grams kept after pruning (all orders) */
+    uint64_t distinct_pieces;  /* distinct pieces of the segmentation pass */
+    double seconds_reading, seconds_counting, seconds_segmenting, seconds_pruning;
+} bp_train_stats;
+
+/*! bp_train_options_init() : fills `o` with the reference Trainer's defaults. */
+BP_API void bp_train_options_init(bp_train_options *o);
+
+/*! bp_trainer_create() :
+ *  Creates a trainer (the BytePiece training algorithm, algorithms §3). Texts are then
+ *  given with bp_trainer_feed() / bp_trainer_end_text() or bp_trainer_add_texts(), and
+ *  bp_trainer_train() runs the training. The options are copied.
+ *  @return BP_OK, BP_ERR_INVALID_ARG (order outside 1..7, min_count 0, max_piece_length 0),
+ *  BP_ERR_IO (temporary file), BP_ERR_NOMEM. */
+BP_API bp_status bp_trainer_create(const bp_train_options *o, bp_trainer **out, bp_error *err);
+
+/*! bp_trainer_feed() :
+ *  Adds `len` bytes to the current text. A text may arrive in any number of pieces; it is
+ *  normalized (NFC) and cut into chunks as the reference does (10000 characters at most, at
+ *  most 100 newlines). Training text must be UTF-8: otherwise BP_ERR_BAD_UTF8 with
+ *  err->offset = the byte offset in the text, unless skip_bad_lines. */
+BP_API bp_status bp_trainer_feed(bp_trainer *t, const void *data, size_t len, bp_error *err);
+
+/*! bp_trainer_end_text() : ends the current text; the next feed starts a new one. */
+BP_API bp_status bp_trainer_end_text(bp_trainer *t, bp_error *err);
+
+/* A source of texts for bp_trainer_add_texts(): same contract as bp_text_input_next(). */
+typedef bp_status (*bp_text_reader_fn)(void *ctx, const unsigned char **data, size_t *len,
+                                       int *end_of_text, bp_error *err);
+
+/*! bp_trainer_add_texts() : feeds every text `read` gives until it reports the end. */
+BP_API bp_status bp_trainer_add_texts(bp_trainer *t, bp_text_reader_fn read, void *ctx,
+                                      bp_error *err);
+
+/*! bp_trainer_train() :
+ *  Trains on everything fed and builds one model per requested vocabulary size (counting
+ *  the 3 special ids), largest first, each cut from the previous result (algorithms §3.5.4);
+ *  models[i] answers vocab_sizes[i]. A model may hold fewer ids than asked (wasted pieces are
+ *  pruned), never more. Results do not depend on the number of threads.
+ *  @return BP_OK, BP_ERR_EMPTY_CORPUS, BP_ERR_INVALID_ARG (a size below 259), BP_ERR_IO,
+ *  BP_ERR_NOMEM. Ownership: the caller frees each model. A trainer trains once. */
+BP_API bp_status bp_trainer_train(bp_trainer *t, const size_t *vocab_sizes, size_t n_sizes,
+                                  bp_model **models, bp_error *err);
+
+/*! bp_trainer_stats() : figures of the training so far. */
+BP_API void bp_trainer_stats(const bp_trainer *t, bp_train_stats *stats);
+
+/*! bp_trainer_free() : frees a trainer and removes its temporary file. NULL is accepted. */
+BP_API void bp_trainer_free(bp_trainer *t);
 
 #ifdef __cplusplus
 }

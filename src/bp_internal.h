@@ -176,4 +176,29 @@ size_t bp_utf8_decode(const unsigned char *s, size_t n, int32_t *cp);
  * '\n' after it (DESIGN.md §2). len > 0; returns a value in 1..len. */
 size_t bp_chunk_len(const unsigned char *text, size_t len);
 
+/*------ Training chunks (train_chunk.c) ------*/
+
+/* Cuts training texts into the reference's training chunks (algorithms §2 with maxlen
+ * 10000): NFC first, then a chunk is at most 10000 characters (code points) followed by at
+ * most 100 newlines; with isolate_digits every Unicode Nd digit is a chunk of its own. A
+ * text may arrive in pieces of any size; chunks are passed to the sink as soon as they
+ * are complete, so memory stays bounded by the longest chunk plus what NFC needs. */
+typedef struct bp_chunker bp_chunker;
+
+/* Receives one chunk (non-empty, well-formed NFC UTF-8). A status other than BP_OK stops
+ * the chunker and is returned by the feed/end call. */
+typedef bp_status (*bp_chunk_sink)(void *ctx, const unsigned char *chunk, size_t len);
+
+/* skip_bad_lines: a line (the bytes between two '\n') holding invalid UTF-8 is dropped and
+ * counted instead of failing with BP_ERR_BAD_UTF8. */
+bp_status bp_chunker_create(bool isolate_digits, bool skip_bad_lines, bp_chunker **out);
+void bp_chunker_free(bp_chunker *c);
+/* Feeds the next bytes of the current text. Invalid UTF-8 gives BP_ERR_BAD_UTF8 with
+ * err->offset = its byte offset in the text (unless skip_bad_lines). */
+bp_status bp_chunker_feed(bp_chunker *c, const unsigned char *data, size_t len,
+                          bp_chunk_sink sink, void *ctx, bp_error *err);
+/* Ends the current text: its last chunks go to the sink; the next feed starts a new text. */
+bp_status bp_chunker_end_text(bp_chunker *c, bp_chunk_sink sink, void *ctx, bp_error *err);
+uint64_t bp_chunker_skipped_lines(const bp_chunker *c);
+
 #endif /* BP_INTERNAL_H */

@@ -24,6 +24,10 @@ static const char *const status_names[] = {
     [BP_ERR_UNKNOWN_ID] = "unknown id",
     [BP_ERR_BUFFER_TOO_SMALL] = "output buffer too small",
     [BP_ERR_TOO_LARGE] = "input too large",
+    [BP_ERR_BAD_RECORD] = "bad JSONL record",
+    [BP_ERR_BAD_UTF8] = "training text is not valid UTF-8",
+    [BP_ERR_EMPTY_CORPUS] = "no training text",
+    [BP_ERR_WRITE] = "cannot write file",
 };
 
 const char *bp_strerror(bp_status code)

@@ -667,12 +667,16 @@ int main(int argc, char **argv)
 
     /* Each command parses argv from its own name on, and getopt_long prints its complaints
      * under argv[0]: so that becomes "bp encode" (messages then read "bp encode: ..."). */
-    static char encode_name[] = "bp encode", decode_name[] = "bp decode";
+    static char encode_name[] = "bp encode", decode_name[] = "bp decode",
+                train_name[] = "bp train", convert_name[] = "bp convert";
     static const struct {
         const char *word;
         char *name;
         int (*run)(int argc, char **argv);
-    } commands[] = {{"encode", encode_name, run_encode}, {"decode", decode_name, run_decode}};
+    } commands[] = {{"encode", encode_name, run_encode},
+                    {"decode", decode_name, run_decode},
+                    {"train", train_name, run_train},
+                    {"convert", convert_name, run_convert}};
 
     if (argc < 2)
         return usage_error("missing command");

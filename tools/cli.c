@@ -11,8 +11,6 @@
 
 const char *program_name = "bp";
 
-
-
 void report_v(const text_source *src, const char *fmt, va_list ap)
 {
     fprintf(stderr, "%s: ", program_name);
@@ -76,8 +74,6 @@ void reserve_array(void *array_ptr, size_t *cap, size_t need, size_t elem_size)
     *cap = new_cap;
 }
 
-
-
 void output_flush(output *out)
 {
     if (out->len > 0 && out->write_errno == 0 &&
@@ -100,7 +96,6 @@ output output_open(FILE *stream)
     reserve_array(&out.data, &out.cap, OUTPUT_CHUNK, 1);
     return out;
 }
-
 
 int output_close(output *out, int run_status)
 {
@@ -135,7 +130,6 @@ int load_model(const char *path, bp_model **model)
     report("%s", err.message);
     return 1;
 }
-
 
 bool parse_u64(const char *text, uint64_t *value)
 {

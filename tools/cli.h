@@ -87,6 +87,10 @@ enum parse_result bad_option_value(const char *option, const char *value, const 
 /* The checks that end every command's option loop. */
 enum parse_result finish_parse(const char *model_path);
 
+/* The subcommands that live in their own files (bp_train.c, bp_convert.c). */
+int run_train(int argc, char **argv);
+int run_convert(int argc, char **argv);
+
 static inline void output_byte(output *out, char c)
 {
     output_reserve(out, 1);
