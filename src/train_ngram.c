@@ -1,1 +1,181 @@
-/* placeholder: filled in by its owner this session */
+/*
+ * train_ngram.c -- n-gram counting and pruning into conditional log-probabilities
+ * (algorithms §3.1-3.2).
+ *
+ * Counting is level-wise ("apriori"): a k-gram can reach min_count only if its (k-1)-byte
+ * prefix and suffix both did, so level k counts only the k-grams whose prefix and suffix
+ * survived level k-1. That is exact for every k-gram that survives, and it keeps each
+ * level's table to the candidates instead of every distinct n-gram of the corpus.
+ * Levels 1 and 2 are counted while spooling (dense arrays); levels 3..order take one pass
+ * each over the spool.
+ *
+ * Arithmetic follows the reference: l_1(b) = log c(b) - log N' (N' counts the bytes that
+ * were completed to 1), l_k(g) = log c(g) - log c(g's first k-1 bytes), as differences of
+ * two logs of the counts converted to double.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train_internal.h"
+
+/* What one level's pass needs: which (k-1)-grams survived, and per-thread state. */
+typedef struct level_pass {
+    unsigned k;
+    const double *l2;          /* level 2 survivors are its finite entries (k == 3) */
+    const bp_u64_table *prev;  /* counts of the level k-1 survivors (k >= 4) */
+    bp_u64_table *cand;        /* per thread: counts of this level's candidates */
+    unsigned char **ok;        /* per thread: scratch, "the (k-1)-gram at i survived" */
+    size_t *ok_cap;
+} level_pass;
+
+static bool survived(const level_pass *lp, uint64_t bytes)
+{
+    if (lp->k == 3)
+        return lp->l2[bytes] > -INFINITY;
+    return bp_u64_table_find(lp->prev, bytes | (uint64_t)(lp->k - 1) << 56) != NULL;
+}
+
+static bp_status count_level_chunk(void *ctx, unsigned thread, const unsigned char *x, size_t len)
+{
+    level_pass *lp = ctx;
+    const unsigned k = lp->k, w = k - 1;
+    if (len < k)
+        return BP_OK;
+    if (lp->ok_cap[thread] < len) {
+        unsigned char *ok = realloc(lp->ok[thread], len);
+        if (!ok)
+            return BP_ERR_NOMEM;
+        lp->ok[thread] = ok;
+        lp->ok_cap[thread] = len;
+    }
+    unsigned char *ok = lp->ok[thread];
+    const uint64_t mask = (UINT64_C(1) << (8 * w)) - 1;
+    uint64_t win = 0;
+    for (size_t i = 0; i < len; i++) {
+        win = (win << 8 | x[i]) & mask;
+        if (i + 1 >= w)
+            ok[i + 1 - w] = survived(lp, win);
+    }
+    bp_u64_table *cand = &lp->cand[thread];
+    for (size_t s = 0; s + k <= len; s++) {
+        if (ok[s] && ok[s + 1]) {
+            bp_status st = bp_u64_table_add(cand, bp_ngram_key(x + s, k), 1);
+            if (st != BP_OK)
+                return st;
+        }
+    }
+    return BP_OK;
+}
+
+/* Counts level k over the spool; the merged candidate counts end up in *counts. */
+static bp_status count_level(level_pass *lp, const bp_spool *sp, const bp_train_options *o,
+                             unsigned threads, bp_u64_table *counts, bp_error *err)
+{
+    lp->cand = calloc(threads, sizeof *lp->cand);
+    lp->ok = calloc(threads, sizeof *lp->ok);
+    lp->ok_cap = calloc(threads, sizeof *lp->ok_cap);
+    bp_status st = BP_OK;
+    if (!lp->cand || !lp->ok || !lp->ok_cap)
+        st = bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory counting n-grams");
+    if (st == BP_OK)
+        st = bp_spool_for_each(sp, threads, count_level_chunk, lp, o, "counting n-grams", err);
+    for (unsigned t = 1; lp->cand && t < threads && st == BP_OK; t++) {
+        const bp_u64_table *src = &lp->cand[t];
+        for (size_t i = 0; i < src->cap && st == BP_OK; i++)
+            if (src->slots[i].key)
+                st = bp_u64_table_add(&lp->cand[0], src->slots[i].key, src->slots[i].val);
+        if (st != BP_OK)
+            bp_fail(err, st, UINT64_MAX, "out of memory counting n-grams");
+    }
+    for (unsigned t = 0; lp->cand && t < threads; t++) {
+        if (t == 0 && st == BP_OK)
+            *counts = lp->cand[0];
+        else
+            bp_u64_table_free(&lp->cand[t]);
+    }
+    for (unsigned t = 0; lp->ok && t < threads; t++)
+        free(lp->ok[t]);
+    free(lp->cand);
+    free(lp->ok);
+    free(lp->ok_cap);
+    return st;
+}
+
+static uint64_t as_bits(double v)
+{
+    uint64_t b;
+    memcpy(&b, &v, sizeof b);
+    return b;
+}
+
+/* Keeps the level-k counts that reach min_count (into *survivors) and stores their
+ * log-probabilities conditioned on their prefix into m->high. prefix_count gives the count
+ * of a (k-1)-gram given its bytes. */
+static bp_status keep_level(bp_ngram_model *m, unsigned k, const bp_u64_table *counts,
+                            uint64_t min_count, const uint64_t *bi, const bp_u64_table *prev,
+                            bp_u64_table *survivors)
+{
+    for (size_t i = 0; i < counts->cap; i++) {
+        uint64_t key = counts->slots[i].key, c = counts->slots[i].val;
+        if (!key || c < min_count)
+            continue;
+        uint64_t prefix = (key & ((UINT64_C(1) << 56) - 1)) >> 8;
+        uint64_t pc = k == 3 ? bi[prefix] : *bp_u64_table_find(prev, prefix | (uint64_t)(k - 1) << 56);
+        double lp = log((double)c) - log((double)pc);
+        if (bp_u64_table_add(&m->high, key, as_bits(lp)) != BP_OK ||
+            bp_u64_table_add(survivors, key, c) != BP_OK)
+            return BP_ERR_NOMEM;
+        m->n_kept++;
+    }
+    return BP_OK;
+}
+
+bp_status bp_ngram_build(bp_ngram_model *m, const bp_spool *sp, const uint64_t uni[256],
+                         const uint64_t *bi, uint64_t positions, const bp_train_options *o,
+                         unsigned threads, bp_error *err)
+{
+    memset(m, 0, sizeof *m);
+    m->order = o->order;
+    /* §3.2 step 1: every byte is a 1-gram; missing ones count 1 and add to N. */
+    uint64_t c1[256], n_total = positions;
+    for (unsigned b = 0; b < 256; b++) {
+        c1[b] = uni[b] ? uni[b] : 1;
+        n_total += !uni[b];
+    }
+    double log_n = log((double)n_total);
+    for (unsigned b = 0; b < 256; b++)
+        m->l1[b] = log((double)c1[b]) - log_n;
+    m->n_kept = 256;
+    m->l2 = malloc(65536 * sizeof *m->l2);
+    if (!m->l2)
+        return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory");
+    for (size_t p = 0; p < 65536; p++) {
+        bool keep = o->order >= 2 && bi[p] >= o->min_count;
+        m->l2[p] = keep ? log((double)bi[p]) - log((double)c1[p >> 8]) : -INFINITY;
+        m->n_kept += keep;
+    }
+    bp_u64_table prev = {0};
+    bp_status st = BP_OK;
+    for (unsigned k = 3; k <= o->order && st == BP_OK; k++) {
+        level_pass lp = {.k = k, .l2 = m->l2, .prev = &prev};
+        bp_u64_table counts = {0}, survivors = {0};
+        st = count_level(&lp, sp, o, threads, &counts, err);
+        if (st == BP_OK && keep_level(m, k, &counts, o->min_count, bi, &prev, &survivors) != BP_OK)
+            st = bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory counting n-grams");
+        bp_u64_table_free(&counts);
+        bp_u64_table_free(&prev);
+        prev = survivors;
+    }
+    bp_u64_table_free(&prev);
+    if (st != BP_OK)
+        bp_ngram_free(m);
+    return st;
+}
+
+void bp_ngram_free(bp_ngram_model *m)
+{
+    free(m->l2);
+    bp_u64_table_free(&m->high);
+    m->l2 = NULL;
+}

@@ -1,0 +1,153 @@
+/*
+ * train_internal.h -- the trainer's parts and how they meet. Not installed.
+ *
+ * Data flow (algorithms §3):
+ *   texts --bp_chunker--> chunks --spool--> a temporary file of chunk records, read back
+ *   by every later pass, in blocks, by any number of threads:
+ *     n-gram counting, level by level (train_ngram.c)  -> conditional log-probabilities
+ *     n-gram-LM Viterbi over every chunk (train_segment.c) -> piece counts
+ *     pruning with the shared Unigram core (train_prune.c) -> one model per vocabulary size
+ * Every merge of per-thread results is an integer sum and every later order is total, so
+ * the result does not depend on the number of threads (§5.12).
+ */
+#ifndef BP_TRAIN_INTERNAL_H
+#define BP_TRAIN_INTERNAL_H
+
+#include "bp_internal.h"
+
+#define BP_MAX_ORDER 7 /* n-gram keys pack up to 7 bytes plus their length into 64 bits */
+
+/*------ Flat hash tables (train_table.c) ------*/
+
+/* uint64 key -> uint64 value, open addressing, linear probing; key and value share a
+ * slot so that a lookup costs one cache miss. Key 0 marks an empty slot, so keys must
+ * never be 0 (n-gram keys carry their length in the top byte). */
+typedef struct bp_u64_slot {
+    uint64_t key, val;
+} bp_u64_slot;
+
+typedef struct bp_u64_table {
+    bp_u64_slot *slots;
+    size_t cap;  /* a power of two, or 0 */
+    size_t n;
+} bp_u64_table;
+
+bp_status bp_u64_table_reserve(bp_u64_table *t, size_t n);
+/* Adds `inc` to the value of `key` (inserting it at 0 first). */
+bp_status bp_u64_table_add(bp_u64_table *t, uint64_t key, uint64_t inc);
+/* The value slot of `key`, or NULL. */
+static inline uint64_t *bp_u64_table_find(const bp_u64_table *t, uint64_t key)
+{
+    if (!t->cap)
+        return NULL;
+    size_t mask = t->cap - 1;
+    for (size_t i = (size_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & mask;; i = (i + 1) & mask) {
+        if (t->slots[i].key == key)
+            return &t->slots[i].val;
+        if (t->slots[i].key == 0)
+            return NULL;
+    }
+}
+void bp_u64_table_free(bp_u64_table *t);
+
+/* Byte string -> count. The strings live in one arena; slots hold hash, offset, length. */
+typedef struct bp_piece_slot {
+    uint64_t hash;   /* 0 marks an empty slot (real hashes are forced non-zero) */
+    uint64_t count;
+    uint64_t off;    /* in the arena */
+    uint64_t len;
+} bp_piece_slot;
+
+typedef struct bp_piece_table {
+    bp_piece_slot *slots;
+    size_t cap, n;
+    unsigned char *arena;
+    size_t arena_len, arena_cap;
+} bp_piece_table;
+
+bp_status bp_piece_table_add(bp_piece_table *t, const unsigned char *bytes, size_t len,
+                             uint64_t count);
+/* The count of a string, 0 when absent. */
+uint64_t bp_piece_table_get(const bp_piece_table *t, const unsigned char *bytes, size_t len);
+/* Adds every entry of `src` into `dst`. */
+bp_status bp_piece_table_merge(bp_piece_table *dst, const bp_piece_table *src);
+void bp_piece_table_free(bp_piece_table *t);
+
+/*------ The spooled corpus (trainer.c) ------*/
+
+/* Chunk records (a 4-byte little-endian length, then the bytes), grouped in blocks that
+ * end on record boundaries; a block is the unit of work of a pass. */
+typedef struct bp_spool {
+    int fd;
+    uint64_t size;
+    uint64_t *block_off; /* n_blocks + 1 offsets */
+    size_t n_blocks, blocks_cap;
+    unsigned char *wbuf; /* the block being written */
+    size_t wlen;
+} bp_spool;
+
+/* Calls fn(ctx, thread, chunk, len) for every chunk of the spool, spread over `threads`
+ * threads; `thread` (0 .. threads-1) selects the caller's per-thread state. The first
+ * error stops the pass and is returned. `stage` names the pass for progress reports. */
+typedef bp_status (*bp_chunk_fn)(void *ctx, unsigned thread, const unsigned char *chunk,
+                                 size_t len);
+bp_status bp_spool_for_each(const bp_spool *sp, unsigned threads, bp_chunk_fn fn, void *ctx,
+                            const bp_train_options *o, const char *stage, bp_error *err);
+
+/*------ n-gram model (train_ngram.c) ------*/
+
+/* The pruned n-gram LM as conditional log-probabilities (§3.2): l1 for single bytes, l2
+ * dense, orders 3..n in one table (values are doubles stored as bits). Missing = -inf. */
+typedef struct bp_ngram_model {
+    unsigned order;
+    double l1[256];
+    double *l2;            /* 65536 entries, indexed by b0 << 8 | b1 */
+    bp_u64_table high;     /* orders >= 3, key = bp_ngram_key() */
+    uint64_t n_kept;       /* n-grams of every order that survived */
+} bp_ngram_model;
+
+/* Packs g[0..k) (k <= 7) with its length in the top byte; earlier bytes are higher. */
+static inline uint64_t bp_ngram_key(const unsigned char *g, unsigned k)
+{
+    uint64_t key = 0;
+    for (unsigned j = 0; j < k; j++)
+        key = key << 8 | g[j];
+    return key | (uint64_t)k << 56;
+}
+
+/* Counts the n-grams of the spooled corpus level by level and prunes them (§3.1-3.2).
+ * uni / bi: the counts of single bytes and byte pairs (gathered while spooling);
+ * positions: the total number of bytes. */
+bp_status bp_ngram_build(bp_ngram_model *m, const bp_spool *sp, const uint64_t uni[256],
+                         const uint64_t *bi, uint64_t positions, const bp_train_options *o,
+                         unsigned threads, bp_error *err);
+void bp_ngram_free(bp_ngram_model *m);
+
+/*------ n-gram-LM segmentation (train_segment.c) ------*/
+
+/* Scratch for segmenting one chunk with the n-gram LM. */
+typedef struct bp_bnlm_scratch {
+    unsigned char *back; /* len * order back-pointers */
+    size_t cap;
+} bp_bnlm_scratch;
+
+/* Segments x[0..len) by the n-gram-LM Viterbi with numpy's argmax semantics (§3.3) and
+ * writes the start offsets of its tokens to starts[0..), returning their number (the
+ * first start is 0). starts must hold len entries. */
+bp_status bp_bnlm_segment(const bp_ngram_model *m, bool ensure_unicode, const unsigned char *x,
+                          size_t len, bp_bnlm_scratch *s, uint32_t *starts, size_t *n_tokens);
+void bp_bnlm_scratch_free(bp_bnlm_scratch *s);
+
+/* Pass 2: segments every chunk and counts the resulting pieces (§3.4). */
+bp_status bp_count_pieces(const bp_ngram_model *m, const bp_spool *sp, const bp_train_options *o,
+                          unsigned threads, bp_piece_table *pieces, bp_error *err);
+
+/*------ Piece pruning (train_prune.c) ------*/
+
+/* §3.5: byte completion, frequency/length filter, re-splitting, wasted-piece fixed point,
+ * and the cascading vocabulary cut. models[i] answers vocab_sizes[i]. */
+bp_status bp_prune_pieces(const bp_piece_table *pieces, const bp_train_options *o,
+                          unsigned threads, const size_t *vocab_sizes, size_t n_sizes,
+                          bp_model **models, bp_error *err);
+
+#endif /* BP_TRAIN_INTERNAL_H */

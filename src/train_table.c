@@ -1,0 +1,178 @@
+/*
+ * train_table.c -- the trainer's two flat hash tables: uint64 keys (packed n-grams) and
+ * byte strings (pieces). Open addressing with linear probing over arrays, no allocation
+ * per entry: the trainer holds millions of entries and its memory is a target.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "train_internal.h"
+
+#define MAX_LOAD_NUM 3 /* grow beyond 3/4 full */
+#define MAX_LOAD_DEN 4
+
+static size_t u64_slot(uint64_t key, size_t mask)
+{
+    return (size_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & mask;
+}
+
+static bp_status u64_rehash(bp_u64_table *t, size_t cap)
+{
+    bp_u64_slot *slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return BP_ERR_NOMEM;
+    size_t mask = cap - 1;
+    for (size_t i = 0; i < t->cap; i++) {
+        if (!t->slots[i].key)
+            continue;
+        size_t j = u64_slot(t->slots[i].key, mask);
+        while (slots[j].key)
+            j = (j + 1) & mask;
+        slots[j] = t->slots[i];
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->cap = cap;
+    return BP_OK;
+}
+
+bp_status bp_u64_table_reserve(bp_u64_table *t, size_t n)
+{
+    size_t cap = t->cap ? t->cap : 64;
+    while (n * MAX_LOAD_DEN >= cap * MAX_LOAD_NUM)
+        cap *= 2;
+    return cap == t->cap ? BP_OK : u64_rehash(t, cap);
+}
+
+bp_status bp_u64_table_add(bp_u64_table *t, uint64_t key, uint64_t inc)
+{
+    if ((t->n + 1) * MAX_LOAD_DEN >= t->cap * MAX_LOAD_NUM) {
+        bp_status st = u64_rehash(t, t->cap ? 2 * t->cap : 64);
+        if (st != BP_OK)
+            return st;
+    }
+    size_t mask = t->cap - 1, i = u64_slot(key, mask);
+    while (t->slots[i].key && t->slots[i].key != key)
+        i = (i + 1) & mask;
+    if (!t->slots[i].key) {
+        t->slots[i] = (bp_u64_slot){key, 0};
+        t->n++;
+    }
+    t->slots[i].val += inc;
+    return BP_OK;
+}
+
+void bp_u64_table_free(bp_u64_table *t)
+{
+    free(t->slots);
+    *t = (bp_u64_table){0};
+}
+
+/* A 64-bit hash of a byte string, never 0 (0 marks empty slots). */
+static uint64_t hash_bytes(const unsigned char *p, size_t len)
+{
+    uint64_t h = UINT64_C(0x9E3779B97F4A7C15) ^ len;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * UINT64_C(0xBF58476D1CE4E5B9);
+        h ^= h >> 31;
+    }
+    uint64_t tail = 0;
+    memcpy(&tail, p + i, len - i);
+    h = (h ^ tail) * UINT64_C(0x94D049BB133111EB);
+    h ^= h >> 29;
+    return h ? h : 1;
+}
+
+static bp_status piece_rehash(bp_piece_table *t, size_t cap)
+{
+    bp_piece_slot *slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return BP_ERR_NOMEM;
+    size_t mask = cap - 1;
+    for (size_t i = 0; i < t->cap; i++) {
+        if (!t->slots[i].hash)
+            continue;
+        size_t j = (size_t)t->slots[i].hash & mask;
+        while (slots[j].hash)
+            j = (j + 1) & mask;
+        slots[j] = t->slots[i];
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->cap = cap;
+    return BP_OK;
+}
+
+/* The slot holding bytes[0..len) with hash h, or the empty slot where it would go. */
+static bp_piece_slot *piece_slot(const bp_piece_table *t, const unsigned char *bytes, size_t len,
+                                 uint64_t h)
+{
+    size_t mask = t->cap - 1;
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+        bp_piece_slot *s = &t->slots[i];
+        if (!s->hash || (s->hash == h && s->len == len &&
+                         memcmp(t->arena + s->off, bytes, len) == 0))
+            return s;
+    }
+}
+
+bp_status bp_piece_table_add(bp_piece_table *t, const unsigned char *bytes, size_t len,
+                             uint64_t count)
+{
+    if ((t->n + 1) * MAX_LOAD_DEN >= t->cap * MAX_LOAD_NUM) {
+        bp_status st = piece_rehash(t, t->cap ? 2 * t->cap : 1024);
+        if (st != BP_OK)
+            return st;
+    }
+    uint64_t h = hash_bytes(bytes, len);
+    bp_piece_slot *s = piece_slot(t, bytes, len, h);
+    if (!s->hash) {
+        if (t->arena_len + len > t->arena_cap) {
+            size_t cap = t->arena_cap ? t->arena_cap : 1 << 16;
+            while (t->arena_len + len > cap)
+                cap *= 2;
+            unsigned char *a = realloc(t->arena, cap);
+            if (!a)
+                return BP_ERR_NOMEM;
+            t->arena = a;
+            t->arena_cap = cap;
+        }
+        memcpy(t->arena + t->arena_len, bytes, len);
+        *s = (bp_piece_slot){h, 0, t->arena_len, len};
+        t->arena_len += len;
+        t->n++;
+    }
+    s->count += count;
+    return BP_OK;
+}
+
+uint64_t bp_piece_table_get(const bp_piece_table *t, const unsigned char *bytes, size_t len)
+{
+    if (!t->cap)
+        return 0;
+    bp_piece_slot *s = piece_slot(t, bytes, len, hash_bytes(bytes, len));
+    return s->hash ? s->count : 0;
+}
+
+bp_status bp_piece_table_merge(bp_piece_table *dst, const bp_piece_table *src)
+{
+    for (size_t i = 0; i < src->cap; i++) {
+        const bp_piece_slot *s = &src->slots[i];
+        if (!s->hash)
+            continue;
+        bp_status st = bp_piece_table_add(dst, src->arena + s->off, s->len, s->count);
+        if (st != BP_OK)
+            return st;
+    }
+    return BP_OK;
+}
+
+void bp_piece_table_free(bp_piece_table *t)
+{
+    free(t->slots);
+    free(t->arena);
+    *t = (bp_piece_table){0};
+}
