@@ -48,6 +48,14 @@ static inline uint64_t *bp_u64_table_find(const bp_u64_table *t, uint64_t key)
             return NULL;
     }
 }
+/* Asks the cache for the home slot of `key`: lookups are latency-bound, so the passes
+ * prefetch a few positions ahead. */
+static inline void bp_u64_table_prefetch(const bp_u64_table *t, uint64_t key)
+{
+    if (t->cap)
+        __builtin_prefetch(&t->slots[(size_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 32) &
+                                     (t->cap - 1)]);
+}
 void bp_u64_table_free(bp_u64_table *t);
 
 /* Byte string -> count. The strings live in one arena; slots hold hash, offset, length. */
@@ -85,6 +93,14 @@ typedef struct bp_spool {
     unsigned char *wbuf; /* the block being written */
     size_t wlen;
 } bp_spool;
+
+/* Creates the spool as an unlinked temporary file in `dir` (NULL: $TMPDIR or /tmp). */
+bp_status bp_spool_open(bp_spool *sp, const char *dir, bp_error *err);
+/* Appends one chunk record. */
+bp_status bp_spool_append(bp_spool *sp, const unsigned char *chunk, size_t len, bp_error *err);
+/* Writes the block being filled; call once after the last append, before reading. */
+bp_status bp_spool_flush(bp_spool *sp, bp_error *err);
+void bp_spool_close(bp_spool *sp);
 
 /* Calls fn(ctx, thread, chunk, len) for every chunk of the spool, spread over `threads`
  * threads; `thread` (0 .. threads-1) selects the caller's per-thread state. The first

@@ -19,6 +19,8 @@
 
 #include "train_internal.h"
 
+#define PREFETCH_AHEAD 8 /* positions: enough to overlap the table lookups' cache misses */
+
 /* What one level's pass needs: which (k-1)-grams survived, and per-thread state. */
 typedef struct level_pass {
     unsigned k;
@@ -53,12 +55,17 @@ static bp_status count_level_chunk(void *ctx, unsigned thread, const unsigned ch
     const uint64_t mask = (UINT64_C(1) << (8 * w)) - 1;
     uint64_t win = 0;
     for (size_t i = 0; i < len; i++) {
+        if (lp->k > 3 && i + PREFETCH_AHEAD < len && i + PREFETCH_AHEAD + 1 >= w)
+            bp_u64_table_prefetch(lp->prev, bp_ngram_key(x + i + PREFETCH_AHEAD + 1 - w, w));
         win = (win << 8 | x[i]) & mask;
         if (i + 1 >= w)
             ok[i + 1 - w] = survived(lp, win);
     }
     bp_u64_table *cand = &lp->cand[thread];
     for (size_t s = 0; s + k <= len; s++) {
+        size_t ahead = s + PREFETCH_AHEAD;
+        if (ahead + k <= len && ok[ahead] && ok[ahead + 1])
+            bp_u64_table_prefetch(cand, bp_ngram_key(x + ahead, k));
         if (ok[s] && ok[s + 1]) {
             bp_status st = bp_u64_table_add(cand, bp_ngram_key(x + s, k), 1);
             if (st != BP_OK)

@@ -42,6 +42,18 @@ static void emissions(const bp_ngram_model *m, bool ensure_unicode, const unsign
         phi[t] = -INFINITY;
 }
 
+#define PREFETCH_AHEAD 8 /* positions: enough to overlap the table lookups' cache misses */
+
+/* Prefetches the table slots that emissions() will read at byte i (if it exists). */
+static void prefetch_emissions(const bp_ngram_model *m, const unsigned char *x, size_t len,
+                               size_t i)
+{
+    if (i >= len)
+        return;
+    for (unsigned t = 2; t < m->order && t <= i; t++)
+        bp_u64_table_prefetch(&m->high, bp_ngram_key(x + i - t, t + 1));
+}
+
 bp_status bp_bnlm_segment(const bp_ngram_model *m, bool ensure_unicode, const unsigned char *x,
                           size_t len, bp_bnlm_scratch *s, uint32_t *starts, size_t *n_tokens)
 {
@@ -62,6 +74,7 @@ bp_status bp_bnlm_segment(const bp_ngram_model *m, bool ensure_unicode, const un
     for (unsigned t = 0; t < n; t++)
         prev[t] = phi[t];
     for (size_t i = 1; i < len; i++) {
+        prefetch_emissions(m, x, len, i + PREFETCH_AHEAD);
         win = win << 8 | x[i];
         emissions(m, ensure_unicode, x, i, win, phi);
         unsigned char *back = s->back + i * n;

@@ -69,7 +69,7 @@ static void report_progress(const bp_train_options *o, const char *stage, uint64
 
 /*------ Spool ------*/
 
-static bp_status spool_open(bp_spool *sp, const char *dir, bp_error *err)
+bp_status bp_spool_open(bp_spool *sp, const char *dir, bp_error *err)
 {
     *sp = (bp_spool){.fd = -1};
     if (!dir)
@@ -93,7 +93,7 @@ static bp_status spool_open(bp_spool *sp, const char *dir, bp_error *err)
     return BP_OK;
 }
 
-static bp_status spool_flush(bp_spool *sp, bp_error *err)
+bp_status bp_spool_flush(bp_spool *sp, bp_error *err)
 {
     if (sp->wlen == 0)
         return BP_OK;
@@ -119,12 +119,12 @@ static bp_status spool_flush(bp_spool *sp, bp_error *err)
     return BP_OK;
 }
 
-static bp_status spool_append(bp_spool *sp, const unsigned char *chunk, size_t len, bp_error *err)
+bp_status bp_spool_append(bp_spool *sp, const unsigned char *chunk, size_t len, bp_error *err)
 {
     if (len + 4 > SPOOL_BLOCK)
         return bp_fail(err, BP_ERR_TOO_LARGE, UINT64_MAX, "a chunk of %zu bytes", len);
     if (sp->wlen + 4 + len > SPOOL_BLOCK) {
-        bp_status st = spool_flush(sp, err);
+        bp_status st = bp_spool_flush(sp, err);
         if (st != BP_OK)
             return st;
     }
@@ -139,7 +139,7 @@ static bp_status spool_append(bp_spool *sp, const unsigned char *chunk, size_t l
     return BP_OK;
 }
 
-static void spool_close(bp_spool *sp)
+void bp_spool_close(bp_spool *sp)
 {
     if (sp->fd >= 0)
         close(sp->fd);
@@ -296,7 +296,7 @@ bp_status bp_trainer_create(const bp_train_options *o, bp_trainer **out, bp_erro
     t->bi = calloc(65536, sizeof *t->bi);
     bp_status st = t->bi ? BP_OK : bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory");
     if (st == BP_OK)
-        st = spool_open(&t->spool, o->temp_dir, err);
+        st = bp_spool_open(&t->spool, o->temp_dir, err);
     if (st == BP_OK && bp_chunker_create(o->isolate_digits, o->skip_bad_lines, &t->chunker) != BP_OK)
         st = bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory");
     if (st != BP_OK) {
@@ -319,7 +319,7 @@ static bp_status ingest_chunk(void *ctx, const unsigned char *x, size_t len)
         t->bi[(size_t)x[i] << 8 | x[i + 1]]++;
     t->positions += len;
     t->stats.chunks++;
-    return spool_append(&t->spool, x, len, &t->sink_error);
+    return bp_spool_append(&t->spool, x, len, &t->sink_error);
 }
 
 /* A failure of the sink (spooling) carries its message in t->sink_error; the chunker's own
@@ -391,7 +391,7 @@ bp_status bp_trainer_train(bp_trainer *t, const size_t *vocab_sizes, size_t n_si
     t->trained = true;
     bp_status st = chunker_status(t, bp_chunker_end_text(t->chunker, ingest_chunk, t, err), err);
     if (st == BP_OK)
-        st = spool_flush(&t->spool, err);
+        st = bp_spool_flush(&t->spool, err);
     t->stats.bytes = t->positions;
     t->stats.skipped_lines = bp_chunker_skipped_lines(t->chunker);
     end_stage(t, &t->stats.seconds_reading);
@@ -436,7 +436,7 @@ void bp_trainer_free(bp_trainer *t)
     if (!t)
         return;
     bp_chunker_free(t->chunker);
-    spool_close(&t->spool);
+    bp_spool_close(&t->spool);
     free(t->bi);
     free(t);
 }
