@@ -86,7 +86,9 @@ typedef enum bp_status {
     BP_ERR_BAD_RECORD = 17,    /* a JSONL line is not JSON, or lacks the text field */
     BP_ERR_BAD_UTF8 = 18,      /* training text is not valid UTF-8 */
     BP_ERR_EMPTY_CORPUS = 19,  /* training was asked for with no text at all */
-    BP_ERR_WRITE = 20          /* a file could not be written (directory missing, disk full, ...) */
+    BP_ERR_WRITE = 20,         /* a file could not be written (directory missing, disk full, ...) */
+    BP_ERR_CORRUPT = 21,       /* a native model fails its checksum or its validation */
+    BP_ERR_VERSION = 22        /* a native model of a format version this library does not read */
 } bp_status;
 
 /*! bp_strerror() :
@@ -108,8 +110,8 @@ typedef struct bp_model bp_model;
 
 /*! bp_model_load() :
  *  Loads a model in the reference BytePiece JSON format
- *  ({"<base64 piece>": [id, "text", count], ...}), plain or zstd-compressed (recognised by
- *  content, not by name). Piece scores are log(count) - log(total) with the C library's
+ *  ({"<base64 piece>": [id, "text", count], ...}), plain or zstd-compressed, or in the
+ *  native binary format (bp_model_save_native()), all recognised by content, not by name. Piece scores are log(count) - log(total) with the C library's
  *  log, exactly as the reference (bytepiece-algorithms.md §4.1).
  *  Validation is complete: see the BP_ERR_* codes from BP_ERR_IO to BP_ERR_BAD_COUNT.
  *  @return BP_OK and *out set to a new model, or an error with *out set to NULL.
@@ -118,7 +120,8 @@ typedef struct bp_model bp_model;
 BP_API bp_status bp_model_load(const char *path, bp_model **out, bp_error *err);
 
 /*! bp_model_load_memory() :
- *  Like bp_model_load() from `size` bytes at `data` (plain or zstd-compressed JSON).
+ *  Like bp_model_load() from `size` bytes at `data` (JSON, plain or zstd-compressed, or
+ *  native; a native image is copied, not mapped).
  *  `name` is used in error messages only (may be NULL). The bytes are not retained. */
 BP_API bp_status bp_model_load_memory(const void *data, size_t size, const char *name,
                                       bp_model **out, bp_error *err);
@@ -234,6 +237,45 @@ BP_API bp_status bp_encode(bp_encoder *enc, const void *text, size_t len,
  *  valid until the next call on `enc`. Equals the input when normalization was off. */
 BP_API const unsigned char *bp_encoder_normalized(const bp_encoder *enc, size_t *len);
 
+/*====== Batch encoding ======*/
+
+typedef struct bp_batch_options {
+    double alpha;          /* as in bp_encode_options */
+    unsigned flags;        /* BP_ENCODE_* */
+    uint64_t seed;         /* sampling (alpha >= 0): text i draws from stream
+                              first_stream + i of this seed (bp_rng_seed) */
+    uint64_t first_stream; /* lets consecutive batches continue one run's numbering */
+    unsigned threads;      /* 0: one per online core; 1: the calling thread only */
+} bp_batch_options;
+
+/* The result of bp_encode_batch(): the ids of all texts, text after text. */
+typedef struct bp_batch {
+    uint32_t *ids;
+    size_t *ids_begin;     /* n_texts + 1 entries: text i has ids[ids_begin[i] .. ids_begin[i+1]) */
+    size_t n_texts;
+} bp_batch;
+
+/*! bp_encode_batch() :
+ *  Encodes texts[0..n_texts) (lens[i] bytes each) with `model`, as bp_encode() would one by
+ *  one with opts->alpha and opts->flags, on up to opts->threads threads (the calling thread
+ *  is one of them). Output order is input order, and the result is identical whatever the
+ *  number of threads: when sampling, text i uses bp_rng_seed(seed, first_stream + i), the
+ *  numbering `bp encode --seed` uses for the texts of a run (no glibc-parity mode here).
+ *  Inputs under about 512 KB in total are encoded by the calling thread alone, so small
+ *  batches pay no thread start-up.
+ *  Ownership: *out owns its arrays; release them with bp_batch_free(). The texts are only
+ *  read during the call.
+ *  @return BP_OK; BP_ERR_INVALID_ARG (NULL model/opts/out, NULL texts or lens with
+ *  n_texts > 0, a NULL text of non-zero length, NaN alpha); BP_ERR_NOMEM, BP_ERR_TOO_LARGE.
+ *  On failure *out is empty (all NULL / 0).
+ *  Thread safety: any number of calls may run at once on one model. */
+BP_API bp_status bp_encode_batch(const bp_model *model, const void *const *texts,
+                                 const size_t *lens, size_t n_texts,
+                                 const bp_batch_options *opts, bp_batch *out);
+
+/*! bp_batch_free() : frees the arrays of a bp_batch and empties it. NULL is accepted. */
+BP_API void bp_batch_free(bp_batch *batch);
+
 /*====== Decoding ======*/
 
 /*! bp_decode() :
@@ -257,6 +299,29 @@ BP_API bp_status bp_decode(const bp_model *model, const uint32_t *ids, size_t n_
  *  over `path`; on failure nothing is left behind. Directories are never created.
  *  @return BP_OK, BP_ERR_INVALID_ARG, BP_ERR_NOMEM or BP_ERR_WRITE (message names the path). */
 BP_API bp_status bp_model_save(const bp_model *model, const char *path, bp_error *err);
+
+/*====== Native models ======*/
+
+/*! bp_model_save_native() :
+ *  Writes `model` to `path` in the native binary format: the pieces, their counts and the
+ *  built automaton, so that bp_model_load() of the file is a memory map plus validation
+ *  (milliseconds) instead of a JSON parse and an automaton build. The format is versioned
+ *  and checksummed (layout in src/model_native.c); bp_model_load() rejects a truncated
+ *  file (BP_ERR_TRUNCATED), a damaged or inconsistent one (BP_ERR_CORRUPT) and another
+ *  format version (BP_ERR_VERSION) with a message naming the file. A native model encodes
+ *  exactly as the JSON model it came from; bp_model_save() turns it back into JSON.
+ *  A loaded native file is memory-mapped: do not truncate or rewrite it in place while it
+ *  is loaded (this function replaces files by rename, which is safe).
+ *  The file is written atomically: to a temporary file in the same directory, then renamed
+ *  over `path`; on failure nothing is left behind. Little-endian machines only.
+ *  @return BP_OK, BP_ERR_INVALID_ARG, BP_ERR_NOMEM, BP_ERR_TOO_LARGE or BP_ERR_WRITE
+ *  (message names the path). Thread safety: `model` is only read. */
+BP_API bp_status bp_model_save_native(const bp_model *model, const char *path, bp_error *err);
+
+/* The first BP_NATIVE_MAGIC_SIZE bytes of every native model file (no JSON text or zstd
+ * frame starts with them). */
+#define BP_NATIVE_MAGIC "\x89" "BPM\r\n\x1a\n"
+#define BP_NATIVE_MAGIC_SIZE 8
 
 /*====== Reading corpora ======*/
 

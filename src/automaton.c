@@ -5,17 +5,24 @@
  * first: that is the order in which the reference (pyahocorasick) reports matches, and the
  * deterministic tie-break and the glibc-parity sampler depend on it (algorithms §4.2).
  *
- * Layout: a double array (base/check) holds the goto function, so a transition is two
- * array reads; fail[] holds the failure links; the outputs of every state are stored flat
- * and already in match order (its own piece, if any, then the outputs of its failure
- * state), so enumerating the matches at a position is a linear scan with no pointer
- * chasing.
+ * Layout: a double array holds the goto function, base and check side by side in one
+ * 8-byte slot, so a transition is one cache line; fail[] holds the failure links; the
+ * outputs of every state are stored contiguously and already in match order (its own
+ * piece, if any, then the outputs of its failure state) up to and including a single
+ * byte, so enumerating the matches at a position is a linear scan with no pointer
+ * chasing, and lists share their common tails.
  *
  * Construction, in three passes over the states in breadth-first order:
  *   1. place the trie in the double array (pieces sorted by bytes, so the pieces below a
- *      state form one contiguous range and its children are the distinct next bytes);
+ *      state form one contiguous range and its children are the distinct next bytes). The
+ *      number of states is counted first from the sorted pieces (1 + the sum of each
+ *      piece's length minus its common prefix with the previous one), so the arrays are
+ *      allocated once at about the right size instead of growing;
  *   2. failure links: fail(child of p on c) = step(fail(p), c), shallower states first;
- *   3. output lists: own piece + outputs of the failure state (already built).
+ *   3. output lists: own piece + outputs of the failure state, tails shared (see
+ *      build_outputs).
+ * A state without children gets base 0: base + c then lands on one of the root's
+ * children (slots 0..256 belong to the root), whose check never names it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +30,8 @@
 #include "bp_internal.h"
 
 #define NO_PIECE UINT32_MAX
-#define FREE_SLOT (-1)
-#define ROOT_SLOT_MARK (-2) /* slot 0 is the root: never free, never anyone's child */
 
-/* The piece table while building, and the order it is sorted in. */
+/* The piece table while building. */
 typedef struct piece_view {
     const unsigned char *bytes;
     const uint32_t *off;
@@ -38,21 +43,23 @@ typedef struct pending_node {
     uint32_t state, lo, hi, depth;
 } pending_node;
 
-/* Build-time state of the double array: slots and a doubly linked list of free slots in
+/* Build-time state of the double array: a doubly linked list of the free slots in
  * increasing order, so placing children never scans occupied slots. */
 typedef struct builder {
     bp_automaton *ac;
-    int32_t *next_free, *prev_free; /* n_slots entries; -1 ends the list */
+    uint32_t cap;                   /* allocated slots (ac->n_slots is the used length) */
+    int32_t *next_free, *prev_free; /* cap entries; -1 ends the list */
     int32_t free_head, free_tail;
     uint32_t *term;                 /* per slot: piece that ends at this state, or NO_PIECE */
     uint32_t *order;                /* states in breadth-first order */
-    uint32_t *parent;               /* per slot */
-    unsigned char *label;           /* per slot: byte on the edge from the parent */
+    uint32_t max_slot;              /* highest slot index in use (state or base + 255) */
 } builder;
 
 /* A piece as the sort sees it: qsort has no context argument, so each entry carries its
- * bytes (the library keeps no global state, not even during a build). */
+ * bytes (the library keeps no global state, not even during a build), and its first 8
+ * bytes as a big-endian number, which decides most comparisons without memcmp. */
 typedef struct sort_entry {
+    uint64_t prefix;
     const unsigned char *bytes;
     uint32_t len, index;
 } sort_entry;
@@ -60,84 +67,88 @@ typedef struct sort_entry {
 static int compare_entries(const void *a, const void *b)
 {
     const sort_entry *x = a, *y = b;
-    int c = memcmp(x->bytes, y->bytes, x->len < y->len ? x->len : y->len);
+    if (x->prefix != y->prefix)
+        return x->prefix < y->prefix ? -1 : 1;
+    uint32_t n = x->len < y->len ? x->len : y->len;
+    int c = n > 8 ? memcmp(x->bytes + 8, y->bytes + 8, n - 8) : 0;
     if (c)
         return c;
     return (x->len > y->len) - (x->len < y->len);
 }
 
-static void *grow_array(void *p, size_t old_n, size_t new_n, size_t elem, int fill)
+/* The first 8 bytes of a piece as a big-endian number, zero-padded: ordering by it orders
+ * by those bytes, with a proper prefix first. */
+static uint64_t prefix_key(const unsigned char *p, uint32_t len)
 {
-    unsigned char *q = realloc(p, new_n * elem);
-    if (q && fill >= 0)
-        memset(q + old_n * elem, fill, (new_n - old_n) * elem);
-    return q;
+    uint64_t k = 0;
+    for (uint32_t i = 0; i < 8; i++)
+        k = k << 8 | (i < len ? p[i] : 0);
+    return k;
 }
 
-/* Extends the slot arrays to at least `need` slots; the new slots join the free list. */
-static bool ensure_slots(builder *b, uint32_t need)
+/* Grows the slot arrays to hold at least `need` slots; new slots join the free list. */
+static bool ensure_capacity(builder *b, uint32_t need)
 {
-    bp_automaton *ac = b->ac;
-    if (need <= ac->n_slots)
+    if (need <= b->cap)
         return true;
-    uint32_t old = ac->n_slots, n = old ? old : 1024;
+    bp_automaton *ac = b->ac;
+    uint32_t old = b->cap, n = old ? old : 1024;
     while (n < need)
-        n += n / 2;
-    int32_t *base = grow_array(ac->base, old, n, sizeof *base, 0);
-    if (base) ac->base = base;
-    int32_t *check = grow_array(ac->check, old, n, sizeof *check, 0xff); /* -1: FREE_SLOT */
-    if (check) ac->check = check;
-    int32_t *nf = grow_array(b->next_free, old, n, sizeof *nf, -1);
+        n = n + n / 2 > n ? n + n / 2 : UINT32_MAX;
+    bp_ac_slot *slot = realloc(ac->slot, (size_t)n * sizeof *slot);
+    if (slot) ac->slot = slot;
+    int32_t *nf = realloc(b->next_free, (size_t)n * sizeof *nf);
     if (nf) b->next_free = nf;
-    int32_t *pf = grow_array(b->prev_free, old, n, sizeof *pf, -1);
+    int32_t *pf = realloc(b->prev_free, (size_t)n * sizeof *pf);
     if (pf) b->prev_free = pf;
-    uint32_t *term = grow_array(b->term, old, n, sizeof *term, 0xff); /* NO_PIECE */
+    uint32_t *term = realloc(b->term, (size_t)n * sizeof *term);
     if (term) b->term = term;
-    uint32_t *parent = grow_array(b->parent, old, n, sizeof *parent, 0);
-    if (parent) b->parent = parent;
-    unsigned char *label = grow_array(b->label, old, n, 1, 0);
-    if (label) b->label = label;
-    if (!base || !check || !nf || !pf || !term || !parent || !label)
+    if (!slot || !nf || !pf || !term)
         return false;
     for (uint32_t i = old; i < n; i++) {
-        b->prev_free[i] = b->free_tail;
-        if (b->free_tail >= 0)
-            b->next_free[b->free_tail] = (int32_t)i;
-        else
-            b->free_head = (int32_t)i;
-        b->free_tail = (int32_t)i;
+        ac->slot[i] = (bp_ac_slot){0, BP_AC_FREE};
+        term[i] = NO_PIECE;
+        nf[i] = i + 1 < n ? (int32_t)(i + 1) : -1;
+        pf[i] = i > old ? (int32_t)(i - 1) : b->free_tail;
     }
-    ac->n_slots = n;
+    if (b->free_tail >= 0)
+        nf[b->free_tail] = (int32_t)old;
+    else
+        b->free_head = (int32_t)old;
+    b->free_tail = (int32_t)(n - 1);
+    b->cap = n;
     return true;
 }
 
-static void take_slot(builder *b, uint32_t t, uint32_t owner, unsigned char c)
+static void take_slot(builder *b, uint32_t t, int32_t owner)
 {
     int32_t p = b->prev_free[t], n = b->next_free[t];
     if (p >= 0) b->next_free[p] = n; else b->free_head = n;
     if (n >= 0) b->prev_free[n] = p; else b->free_tail = p;
-    b->ac->check[t] = (int32_t)owner;
-    b->parent[t] = owner;
-    b->label[t] = c;
+    b->ac->slot[t].check = owner;
+    if (t > b->max_slot)
+        b->max_slot = t;
 }
 
-/* Finds a base such that base + c is free for every child byte c in kids[0..n). */
+/* Finds a base such that base + c is free for every child byte c in kids[0..n) and
+ * base + 255 is a slot (so that a step from the state never leaves the array). */
 static bool find_base(builder *b, const unsigned char *kids, unsigned n, int32_t *out)
 {
     for (int32_t f = b->free_head;; f = b->next_free[f]) {
-        if (f < 0) { /* every existing free slot failed: grow and continue past the end */
-            uint32_t end = b->ac->n_slots;
-            if (!ensure_slots(b, end + 256))
+        if (f < 0) { /* every free slot failed: grow and continue past the old end */
+            uint32_t end = b->cap;
+            if (!ensure_capacity(b, end + 512))
                 return false;
             f = (int32_t)end;
         }
         int32_t base = f - kids[0];
         if (base < 0)
             continue;
-        if (!ensure_slots(b, (uint32_t)base + 256))
+        if ((uint32_t)base + 256 > b->cap && !ensure_capacity(b, (uint32_t)base + 256))
             return false;
+        const bp_ac_slot *slot = b->ac->slot;
         unsigned k = 1;
-        while (k < n && b->ac->check[base + kids[k]] == FREE_SLOT)
+        while (k < n && slot[base + kids[k]].check == BP_AC_FREE)
             k++;
         if (k == n) {
             *out = base;
@@ -148,28 +159,44 @@ static bool find_base(builder *b, const unsigned char *kids, unsigned n, int32_t
 
 static uint32_t piece_len(const piece_view *v, uint32_t i) { return v->off[i + 1] - v->off[i]; }
 
-/* Pass 1: places the trie. Fills term/parent/label and the breadth-first order. */
+/* The number of trie states over the sorted pieces: the root plus, for each piece, the
+ * bytes beyond its common prefix with the previous piece. */
+static size_t count_states(const piece_view *v, const uint32_t *sorted, uint32_t n)
+{
+    size_t states = 1;
+    for (uint32_t i = 0; i < n; i++) {
+        const unsigned char *p = v->bytes + v->off[sorted[i]];
+        uint32_t len = piece_len(v, sorted[i]), common = 0;
+        if (i > 0) {
+            const unsigned char *q = v->bytes + v->off[sorted[i - 1]];
+            uint32_t qlen = piece_len(v, sorted[i - 1]);
+            while (common < len && common < qlen && p[common] == q[common])
+                common++;
+        }
+        states += len - common;
+    }
+    return states;
+}
+
+/* Pass 1: places the trie. Fills term and the breadth-first order. */
 static bp_status place_trie(builder *b, const piece_view *v, const uint32_t *sorted, uint32_t n,
-                            uint32_t *dup)
+                            size_t n_states, uint32_t *dup)
 {
     bp_automaton *ac = b->ac;
-    size_t q_cap = 1024, q_head = 0, q_tail = 0, n_order = 0, order_cap = 1024;
-    pending_node *queue = malloc(q_cap * sizeof *queue);
-    b->order = malloc(order_cap * sizeof *b->order);
+    /* Breadth-first, the queue never holds more than all states. */
+    pending_node *queue = malloc(n_states * sizeof *queue);
+    b->order = malloc(n_states * sizeof *b->order);
+    /* A dense trie packs nearly perfectly; leave some room for the fragmentation. */
+    size_t guess = n_states + n_states / 16 + 1024;
     bp_status st = BP_ERR_NOMEM;
-    if (!queue || !b->order || !ensure_slots(b, 256))
+    if (!queue || !b->order || guess > INT32_MAX || !ensure_capacity(b, (uint32_t)guess))
         goto done;
-    take_slot(b, 0, 0, 0);
-    ac->check[0] = ROOT_SLOT_MARK;
+    size_t q_head = 0, q_tail = 0;
+    take_slot(b, 0, BP_AC_ROOT);
     queue[q_tail++] = (pending_node){0, 0, n, 0};
     while (q_head < q_tail) {
-        pending_node node = queue[q_head++];
-        if (n_order == order_cap) {
-            uint32_t *o = realloc(b->order, (order_cap *= 2) * sizeof *o);
-            if (!o) goto done;
-            b->order = o;
-        }
-        b->order[n_order++] = node.state;
+        pending_node node = queue[q_head];
+        b->order[q_head++] = node.state;
         uint32_t i = node.lo;
         if (i < node.hi && piece_len(v, sorted[i]) == node.depth) {
             b->term[node.state] = sorted[i++];
@@ -180,7 +207,7 @@ static bp_status place_trie(builder *b, const piece_view *v, const uint32_t *sor
             }
         }
         if (i == node.hi)
-            continue;
+            continue; /* a leaf: base 0 (see the top of the file) */
         unsigned char kids[256];
         uint32_t kid_lo[257];
         unsigned n_kids = 0;
@@ -195,25 +222,17 @@ static bp_status place_trie(builder *b, const piece_view *v, const uint32_t *sor
         int32_t base;
         if (!find_base(b, kids, n_kids, &base))
             goto done;
-        ac->base[node.state] = base;
-        if (q_tail + n_kids > q_cap) {
-            /* Compact the consumed front before growing. */
-            memmove(queue, queue + q_head, (q_tail - q_head) * sizeof *queue);
-            q_tail -= q_head;
-            q_head = 0;
-            if (q_tail + n_kids > q_cap) {
-                pending_node *q = realloc(queue, (q_cap = 2 * q_cap + n_kids) * sizeof *q);
-                if (!q) goto done;
-                queue = q;
-            }
-        }
+        ac->slot[node.state].base = base;
+        if ((uint32_t)base + 255 > b->max_slot)
+            b->max_slot = (uint32_t)base + 255;
         for (unsigned k = 0; k < n_kids; k++) {
             uint32_t t = (uint32_t)base + kids[k];
-            take_slot(b, t, node.state, kids[k]);
+            take_slot(b, t, (int32_t)node.state);
             queue[q_tail++] = (pending_node){t, kid_lo[k], kid_lo[k + 1], node.depth + 1};
         }
     }
-    ac->n_states = (uint32_t)n_order;
+    ac->n_states = (uint32_t)q_tail;
+    ac->n_slots = b->max_slot + 1;
     st = BP_OK;
 done:
     free(queue);
@@ -226,48 +245,101 @@ static void link_failures(builder *b)
     bp_automaton *ac = b->ac;
     ac->fail[0] = 0;
     for (uint32_t k = 1; k < ac->n_states; k++) {
-        uint32_t t = b->order[k], p = b->parent[t];
-        ac->fail[t] = p == 0 ? 0 : bp_automaton_step(ac, ac->fail[p], b->label[t]);
+        uint32_t t = b->order[k], p = (uint32_t)ac->slot[t].check;
+        unsigned char c = (unsigned char)(t - (uint32_t)ac->slot[p].base);
+        ac->fail[t] = p == 0 ? 0 : bp_automaton_step(ac, ac->fail[p], c);
     }
 }
 
-/* Pass 3: flat output lists, longest first: own piece, then the failure state's list. */
+/* Pass 3: the output lists, longest first. The list of a state whose string is a piece is
+ * that piece followed by the list of its dictionary parent, the longest proper suffix that
+ * is a piece (the nearest piece on the failure chain); every list therefore ends with a
+ * single byte, and that is how its end is found (there is no end index). A state whose
+ * string is not a piece shares the list of its nearest piece on the failure chain.
+ * Lists share their tails: each piece p keeps one "preferred" child (the first piece in
+ * breadth-first order whose dictionary parent is p), stored just before p's list, so
+ * that the child's list is the child plus p's list in place; every other child starts a
+ * new segment with a copy of p's list. A segment is laid out as
+ * [c_k, ..., c_1, head, copy of the list of head's parent], c_1 the head's preferred
+ * child, c_2 c_1's, and so on. This stores 240k entries for the 80k model instead of the
+ * 617k of one flat list per state. */
 static bp_status build_outputs(builder *b, const piece_view *v, const double *scores)
 {
     bp_automaton *ac = b->ac;
-    uint32_t *count = calloc(ac->n_slots, sizeof *count);
-    ac->out_begin = malloc(((size_t)ac->n_slots + 1) * sizeof *ac->out_begin);
-    if (!count || !ac->out_begin) {
-        free(count);
-        return BP_ERR_NOMEM;
-    }
-    for (uint32_t k = 1; k < ac->n_states; k++) {
-        uint32_t t = b->order[k];
-        count[t] = (b->term[t] != NO_PIECE) + count[ac->fail[t]];
-    }
+    size_t ns = ac->n_slots;
+    uint32_t *nearest = malloc(ns * sizeof *nearest); /* nearest piece state on the fail chain */
+    uint32_t *dparent = malloc(ns * sizeof *dparent); /* dictionary parent of a piece state */
+    uint32_t *pref = malloc(ns * sizeof *pref);       /* preferred child, or NO_PIECE */
+    uint32_t *list_len = malloc(ns * sizeof *list_len);
+    ac->out_begin = malloc(ns * sizeof *ac->out_begin);
+    bp_status st = BP_ERR_NOMEM;
+    if (!nearest || !dparent || !pref || !list_len || !ac->out_begin)
+        goto done;
+    /* Dictionary parents, list lengths, preferred children and the total size. */
+    nearest[0] = NO_PIECE;
     size_t total = 0;
-    for (uint32_t s = 0; s < ac->n_slots; s++) {
-        ac->out_begin[s] = (uint32_t)total;
-        total += count[s];
-    }
-    ac->out_begin[ac->n_slots] = (uint32_t)total;
-    free(count);
-    if (total > UINT32_MAX)
-        return BP_ERR_TOO_LARGE;
-    ac->n_out = total;
-    ac->out = malloc((total ? total : 1) * sizeof *ac->out);
-    if (!ac->out)
-        return BP_ERR_NOMEM;
     for (uint32_t k = 1; k < ac->n_states; k++) {
         uint32_t t = b->order[k], f = ac->fail[t];
-        bp_match *dst = ac->out + ac->out_begin[t];
-        uint32_t p = b->term[t];
-        if (p != NO_PIECE)
-            *dst++ = (bp_match){scores[p], piece_len(v, p), p + BP_N_SPECIAL};
-        memcpy(dst, ac->out + ac->out_begin[f],
-               (ac->out_begin[f + 1] - ac->out_begin[f]) * sizeof *dst);
+        nearest[t] = b->term[t] != NO_PIECE ? t : nearest[f];
+        if (b->term[t] == NO_PIECE)
+            continue;
+        uint32_t d = nearest[f]; /* NO_PIECE exactly for the single bytes (f is the root) */
+        dparent[t] = d;
+        pref[t] = NO_PIECE;
+        list_len[t] = d == NO_PIECE ? 1 : list_len[d] + 1;
+        if (d == NO_PIECE)
+            total += 1;
+        else if (pref[d] == NO_PIECE)
+            pref[d] = t, total += 1;
+        else
+            total += 1 + list_len[d];
     }
-    return BP_OK;
+    if (total > UINT32_MAX) {
+        st = BP_ERR_TOO_LARGE;
+        goto done;
+    }
+    ac->n_out = (uint32_t)total;
+    ac->out = malloc((total ? total : 1) * sizeof *ac->out);
+    if (!ac->out)
+        goto done;
+    /* Segments, heads in breadth-first order: the list of a head's parent is then placed. */
+    size_t pos = 0;
+    for (uint32_t k = 1; k < ac->n_states; k++) {
+        uint32_t head = b->order[k];
+        if (b->term[head] == NO_PIECE)
+            continue;
+        uint32_t d = dparent[head];
+        if (d != NO_PIECE && pref[d] == head)
+            continue; /* placed in its parent's segment */
+        size_t chain = 0;
+        for (uint32_t c = pref[head]; c != NO_PIECE; c = pref[c])
+            chain++;
+        size_t at = pos + chain; /* the head's place; its preferred chain goes before it */
+        for (uint32_t c = head; c != NO_PIECE; c = pref[c], at--) {
+            uint32_t p = b->term[c];
+            ac->out[at] = (bp_match){scores[p], piece_len(v, p), p + BP_N_SPECIAL};
+            ac->out_begin[c] = (uint32_t)at;
+        }
+        pos += chain + 1;
+        if (d != NO_PIECE) {
+            memcpy(ac->out + pos, ac->out + ac->out_begin[d], list_len[d] * sizeof *ac->out);
+            pos += list_len[d];
+        }
+    }
+    /* States that are not pieces share the list of their nearest piece. */
+    ac->out_begin[0] = 0;
+    for (uint32_t s = 0; s < ns; s++)
+        if (s > 0 && ac->slot[s].check != BP_AC_FREE && b->term[s] == NO_PIECE)
+            ac->out_begin[s] = ac->out_begin[nearest[s]];
+        else if (ac->slot[s].check == BP_AC_FREE)
+            ac->out_begin[s] = 0;
+    st = BP_OK;
+done:
+    free(nearest);
+    free(dparent);
+    free(pref);
+    free(list_len);
+    return st;
 }
 
 bp_status bp_automaton_build(bp_automaton *ac, const unsigned char *bytes, const uint32_t *off,
@@ -282,15 +354,25 @@ bp_status bp_automaton_build(bp_automaton *ac, const unsigned char *bytes, const
     if (!sorted || !entries)
         goto done;
     for (uint32_t i = 0; i < n; i++)
-        entries[i] = (sort_entry){bytes + off[i], piece_len(&v, i), i};
+        entries[i] = (sort_entry){prefix_key(bytes + off[i], piece_len(&v, i)), bytes + off[i],
+                                  piece_len(&v, i), i};
     qsort(entries, n, sizeof *entries, compare_entries);
     for (uint32_t i = 0; i < n; i++)
         sorted[i] = entries[i].index;
     free(entries);
     entries = NULL;
-    st = place_trie(&b, &v, sorted, n, dup);
+    size_t n_states = count_states(&v, sorted, n);
+    if (n_states > INT32_MAX / 2) {
+        st = BP_ERR_TOO_LARGE;
+        goto done;
+    }
+    st = place_trie(&b, &v, sorted, n, n_states, dup);
     if (st != BP_OK)
         goto done;
+    /* Give back the slots the estimate left unused. */
+    bp_ac_slot *slot = realloc(ac->slot, (size_t)ac->n_slots * sizeof *slot);
+    if (slot)
+        ac->slot = slot;
     ac->fail = calloc(ac->n_slots, sizeof *ac->fail);
     if (!ac->fail) {
         st = BP_ERR_NOMEM;
@@ -298,6 +380,12 @@ bp_status bp_automaton_build(bp_automaton *ac, const unsigned char *bytes, const
     }
     link_failures(&b);
     st = build_outputs(&b, &v, scores);
+    if (st == BP_OK) {
+        ac->max_depth = 0;
+        for (uint32_t i = 0; i < n; i++)
+            if (piece_len(&v, i) > ac->max_depth)
+                ac->max_depth = piece_len(&v, i);
+    }
 done:
     free(entries);
     free(sorted);
@@ -305,8 +393,6 @@ done:
     free(b.prev_free);
     free(b.term);
     free(b.order);
-    free(b.parent);
-    free(b.label);
     if (st != BP_OK)
         bp_automaton_free(ac);
     return st;
@@ -314,11 +400,12 @@ done:
 
 void bp_automaton_free(bp_automaton *ac)
 {
-    free(ac->base);
-    free(ac->check);
-    free(ac->fail);
-    free(ac->out_begin);
-    free(ac->out);
+    if (!ac->borrowed) { /* else they live in a native model's file image */
+        free(ac->slot);
+        free(ac->fail);
+        free(ac->out_begin);
+        free(ac->out);
+    }
     memset(ac, 0, sizeof *ac);
 }
 
@@ -326,10 +413,10 @@ uint32_t bp_automaton_find(const bp_automaton *ac, const unsigned char *bytes, s
 {
     uint32_t s = 0;
     for (size_t i = 0; i < len; i++) {
-        int32_t t = ac->base[s] + bytes[i];
-        if ((uint32_t)t >= ac->n_slots || ac->check[t] != (int32_t)s)
+        uint32_t t = (uint32_t)ac->slot[s].base + bytes[i];
+        if (t >= ac->n_slots || ac->slot[t].check != (int32_t)s)
             return UINT32_MAX;
-        s = (uint32_t)t;
+        s = t;
     }
     return s;
 }

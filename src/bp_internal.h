@@ -43,19 +43,38 @@ typedef struct bp_match {
     uint32_t id;   /* piece id */
 } bp_match;
 
+/* One slot of the double array: base and check side by side, so that a transition reads
+ * one cache line. check is the owner (parent) state of the slot, BP_AC_FREE for a free
+ * slot and BP_AC_ROOT for slot 0, the root. */
+typedef struct bp_ac_slot {
+    int32_t base;
+    int32_t check;
+} bp_ac_slot;
+
+#define BP_AC_FREE (-1)
+#define BP_AC_ROOT (-2)
+
 /* A double-array byte automaton. State 0 is the root. The transition from state s on byte
- * c goes to t = base[s] + c when check[t] == s; otherwise the automaton follows fail[s]
- * (the longest proper suffix of s that is a state). Outputs of state s are
- * out[out_begin[s] .. out_begin[s+1]). */
+ * c goes to t = slot[s].base + c when slot[t].check == s; otherwise the automaton follows
+ * fail[s] (the longest proper suffix of s that is a state). The outputs of state s (every
+ * piece that is a suffix of its string, longest first) are out[out_begin[s]], then the
+ * entries after it up to and including the first of length 1: every list ends with the
+ * single byte that is its state's last byte. Lists share their tails (automaton.c).
+ * Invariants (checked by the native loader, guaranteed by the builder): for every state s,
+ * 0 <= slot[s].base and slot[s].base + 255 < n_slots; the root has a transition on every
+ * byte; fail[s] is a shallower state; along out[], an entry of length > 1 is followed by a
+ * shorter one and the last entry has length 1; the first output of a state (other than
+ * the root) is no longer than the state's depth. */
 typedef struct bp_automaton {
     uint32_t n_states;
-    uint32_t n_slots;       /* length of base/check/fail (>= n_states' largest index + 1) */
-    int32_t *base;
-    int32_t *check;         /* owner state of a slot, -1 if free */
+    uint32_t n_slots;       /* length of slot/fail */
+    bp_ac_slot *slot;
     uint32_t *fail;
-    uint32_t *out_begin;    /* n_slots + 1 entries */
+    uint32_t *out_begin;    /* n_slots entries */
     bp_match *out;
-    size_t n_out;
+    uint32_t n_out;
+    uint32_t max_depth;     /* the longest piece, in bytes */
+    bool borrowed;          /* the arrays live in a native model's file image */
 } bp_automaton;
 
 /* Builds the automaton over `n` pieces: piece i has bytes[off[i] .. off[i+1]) (non-empty),
@@ -70,12 +89,23 @@ void bp_automaton_free(bp_automaton *ac);
  * the root has a transition on every byte. */
 static inline uint32_t bp_automaton_step(const bp_automaton *ac, uint32_t s, unsigned char c)
 {
+    const bp_ac_slot *slot = ac->slot;
     for (;;) {
-        int32_t t = ac->base[s] + c;
-        if (ac->check[t] == (int32_t)s)
-            return (uint32_t)t;
+        uint32_t t = (uint32_t)slot[s].base + c;
+        if (slot[t].check == (int32_t)s)
+            return t;
         s = ac->fail[s];
     }
+}
+
+/* The number of outputs of state s (not the root). */
+static inline uint32_t bp_automaton_n_outputs(const bp_automaton *ac, uint32_t s)
+{
+    const bp_match *o = ac->out + ac->out_begin[s];
+    uint32_t n = 1;
+    while (o[n - 1].len != 1)
+        n++;
+    return n;
 }
 
 /* The state reached from the root by following goto transitions only along bytes[0..len),
@@ -93,6 +123,13 @@ struct bp_model {
     double *scores;
     uint64_t total_count;
     bp_automaton ac;
+    /* A native model (model_native.c): bytes, off, counts, scores and the automaton's
+     * arrays point into its file image, mapped or malloc'd; native_private holds private
+     * copies of the scores and outputs when they had to be recomputed. */
+    void *arena;
+    size_t arena_len;
+    bool arena_mapped;
+    void *native_private;
 };
 
 /* Builds a model from a piece table. ids[i] is the id of pieces[i]; NULL means i + 3.
@@ -103,19 +140,57 @@ struct bp_model {
 bp_status bp_model_build(const bp_piece *pieces, const uint32_t *ids, size_t n, const char *name,
                          bp_model **out, bp_error *err);
 
+/*------ Native model format (model_native.c) ------*/
+
+/* Whether data[0..len) starts like a native model (a non-empty prefix of the magic counts:
+ * such a file is a truncated native model). */
+bool bp_native_is(const void *data, size_t len);
+
+/* Loads a native model from data[0..len) (the decompressed bytes of a file). Takes
+ * ownership of `data` (a malloc'd buffer), which becomes the model's arena or is freed.
+ * `name` is used in messages. */
+bp_status bp_native_load_buffer(const char *name, unsigned char *data, size_t len,
+                                bp_model **out, bp_error *err);
+
+/* If the file at `path` is a native model, loads it (memory-mapped) and sets *handled;
+ * otherwise (or when it cannot be opened) returns BP_OK with *handled false, for the
+ * caller's reader to take over. */
+bp_status bp_native_try_load_file(const char *path, bp_model **out, bp_error *err,
+                                  bool *handled);
+
+/* The format's 64-bit checksum of p[0..len) (stored over bytes 32 .. end of the file). */
+uint64_t bp_checksum64(const unsigned char *p, size_t len, uint64_t seed);
+
+/* Frees what a native model owns besides the fields bp_model_free() handles. */
+void bp_native_release(bp_model *m);
+
 /*------ Segmentation core (lattice.c): shared by encoding and training ------*/
 
-/* Work arrays for segmenting one chunk of up to `cap` bytes; reused across calls. */
+/* Work arrays for segmenting one chunk of up to `cap` bytes; reused across calls.
+ * {0} is an empty lattice. */
 typedef struct bp_lattice {
     size_t cap;
-    double *score;       /* cap + 1: best score (Viterbi) or log-partition (sampling) at each end */
-    uint32_t *tok_id;    /* cap + 1: id of the chosen token ending at each end */
-    uint32_t *tok_len;   /* cap + 1: its length */
+    uint32_t *choice;      /* cap + 1: index in ac.out of the token chosen to end at each end */
+    double *ring;          /* the last ring_mask + 1 scores (Viterbi), log-partitions or
+                              partitions (sampling): a piece never reaches further back */
+    size_t ring_mask;
+    /* Sampling in the linear domain (bp_lattice_set_alpha): weight[j] =
+     * exp(alpha * ac.out[j].score) for the model and alpha below. */
+    const bp_model *w_model;
+    double w_alpha;
+    double *weight;
+    bool linear;           /* the linear domain is safe for w_model and w_alpha */
 } bp_lattice;
 
 void bp_lattice_free(bp_lattice *lat);
-/* Makes room for chunks of `len` bytes. BP_OK or BP_ERR_NOMEM (lattice unchanged). */
+/* Makes room for chunks of `len` bytes with any model. BP_OK or BP_ERR_NOMEM (lattice
+ * unchanged). */
 bp_status bp_lattice_reserve(bp_lattice *lat, size_t len);
+/* The same for model `m` only: the score ring then only spans m's longest piece. */
+bp_status bp_lattice_reserve_for(bp_lattice *lat, const bp_model *m, size_t len);
+/* Prepares sampling with `alpha` >= 0 (not needed for correctness: without it, sampling
+ * runs in the log domain, with an exp and a log per candidate). BP_OK or BP_ERR_NOMEM. */
+bp_status bp_lattice_set_alpha(bp_lattice *lat, const bp_model *m, double alpha);
 
 /* Segments x[0..len) as one chunk (no normalization, no chunking) and writes the token ids
  * in text order to ids[0..) and, if starts is not NULL, each token's start offset plus
@@ -126,6 +201,18 @@ size_t bp_lattice_segment(const bp_model *m, bp_lattice *lat, const unsigned cha
                           double alpha, bp_rng *rng, uint32_t *ids, size_t *starts,
                           size_t base_off);
 
+/* bp_lattice_segment in steps, so that the caller can size the output first: the forward
+ * pass, then the token count, then the ids (n = the count) with their starts. */
+void bp_lattice_forward(const bp_model *m, bp_lattice *lat, const unsigned char *x, size_t len,
+                        double alpha, bp_rng *rng);
+size_t bp_lattice_count(const bp_model *m, const bp_lattice *lat, size_t len);
+void bp_lattice_emit(const bp_model *m, const bp_lattice *lat, size_t len, size_t n,
+                     uint32_t *ids, size_t *starts, size_t base_off);
+/* After the forward pass: writes the ids last to first, ending just before ids_end (and
+ * their starts before starts_end, unless NULL). Returns the count. Room: len entries. */
+size_t bp_lattice_emit_backward(const bp_model *m, const bp_lattice *lat, size_t len,
+                                uint32_t *ids_end, size_t *starts_end, size_t base_off);
+
 /*------ Random numbers (rng.c) ------*/
 
 /* What an accept test of the sampler needs from a bp_rng (see lattice.c). */
@@ -134,6 +221,22 @@ bool bp_rng_is_glibc(const bp_rng *rng);
 double bp_rng_uniform(bp_rng *rng);
 /* The next glibc rand() value in [0, 2^31 - 1] (parity mode). */
 int32_t bp_rng_glibc_rand(bp_rng *rng);
+
+/* The default generator, xoshiro256** (its state is opaque_[1..4]), inline for the
+ * sampler's inner loop, which keeps the state in registers; rng.c uses the same step. */
+static inline uint64_t bp_xoshiro_next(uint64_t s[4])
+{
+    uint64_t x = s[1] * 5;
+    uint64_t result = ((x << 7) | (x >> 57)) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = (s[3] << 45) | (s[3] >> 19);
+    return result;
+}
 
 /*------ Reading files (file_read.c) ------*/
 
@@ -171,6 +274,14 @@ bp_status bp_nfc(bp_nfc_buffer *buf, const unsigned char *text, size_t len);
  * (overlongs, surrogates and values above U+10FFFF are not well-formed). Sets *cp on
  * success. */
 size_t bp_utf8_decode(const unsigned char *s, size_t n, int32_t *cp);
+
+/* Whether code point `cp` is inert (see normalize.c): then NFC(x cp y) == NFC(x) NFC(cp y)
+ * for all x, y, so text may be normalized in pieces cut just before such a code point.
+ * Every ASCII code point is inert. */
+bool bp_nfc_is_inert(int32_t cp);
+
+/* Index of the first byte at or after s[i] that is not ASCII (or len). */
+size_t bp_skip_ascii(const unsigned char *s, size_t i, size_t len);
 
 /* Length of the chunk that starts at text[0]: the run of non-'\n' bytes plus the run of
  * '\n' after it (DESIGN.md §2). len > 0; returns a value in 1..len. */

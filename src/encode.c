@@ -1,10 +1,13 @@
 /*
- * encode.c -- the public encode and decode calls: normalization, chunking, and the
- * per-thread scratch (bp_encoder) that makes steady-state encoding allocation-free.
+ * encode.c -- the public encode and decode calls: normalization, chunking, the per-thread
+ * scratch (bp_encoder) that makes steady-state encoding allocation-free, and batch
+ * encoding over threads.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bp_internal.h"
 
@@ -13,10 +16,7 @@ struct bp_encoder {
     bp_nfc_buffer nfc;
     const unsigned char *text; /* what the last call segmented: nfc.out or the caller's bytes */
     size_t text_len;
-    bp_lattice lat;
-    uint32_t *ids;             /* the last call's ids, before they are copied out */
-    size_t *starts;
-    size_t ids_cap;
+    bp_lattice lat;            /* O(longest chunk), reused: no allocation in steady state */
 };
 
 bp_status bp_encoder_create(const bp_model *model, bp_encoder **out)
@@ -40,8 +40,6 @@ void bp_encoder_free(bp_encoder *enc)
         return;
     bp_nfc_buffer_free(&enc->nfc);
     bp_lattice_free(&enc->lat);
-    free(enc->ids);
-    free(enc->starts);
     free(enc);
 }
 
@@ -60,39 +58,93 @@ const unsigned char *bp_encoder_normalized(const bp_encoder *enc, size_t *len)
     return enc ? enc->text : NULL;
 }
 
-/* Room for `n` ids (and their starts) in the encoder's own buffers. */
-static bp_status reserve_ids(bp_encoder *enc, size_t n)
+/* Whether text[0..len) is all ASCII, 8 bytes at a time. ASCII text is its own NFC. */
+static bool is_ascii(const unsigned char *text, size_t len)
 {
-    if (n <= enc->ids_cap)
+    uint64_t acc = 0;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t word;
+        memcpy(&word, text + i, sizeof word);
+        acc |= word;
+    }
+    for (; i < len; i++)
+        acc |= text[i];
+    return (acc & UINT64_C(0x8080808080808080)) == 0;
+}
+
+/* Normalizes (or not) the text into enc->text / enc->text_len. */
+static bp_status prepare_text(bp_encoder *enc, const unsigned char *text, size_t len,
+                              unsigned flags)
+{
+    if ((flags & BP_ENCODE_NO_NORMALIZE) || is_ascii(text, len)) {
+        enc->text = text;
+        enc->text_len = len;
         return BP_OK;
-    size_t cap = n + n / 2 + 64;
-    uint32_t *ids = realloc(enc->ids, cap * sizeof *ids);
-    if (!ids)
-        return BP_ERR_NOMEM;
-    enc->ids = ids;
-    size_t *starts = realloc(enc->starts, cap * sizeof *starts);
-    if (!starts)
-        return BP_ERR_NOMEM;
-    enc->starts = starts;
-    enc->ids_cap = cap;
+    }
+    bp_status st = bp_nfc(&enc->nfc, text, len);
+    if (st != BP_OK)
+        return st;
+    enc->text = enc->nfc.out;
+    enc->text_len = enc->nfc.len;
     return BP_OK;
 }
 
-/* Segments enc->text chunk by chunk into enc->ids; returns the count in *n. */
-static bp_status segment_chunks(bp_encoder *enc, const bp_encode_options *o, size_t *n)
+/* The output of one call: ids go straight to the caller's buffer while they fit; past
+ * that, tokens are only counted. */
+typedef struct sink {
+    uint32_t *ids;
+    size_t *offsets;
+    size_t cap, n;
+} sink;
+
+static void put_special(sink *out, uint32_t id, size_t offset)
 {
+    if (out->n < out->cap) {
+        out->ids[out->n] = id;
+        if (out->offsets)
+            out->offsets[out->n] = offset;
+    }
+    out->n++;
+}
+
+/* Segments enc->text chunk by chunk into `out`. */
+static bp_status segment_chunks(bp_encoder *enc, const bp_encode_options *o, sink *out)
+{
+    const bp_model *m = enc->model;
     const unsigned char *x = enc->text;
-    size_t len = enc->text_len, k = *n;
-    for (size_t pos = 0; pos < len;) {
-        size_t chunk = bp_chunk_len(x + pos, len - pos);
-        bp_status st = bp_lattice_reserve(&enc->lat, chunk);
+    size_t len = enc->text_len;
+    if (o->alpha >= 0 && !bp_rng_is_glibc(o->rng)) {
+        bp_status st = bp_lattice_set_alpha(&enc->lat, m, o->alpha);
         if (st != BP_OK)
             return st;
-        k += bp_lattice_segment(enc->model, &enc->lat, x + pos, chunk, o->alpha, o->rng,
-                                enc->ids + k, enc->starts + k, pos);
+    }
+    for (size_t pos = 0; pos < len;) {
+        size_t chunk = bp_chunk_len(x + pos, len - pos);
+        bp_status st = bp_lattice_reserve_for(&enc->lat, m, chunk);
+        if (st != BP_OK)
+            return st;
+        bp_lattice_forward(m, &enc->lat, x + pos, chunk, o->alpha, o->rng);
+        size_t room = out->n <= out->cap ? out->cap - out->n : 0, n;
+        if (room >= chunk) { /* the common case: one pass from the end, then move down */
+            uint32_t *ids = out->ids + out->n;
+            size_t *offsets = out->offsets ? out->offsets + out->n : NULL;
+            n = bp_lattice_emit_backward(m, &enc->lat, chunk, ids + chunk,
+                                         offsets ? offsets + chunk : NULL, pos);
+            memmove(ids, ids + chunk - n, n * sizeof *ids);
+            if (offsets)
+                memmove(offsets, offsets + chunk - n, n * sizeof *offsets);
+        } else {
+            n = bp_lattice_count(m, &enc->lat, chunk);
+            if (n <= room)
+                bp_lattice_emit(m, &enc->lat, chunk, n, out->ids + out->n,
+                                out->offsets ? out->offsets + out->n : NULL, pos);
+            else
+                out->cap = 0; /* once a chunk does not fit, nothing more is written */
+        }
+        out->n += n;
         pos += chunk;
     }
-    *n = k;
     return BP_OK;
 }
 
@@ -104,38 +156,20 @@ bp_status bp_encode(bp_encoder *enc, const void *text, size_t len, const bp_enco
     if (!enc || !n_ids || (!ids && cap) || (!text && len) || isnan(o->alpha) ||
         (o->alpha >= 0 && !o->rng))
         return BP_ERR_INVALID_ARG;
-    if (o->flags & BP_ENCODE_NO_NORMALIZE) {
-        enc->text = text;
-        enc->text_len = len;
-    } else {
-        bp_status st = bp_nfc(&enc->nfc, text, len);
-        if (st != BP_OK)
-            return st;
-        enc->text = enc->nfc.out;
-        enc->text_len = enc->nfc.len;
-    }
-    bp_status st = reserve_ids(enc, enc->text_len + 2);
+    bp_status st = prepare_text(enc, text, len, o->flags);
     if (st != BP_OK)
         return st;
-    size_t n = 0;
-    if (o->flags & BP_ENCODE_BOS) {
-        enc->ids[n] = 1;
-        enc->starts[n++] = 0;
-    }
-    st = segment_chunks(enc, o, &n);
+    size_t given_cap = cap;
+    sink out = {ids, offsets, cap, 0};
+    if (o->flags & BP_ENCODE_BOS)
+        put_special(&out, 1, 0);
+    st = segment_chunks(enc, o, &out);
     if (st != BP_OK)
         return st;
-    if (o->flags & BP_ENCODE_EOS) {
-        enc->ids[n] = 2;
-        enc->starts[n++] = enc->text_len;
-    }
-    *n_ids = n;
-    if (n > cap)
-        return BP_ERR_BUFFER_TOO_SMALL;
-    memcpy(ids, enc->ids, n * sizeof *ids);
-    if (offsets)
-        memcpy(offsets, enc->starts, n * sizeof *offsets);
-    return BP_OK;
+    if (o->flags & BP_ENCODE_EOS)
+        put_special(&out, 2, enc->text_len);
+    *n_ids = out.n;
+    return out.n > given_cap ? BP_ERR_BUFFER_TOO_SMALL : BP_OK;
 }
 
 bp_status bp_decode(const bp_model *model, const uint32_t *ids, size_t n_ids, void *out,
@@ -168,4 +202,215 @@ bp_status bp_decode(const bp_model *model, const uint32_t *ids, size_t n_ids, vo
         dst += e - b;
     }
     return BP_OK;
+}
+
+/*====== Batch encoding ======*/
+
+/* The texts are cut into jobs of consecutive texts, about JOB_BYTES of input each; the
+ * threads take jobs in turn, each with its own encoder, and write the ids of a job into
+ * the job's own buffer; at the end the buffers are joined in text order. Text i draws
+ * from stream first_stream + i of the seed, so the result does not depend on the number
+ * of threads. Less input than MIN_THREADED_BYTES is encoded by the calling thread alone. */
+enum { JOB_BYTES = 1 << 18, MIN_THREADED_BYTES = 1 << 19, MAX_BATCH_THREADS = 256 };
+
+typedef struct batch_job {
+    size_t lo, hi;      /* texts lo .. hi-1 */
+    uint32_t *ids;
+    size_t n_ids, cap;
+    size_t *counts;     /* ids of each text */
+} batch_job;
+
+typedef struct batch_run {
+    const bp_model *model;
+    const void *const *texts;
+    const size_t *lens;
+    const bp_batch_options *opts;
+    batch_job *jobs;
+    size_t n_jobs;
+    pthread_mutex_t lock;
+    size_t next_job;
+    bp_status status;   /* the first failure, BP_OK if none */
+} batch_run;
+
+static bp_status grow_ids(batch_job *job, size_t need)
+{
+    if (need <= job->cap)
+        return BP_OK;
+    size_t cap = job->cap * 2 > need ? job->cap * 2 : need;
+    if (cap > SIZE_MAX / sizeof *job->ids)
+        return BP_ERR_TOO_LARGE;
+    uint32_t *ids = realloc(job->ids, cap * sizeof *ids);
+    if (!ids)
+        return BP_ERR_NOMEM;
+    job->ids = ids;
+    job->cap = cap;
+    return BP_OK;
+}
+
+static bp_status run_job(batch_run *run, bp_encoder *enc, batch_job *job)
+{
+    const bp_batch_options *o = run->opts;
+    bp_rng rng;
+    bp_encode_options eo = {o->alpha, o->flags, o->alpha >= 0 ? &rng : NULL};
+    job->counts = malloc((job->hi - job->lo) * sizeof *job->counts);
+    if (!job->counts)
+        return BP_ERR_NOMEM;
+    for (size_t i = job->lo; i < job->hi; i++) {
+        size_t len = run->lens[i], n;
+        if (len > SIZE_MAX - job->n_ids - 2)
+            return BP_ERR_TOO_LARGE;
+        bp_status st = grow_ids(job, job->n_ids + len + 2);
+        if (st != BP_OK)
+            return st;
+        if (eo.rng)
+            bp_rng_seed(&rng, o->seed, o->first_stream + i);
+        st = bp_encode(enc, run->texts[i], len, &eo, job->ids + job->n_ids, NULL,
+                       job->cap - job->n_ids, &n);
+        if (st == BP_ERR_BUFFER_TOO_SMALL) { /* NFC lengthened the text: again, with room */
+            st = grow_ids(job, job->n_ids + n);
+            if (st != BP_OK)
+                return st;
+            if (eo.rng)
+                bp_rng_seed(&rng, o->seed, o->first_stream + i);
+            st = bp_encode(enc, run->texts[i], len, &eo, job->ids + job->n_ids, NULL,
+                           job->cap - job->n_ids, &n);
+        }
+        if (st != BP_OK)
+            return st;
+        job->counts[i - job->lo] = n;
+        job->n_ids += n;
+    }
+    return BP_OK;
+}
+
+static void *batch_worker(void *arg)
+{
+    batch_run *run = arg;
+    bp_encoder *enc;
+    bp_status st = bp_encoder_create(run->model, &enc);
+    for (;;) {
+        pthread_mutex_lock(&run->lock);
+        if (st != BP_OK && run->status == BP_OK)
+            run->status = st;
+        size_t j = run->status == BP_OK && run->next_job < run->n_jobs ? run->next_job++
+                                                                         : SIZE_MAX;
+        pthread_mutex_unlock(&run->lock);
+        if (j == SIZE_MAX)
+            break;
+        st = run_job(run, enc, &run->jobs[j]);
+    }
+    bp_encoder_free(enc);
+    return NULL;
+}
+
+static unsigned default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > MAX_BATCH_THREADS ? MAX_BATCH_THREADS : (unsigned)n;
+}
+
+/* Cuts texts into jobs; returns the number of jobs (0 on allocation failure). */
+static size_t plan_jobs(const size_t *lens, size_t n_texts, batch_job **jobs, size_t *total)
+{
+    *total = 0;
+    size_t n_jobs = 0, cap = 0;
+    *jobs = NULL;
+    for (size_t lo = 0; lo < n_texts;) {
+        size_t bytes = 0, hi = lo;
+        while (hi < n_texts && (hi == lo || bytes < JOB_BYTES))
+            bytes += lens[hi++];
+        if (n_jobs == cap) {
+            cap = cap ? 2 * cap : 16;
+            batch_job *j = realloc(*jobs, cap * sizeof *j);
+            if (!j) {
+                free(*jobs);
+                *jobs = NULL;
+                return 0;
+            }
+            *jobs = j;
+        }
+        (*jobs)[n_jobs++] = (batch_job){.lo = lo, .hi = hi};
+        *total += bytes;
+        lo = hi;
+    }
+    return n_jobs;
+}
+
+bp_status bp_encode_batch(const bp_model *model, const void *const *texts, const size_t *lens,
+                          size_t n_texts, const bp_batch_options *opts, bp_batch *out)
+{
+    if (!out)
+        return BP_ERR_INVALID_ARG;
+    *out = (bp_batch){0};
+    if (!model || !opts || isnan(opts->alpha) || (n_texts && (!texts || !lens)))
+        return BP_ERR_INVALID_ARG;
+    for (size_t i = 0; i < n_texts; i++)
+        if (!texts[i] && lens[i])
+            return BP_ERR_INVALID_ARG;
+    out->ids_begin = calloc(n_texts + 1, sizeof *out->ids_begin);
+    if (!out->ids_begin)
+        return BP_ERR_NOMEM;
+    out->n_texts = n_texts;
+    batch_run run = {.model = model, .texts = texts, .lens = lens, .opts = opts};
+    size_t total_bytes;
+    run.n_jobs = plan_jobs(lens, n_texts, &run.jobs, &total_bytes);
+    if (n_texts && !run.n_jobs) {
+        bp_batch_free(out);
+        return BP_ERR_NOMEM;
+    }
+    unsigned threads = opts->threads ? opts->threads : default_threads();
+    if (threads > MAX_BATCH_THREADS)
+        threads = MAX_BATCH_THREADS;
+    if (threads > run.n_jobs)
+        threads = (unsigned)run.n_jobs;
+    if (total_bytes < MIN_THREADED_BYTES)
+        threads = 1;
+    pthread_mutex_init(&run.lock, NULL);
+    pthread_t tids[MAX_BATCH_THREADS];
+    unsigned started = 0;
+    for (unsigned t = 1; t < threads; t++) /* the calling thread is the first worker */
+        if (pthread_create(&tids[started], NULL, batch_worker, &run) == 0)
+            started++;
+    if (n_texts)
+        batch_worker(&run);
+    for (unsigned t = 0; t < started; t++)
+        pthread_join(tids[t], NULL);
+    pthread_mutex_destroy(&run.lock);
+    /* Join the jobs' ids in text order. */
+    bp_status st = run.status;
+    size_t n_ids = 0;
+    for (size_t j = 0; j < run.n_jobs && st == BP_OK; j++)
+        n_ids += run.jobs[j].n_ids;
+    if (st == BP_OK) {
+        out->ids = malloc((n_ids ? n_ids : 1) * sizeof *out->ids);
+        if (!out->ids)
+            st = BP_ERR_NOMEM;
+    }
+    size_t k = 0;
+    for (size_t j = 0; j < run.n_jobs; j++) {
+        batch_job *job = &run.jobs[j];
+        if (st == BP_OK) {
+            memcpy(out->ids + k, job->ids, job->n_ids * sizeof *job->ids);
+            for (size_t i = job->lo; i < job->hi; i++) {
+                out->ids_begin[i] = k;
+                k += job->counts[i - job->lo];
+            }
+        }
+        free(job->ids);
+        free(job->counts);
+    }
+    free(run.jobs);
+    out->ids_begin[n_texts] = k;
+    if (st != BP_OK)
+        bp_batch_free(out);
+    return st;
+}
+
+void bp_batch_free(bp_batch *batch)
+{
+    if (!batch)
+        return;
+    free(batch->ids);
+    free(batch->ids_begin);
+    *batch = (bp_batch){0};
 }

@@ -28,6 +28,8 @@ static const char *const status_names[] = {
     [BP_ERR_BAD_UTF8] = "training text is not valid UTF-8",
     [BP_ERR_EMPTY_CORPUS] = "no training text",
     [BP_ERR_WRITE] = "cannot write file",
+    [BP_ERR_CORRUPT] = "model file is corrupt",
+    [BP_ERR_VERSION] = "unsupported model format version",
 };
 
 const char *bp_strerror(bp_status code)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include "bp_internal.h"
 
@@ -104,15 +105,31 @@ static size_t decompressed_size_hint(const unsigned char *in, size_t in_len)
     return hint;
 }
 
+/* zstd's own default limit on a frame's window: 2^27 bytes (128 MiB), what `zstd --long`
+ * uses. (The constant is in zstd.h's static-linking-only part, so it is repeated here.) */
+#define DEFAULT_WINDOW_LOG 27
+
+/* The largest window log a frame of this input may ask for. The decoder allocates the
+ * window from the frame header before it reads any data, so a corrupt or hostile header
+ * of a few bytes could otherwise claim 2 GiB (found by fuzz_model_load). Windows up to
+ * 128 MiB are always accepted; larger ones (zstd --long=28 .. 31) when the input is large
+ * enough to plausibly need them: the window over 1024, the ratio decompressed_size_hint()
+ * trusts, must not exceed the input's size. */
+static int window_log_max(size_t in_len)
+{
+    ZSTD_bounds bounds = ZSTD_dParam_getBounds(ZSTD_d_windowLogMax);
+    int max = ZSTD_isError(bounds.error) ? DEFAULT_WINDOW_LOG : bounds.upperBound;
+    int log = DEFAULT_WINDOW_LOG;
+    while (log < max && log < 62 && ((uint64_t)1 << log) / 1024 < in_len)
+        log++;
+    return log;
+}
+
 /* Decompresses all frames of in[0..in_len) into `out`. */
 static bp_status zstd_decompress_all(ZSTD_DCtx *dctx, const unsigned char *in, size_t in_len,
                                      const char *name, byte_buffer *out, bp_error *err)
 {
-    /* Accept any window the format allows (frames made with zstd --long): memory is only
-     * spent when a frame asks for it. */
-    ZSTD_bounds wlog = ZSTD_dParam_getBounds(ZSTD_d_windowLogMax);
-    if (!ZSTD_isError(wlog.error))
-        ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, wlog.upperBound);
+    ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, window_log_max(in_len));
 
     bp_status st = buffer_reserve_expected(out, decompressed_size_hint(in, in_len));
     ZSTD_inBuffer src = {in, in_len, 0};
@@ -121,6 +138,12 @@ static bp_status zstd_decompress_all(ZSTD_DCtx *dctx, const unsigned char *in, s
     while (st == BP_OK && (src.pos < src.size || output_full)) {
         ZSTD_outBuffer dst = {out->data, out->cap - 1, out->len};
         pending = ZSTD_decompressStream(dctx, &dst, &src);
+        if (ZSTD_isError(pending) &&
+            ZSTD_getErrorCode(pending) == ZSTD_error_frameParameter_windowTooLarge)
+            return bp_fail(err, BP_ERR_TOO_LARGE, out->len,
+                           "%s: a zstd frame asks for a window larger than %d MiB, more than "
+                           "this small a file can need (corrupt?); decompress it with zstd first",
+                           name, 1 << (window_log_max(in_len) - 20));
         if (ZSTD_isError(pending))
             return bp_fail(err, BP_ERR_IO, UINT64_MAX, "%s: corrupt zstd data: %s", name,
                            ZSTD_getErrorName(pending));

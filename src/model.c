@@ -164,10 +164,14 @@ void bp_model_free(bp_model *m)
     if (!m)
         return;
     bp_automaton_free(&m->ac);
-    free(m->bytes);
-    free(m->off);
-    free(m->counts);
-    free(m->scores);
+    if (m->arena) { /* a native model: everything lives in its file image */
+        bp_native_release(m);
+    } else {
+        free(m->bytes);
+        free(m->off);
+        free(m->counts);
+        free(m->scores);
+    }
     free(m);
 }
 
@@ -210,7 +214,7 @@ int64_t bp_model_piece_id(const bp_model *m, const void *bytes, size_t len)
         return -1;
     /* A state's first output is its own piece when its string is one. */
     const bp_match *first = m->ac.out + m->ac.out_begin[s];
-    if (m->ac.out_begin[s + 1] == m->ac.out_begin[s] || first->len != len)
+    if (s == 0 || first->len != len)
         return -1;
     return first->id;
 }

@@ -605,6 +605,8 @@ static bp_status load_read_text(bp_status st, const char *name, unsigned char *t
 {
     if (st != BP_OK)
         return st;
+    if (bp_native_is(text, len)) /* a native model (model_native.c) takes the buffer */
+        return bp_native_load_buffer(name, text, len, out, err);
     st = load_text(name, text, len, out, err);
     free(text);
     return st;
@@ -629,8 +631,12 @@ bp_status bp_model_load(const char *path, bp_model **out, bp_error *err)
         return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_model_load: %s is NULL",
                        path ? "out" : "path");
     *out = NULL;
+    bool native; /* a native model file is memory-mapped, not read (model_native.c) */
+    bp_status st = bp_native_try_load_file(path, out, err, &native);
+    if (native)
+        return st;
     unsigned char *text;
     size_t len;
-    bp_status st = bp_read_file(path, &text, &len, err);
+    st = bp_read_file(path, &text, &len, err);
     return load_read_text(st, path, text, len, out, err);
 }

@@ -158,6 +158,18 @@ static size_t active_run_end(const unsigned char *s, size_t i, size_t len)
     return i;
 }
 
+/* Exported names of two helpers above: the training chunker (train_chunk.c) cuts streamed
+ * text at the same safe boundaries, and it and the corpus reader skip ASCII the same way. */
+bool bp_nfc_is_inert(int32_t cp)
+{
+    return is_inert(cp);
+}
+
+size_t bp_skip_ascii(const unsigned char *s, size_t i, size_t len)
+{
+    return skip_ascii(s, i, len);
+}
+
 /*------ Output buffers ------*/
 
 /* Makes *mem hold at least `need` elements of `size` bytes, growing geometrically so that

@@ -29,8 +29,6 @@ static uint64_t splitmix64(uint64_t *x)
     return z ^ (z >> 31);
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
 void bp_rng_seed(bp_rng *rng, uint64_t seed, uint64_t stream)
 {
     memset(rng, 0, sizeof *rng);
@@ -86,16 +84,7 @@ uint64_t bp_rng_next(bp_rng *rng)
     if (bp_rng_is_glibc(rng)) /* 31 bits per draw: join three */
         return ((uint64_t)bp_rng_glibc_rand(rng) << 33) ^ ((uint64_t)bp_rng_glibc_rand(rng) << 2) ^
                (uint64_t)bp_rng_glibc_rand(rng);
-    uint64_t *s = &rng->opaque_[1];
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
+    return bp_xoshiro_next(&rng->opaque_[1]);
 }
 
 double bp_rng_uniform(bp_rng *rng) { return (double)(bp_rng_next(rng) >> 11) * 0x1.0p-53; }

@@ -32,7 +32,7 @@ static void test_automaton_match_order(void **state)
     for (size_t e = 1; e <= len; e++) {
         s = bp_automaton_step(&m->ac, s, (unsigned char)text[e - 1]);
         const bp_match *out = m->ac.out + m->ac.out_begin[s];
-        size_t n_out = m->ac.out_begin[s + 1] - m->ac.out_begin[s];
+        size_t n_out = bp_automaton_n_outputs(&m->ac, s);
         size_t k = 0;
         for (size_t l = e; l >= 1; l--) { /* longest first */
             int64_t id = bp_model_piece_id(m, text + e - l, l);

@@ -671,6 +671,18 @@ static void test_corrupt_zstd(void **state)
     free(json);
 }
 
+/* Regression (fuzz_model_load): 30 bytes whose zstd frame header asks for a 2 GiB window
+ * made the decoder allocate it before failing. A window above 128 MiB is now refused for a
+ * file this small, with a clear error and no large allocation. */
+static void test_zstd_window_too_large(void **state)
+{
+    (void)state;
+    static const unsigned char frame[30] = {
+        0x28, 0xb5, 0x2f, 0xfd, 0x00, 0xa8, 0x10, 0x3d, 0x23, 0x40, 0x00, 0x44, 0x3d, 0x23, 0x40,
+        0x00, 0x44, 0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x24, 0x10, 0x23, 0x00, 0x00, 0x00, 0x88, 0x2a};
+    expect_memory_failure(frame, sizeof frame, BP_ERR_TOO_LARGE, "window larger than 128 MiB");
+}
+
 /*====== Files ======*/
 
 static void test_empty_inputs(void **state)
@@ -857,6 +869,7 @@ int main(void)
         cmocka_unit_test(test_truncated_file),
         cmocka_unit_test(test_truncated_zstd),
         cmocka_unit_test(test_corrupt_zstd),
+        cmocka_unit_test(test_zstd_window_too_large),
         cmocka_unit_test(test_empty_inputs),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_directory),

@@ -21,6 +21,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -44,6 +45,8 @@ static const char main_help[] =
     "Commands:\n"
     "  encode     text to token ids (or pieces), one output line per input line\n"
     "  decode     token ids back to text\n"
+    "  train      train a model on text files (the reference BytePiece trainer)\n"
+    "  convert    convert a model between reference JSON and the fast native format\n"
     "\n"
     "Run 'bp COMMAND --help' for the options of a command.\n"
     "\n"
@@ -62,7 +65,7 @@ static const char encode_help[] =
     "may come in any order; '--' ends the options.\n"
     "\n"
     "  -m, --model MODEL      the model: reference BytePiece JSON, plain or\n"
-    "                         zstd-compressed (required)\n"
+    "                         zstd-compressed, or native (bp convert) (required)\n"
     "      --whole            each FILE is one text and gives one output line;\n"
     "                         an empty FILE gives an empty line\n"
     "      --alpha A          sample a segmentation with probability\n"
@@ -109,17 +112,37 @@ static const char decode_help[] =
 static const char *const special_names[] = {"<pad>", "<bos>", "<eos>"};
 enum { N_SPECIAL = 3, MAX_ESCAPED_PER_BYTE = 4 /* "\xHH" */, MAX_DECIMAL_U32 = 10 };
 
+/* Writes `value` in decimal at p (room for MAX_DECIMAL_U32 bytes) and returns the end:
+ * two digits per step from a table, written from the last digit back. */
+static char *format_u32(char *p, uint32_t value)
+{
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                   "25262728293031323334353637383940414243444546474849"
+                                   "50515253545556575859606162636465666768697071727374"
+                                   "75767778798081828384858687888990919293949596979899";
+    unsigned n = value < 10 ? 1 : value < 100 ? 2 : value < 1000 ? 3 : value < 10000 ? 4
+               : value < 100000 ? 5 : value < 1000000 ? 6 : value < 10000000 ? 7
+               : value < 100000000 ? 8 : value < 1000000000 ? 9 : 10;
+    char *end = p + n;
+    while (value >= 100) {
+        unsigned i = (value % 100) * 2;
+        value /= 100;
+        *--end = pairs[i + 1];
+        *--end = pairs[i];
+    }
+    if (value >= 10) {
+        *--end = pairs[value * 2 + 1];
+        *--end = pairs[value * 2];
+    } else {
+        *--end = (char)('0' + value);
+    }
+    return p + n;
+}
+
 static void write_u32(output *out, uint32_t value)
 {
-    char digits[MAX_DECIMAL_U32];
-    size_t n = 0;
-    do {
-        digits[n++] = (char)('0' + value % 10);
-        value /= 10;
-    } while (value != 0);
-    output_reserve(out, n);
-    while (n > 0)
-        out->data[out->len++] = digits[--n];
+    output_reserve(out, MAX_DECIMAL_U32);
+    out->len = (size_t)(format_u32(out->data + out->len, value) - out->data);
 }
 
 /* Length of the well-formed UTF-8 character (U+0080 and up) starting at s, 0 if none. */
@@ -316,6 +339,7 @@ typedef struct encode_args {
     bool glibc_rand;
     bool whole;
     unsigned flags;
+    unsigned threads; /* 0: one per core */
     token_writer write_token;
 } encode_args;
 
@@ -328,6 +352,7 @@ enum {
     OPT_BOS,
     OPT_EOS,
     OPT_NO_NORMALIZE,
+    OPT_THREADS,
 };
 
 static const struct option encode_options[] = {
@@ -340,6 +365,7 @@ static const struct option encode_options[] = {
     {"bos", no_argument, NULL, OPT_BOS},
     {"eos", no_argument, NULL, OPT_EOS},
     {"no-normalize", no_argument, NULL, OPT_NO_NORMALIZE},
+    {"threads", required_argument, NULL, OPT_THREADS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -355,9 +381,12 @@ static enum parse_result parse_output_format(const char *value, encode_args *arg
     return PARSE_RUN;
 }
 
+enum { MAX_THREADS = 256 };
+
 /* Handles one option of `bp encode`. */
 static enum parse_result apply_encode_option(int opt, const char *value, encode_args *args)
 {
+    uint64_t n;
     switch (opt) {
     case 'm':
         args->model_path = value;
@@ -388,6 +417,11 @@ static enum parse_result apply_encode_option(int opt, const char *value, encode_
     case OPT_NO_NORMALIZE:
         args->flags |= BP_ENCODE_NO_NORMALIZE;
         return PARSE_RUN;
+    case OPT_THREADS:
+        if (!parse_u64(value, &n) || n > MAX_THREADS)
+            return bad_option_value("--threads", value, "a number of threads from 0 to 256");
+        args->threads = (unsigned)n;
+        return PARSE_RUN;
     case 'h':
         return PARSE_HELP;
     default: /* getopt_long has printed what is wrong */
@@ -398,7 +432,7 @@ static enum parse_result apply_encode_option(int opt, const char *value, encode_
 
 static enum parse_result parse_encode_args(int argc, char **argv, encode_args *args)
 {
-    *args = (encode_args){.alpha = -1.0, .write_token = write_id};
+    *args = (encode_args){.alpha = -1.0, .threads = 1, .write_token = write_id};
     int opt;
     while ((opt = getopt_long(argc, argv, "m:h", encode_options, NULL)) != -1) {
         enum parse_result result = apply_encode_option(opt, optarg, args);
@@ -422,61 +456,491 @@ static uint64_t clock_seed(void)
     return nanoseconds ^ ((uint64_t)getpid() * UINT64_C(0x9E3779B97F4A7C15));
 }
 
-typedef struct encode_job {
+/* What one encoding thread owns: an encoder, a random state, room for ids. */
+typedef struct encoder_slot {
     const encode_args *args;
     const bp_model *model;
     bp_encoder *enc;
     bp_encode_options opts;
     bp_rng rng;
     uint64_t seed;
-    uint64_t text_index; /* texts encoded so far in the run, across files */
     uint32_t *ids;
     size_t ids_cap;
-    output *out;
-} encode_job;
+} encoder_slot;
 
-static int start_encoder(encode_job *job, const bp_model *model)
+static bp_status start_slot(encoder_slot *slot, const encode_args *args, const bp_model *model,
+                            uint64_t seed)
 {
-    job->model = model;
-    bp_status status = bp_encoder_create(model, &job->enc);
-    if (status != BP_OK) {
-        report("%s", bp_strerror(status));
-        return 1;
-    }
-    job->opts = (bp_encode_options){
-        .alpha = job->args->alpha, .flags = job->args->flags, .rng = &job->rng};
-    if (job->args->glibc_rand)
-        bp_rng_seed_glibc(&job->rng, (uint32_t)job->seed); /* one state for the whole run */
-    return 0;
+    *slot = (encoder_slot){.args = args, .model = model, .seed = seed};
+    bp_status status = bp_encoder_create(model, &slot->enc);
+    slot->opts = (bp_encode_options){.alpha = args->alpha, .flags = args->flags, .rng = &slot->rng};
+    if (args->glibc_rand)
+        bp_rng_seed_glibc(&slot->rng, (uint32_t)seed); /* one state for the whole run */
+    return status;
 }
 
-static void write_tokens(encode_job *job, size_t n_ids)
+static void end_slot(encoder_slot *slot)
 {
+    free(slot->ids);
+    bp_encoder_free(slot->enc);
+}
+
+/* Writes one output line: the ids, space-separated, then '\n'. Ids are formatted two
+ * digits at a time straight into the output buffer, a few thousand per reservation. */
+static void write_id_line(output *out, const uint32_t *ids, size_t n_ids)
+{
+    enum { GROUP = 4096 };
+    for (size_t i = 0; i < n_ids;) {
+        size_t end = n_ids - i > GROUP ? i + GROUP : n_ids;
+        output_reserve(out, (end - i) * (MAX_DECIMAL_U32 + 1));
+        char *p = out->data + out->len;
+        for (; i < end; i++) {
+            if (i > 0)
+                *p++ = ' ';
+            p = format_u32(p, ids[i]);
+        }
+        out->len = (size_t)(p - out->data);
+    }
+    output_byte(out, '\n');
+}
+
+static void write_tokens(output *out, const encoder_slot *slot, size_t n_ids)
+{
+    if (slot->args->write_token == write_id) {
+        write_id_line(out, slot->ids, n_ids);
+        return;
+    }
     for (size_t i = 0; i < n_ids; i++) {
         if (i > 0)
-            output_byte(job->out, ' ');
-        job->args->write_token(job->out, job->model, job->ids[i]);
+            output_byte(out, ' ');
+        slot->args->write_token(out, slot->model, slot->ids[i]);
     }
-    output_byte(job->out, '\n');
+    output_byte(out, '\n');
 }
+
+/* Encodes text number `text_index` of the run into slot->ids. Room for one id per byte
+ * (plus <bos> and <eos>) suffices unless NFC lengthens the text; then the call is made
+ * again with the size it reported (and the random state it started from). */
+static bp_status encode_one(encoder_slot *slot, uint64_t text_index, const unsigned char *text,
+                            size_t len, size_t *n_ids)
+{
+    bool sampling = slot->args->alpha >= 0;
+    if (sampling && !slot->args->glibc_rand)
+        bp_rng_seed(&slot->rng, slot->seed, text_index);
+    reserve_array(&slot->ids, &slot->ids_cap, len + 2, sizeof *slot->ids);
+    bp_rng before = slot->rng;
+    bp_status status =
+        bp_encode(slot->enc, text, len, &slot->opts, slot->ids, NULL, slot->ids_cap, n_ids);
+    if (status == BP_ERR_BUFFER_TOO_SMALL) {
+        reserve_array(&slot->ids, &slot->ids_cap, *n_ids, sizeof *slot->ids);
+        slot->rng = before;
+        status = bp_encode(slot->enc, text, len, &slot->opts, slot->ids, NULL, slot->ids_cap,
+                           n_ids);
+    }
+    return status;
+}
+
+/*------ One thread ------*/
+
+typedef struct encode_job {
+    encoder_slot slot;
+    uint64_t text_index; /* texts encoded so far in the run, across files */
+    output *out;
+} encode_job;
 
 static int encode_text(void *ctx, const text_source *src, const unsigned char *text, size_t len)
 {
     encode_job *job = ctx;
-    reserve_array(&job->ids, &job->ids_cap, bp_encode_bound(len), sizeof *job->ids);
-    bool sampling = job->args->alpha >= 0;
-    if (sampling && !job->args->glibc_rand)
-        bp_rng_seed(&job->rng, job->seed, job->text_index);
-    job->text_index++;
     size_t n_ids;
-    bp_status status =
-        bp_encode(job->enc, text, len, &job->opts, job->ids, NULL, job->ids_cap, &n_ids);
+    bp_status status = encode_one(&job->slot, job->text_index++, text, len, &n_ids);
     if (status != BP_OK) {
         report_at(src, "%s", bp_strerror(status));
         return 1;
     }
-    write_tokens(job, n_ids);
+    write_tokens(job->out, &job->slot, n_ids);
     return job->out->write_errno != 0;
+}
+
+/*------ Several threads ------*/
+
+/* Lines are read in blocks of about BLOCK_BYTES (a longer line makes a longer block); a
+ * block is cut into parts of about PART_BYTES, which the threads take in turn, each
+ * encoding and formatting its part into the part's own output buffer; the parts' outputs
+ * are then written in order. While the threads work on one block, the main thread writes
+ * the output of the previous block and reads the next one. Text k of the run is seeded
+ * with stream k, so the output is the one-thread output, byte for byte. An input smaller
+ * than one block is encoded without starting any thread. */
+enum { BLOCK_BYTES = 1 << 21, PART_BYTES = 1 << 16 };
+
+typedef struct part {
+    size_t lo, hi;     /* lines lo .. hi-1 of the block */
+    output out;        /* their formatted output (out.stream unused) */
+    bp_status status;  /* BP_OK, or the failure at line fail_line */
+    size_t fail_line;
+    size_t good_len;   /* out.len before the failing line */
+} part;
+
+typedef struct block {
+    unsigned char *text;
+    size_t len, cap;
+    size_t *line_end;  /* line i is text[i ? line_end[i - 1] : 0 .. line_end[i]) */
+    size_t n_lines, lines_cap;
+    uint64_t first_text;    /* index in the run of line 0 */
+    uint64_t first_line_no; /* 1-based line number of line 0 in its file */
+    const char *src_name;
+    part *parts;
+    size_t n_parts, parts_cap;
+    size_t next_part;  /* the next part to take (under the pool's lock) */
+    size_t parts_done;
+} block;
+
+typedef struct pool {
+    pthread_mutex_t lock;
+    pthread_cond_t work, done;
+    block *current;    /* the block being encoded, NULL when none */
+    bool stop;
+    encoder_slot *slots; /* one per thread; slot 0 is the main thread's */
+    pthread_t *threads;
+    unsigned n_threads, started;
+} pool;
+
+/* Encodes and formats part `p` of `b` with `slot`. */
+static void run_part(encoder_slot *slot, block *b, size_t p)
+{
+    part *pt = &b->parts[p];
+    pt->out.len = 0;
+    pt->status = BP_OK;
+    for (size_t i = pt->lo; i < pt->hi; i++) {
+        size_t start = i ? b->line_end[i - 1] : 0, n_ids;
+        bp_status status =
+            encode_one(slot, b->first_text + i, b->text + start, b->line_end[i] - start, &n_ids);
+        if (status != BP_OK) {
+            pt->status = status;
+            pt->fail_line = i;
+            pt->good_len = pt->out.len;
+            return;
+        }
+        write_tokens(&pt->out, slot, n_ids);
+    }
+}
+
+/* Takes parts of the current block until none is left. */
+static void work_on(pool *pl, block *b, encoder_slot *slot)
+{
+    for (;;) {
+        pthread_mutex_lock(&pl->lock);
+        size_t p = b->next_part < b->n_parts ? b->next_part++ : SIZE_MAX;
+        pthread_mutex_unlock(&pl->lock);
+        if (p == SIZE_MAX)
+            return;
+        run_part(slot, b, p);
+        pthread_mutex_lock(&pl->lock);
+        if (++b->parts_done == b->n_parts)
+            pthread_cond_broadcast(&pl->done);
+        pthread_mutex_unlock(&pl->lock);
+    }
+}
+
+typedef struct worker_arg {
+    pool *pl;
+    unsigned index;
+} worker_arg;
+
+static void *worker_main(void *arg)
+{
+    worker_arg *wa = arg;
+    pool *pl = wa->pl;
+    encoder_slot *slot = &pl->slots[wa->index];
+    pthread_mutex_lock(&pl->lock);
+    for (;;) {
+        while (!pl->stop && (pl->current == NULL || pl->current->next_part >= pl->current->n_parts))
+            pthread_cond_wait(&pl->work, &pl->lock);
+        if (pl->stop)
+            break;
+        block *b = pl->current;
+        pthread_mutex_unlock(&pl->lock);
+        work_on(pl, b, slot);
+        pthread_mutex_lock(&pl->lock);
+    }
+    pthread_mutex_unlock(&pl->lock);
+    return NULL;
+}
+
+static worker_arg worker_args[MAX_THREADS];
+
+/* Starts the threads besides the main one (once). @return false if none could start. */
+static bool start_workers(pool *pl)
+{
+    if (pl->started)
+        return true;
+    for (unsigned i = 1; i < pl->n_threads; i++) {
+        worker_args[i] = (worker_arg){pl, i};
+        if (pthread_create(&pl->threads[i], NULL, worker_main, &worker_args[i]) != 0)
+            break;
+        pl->started = i;
+    }
+    return pl->started > 0;
+}
+
+static void stop_workers(pool *pl)
+{
+    pthread_mutex_lock(&pl->lock);
+    pl->stop = true;
+    pthread_cond_broadcast(&pl->work);
+    pthread_mutex_unlock(&pl->lock);
+    for (unsigned i = 1; i <= pl->started; i++)
+        pthread_join(pl->threads[i], NULL);
+}
+
+/* Cuts the block into parts of about PART_BYTES of whole lines. */
+static void cut_parts(block *b)
+{
+    b->n_parts = 0;
+    for (size_t lo = 0; lo < b->n_lines;) {
+        size_t start = lo ? b->line_end[lo - 1] : 0, hi = lo + 1;
+        while (hi < b->n_lines && b->line_end[hi - 1] - start < PART_BYTES)
+            hi++;
+        if (b->n_parts == b->parts_cap) {
+            size_t old = b->parts_cap;
+            reserve_array(&b->parts, &b->parts_cap, old + 1, sizeof *b->parts);
+            for (size_t i = old; i < b->parts_cap; i++)
+                b->parts[i] = (part){.out = {.stream = NULL}};
+        }
+        b->parts[b->n_parts++].lo = lo;
+        b->parts[b->n_parts - 1].hi = hi;
+        lo = hi;
+    }
+    b->next_part = 0;
+    b->parts_done = 0;
+}
+
+/* The reader of the FILE operands, line by line into blocks. */
+typedef struct block_reader {
+    char **paths;
+    int n_paths, next_path;
+    FILE *fp;
+    const char *name;
+    uint64_t line_no;   /* lines of the current file handed out so far */
+    uint64_t text_index;
+    unsigned char *carry; /* bytes read past the last complete line */
+    size_t carry_len, carry_cap;
+} block_reader;
+
+/* Opens the next input. @return 0, -1 when there is none left, 1 after an error. */
+static int open_next(block_reader *r)
+{
+    const char *path = r->n_paths == 0 ? (r->next_path == 0 ? "-" : NULL)
+                       : r->next_path < r->n_paths ? r->paths[r->next_path] : NULL;
+    if (path == NULL)
+        return -1;
+    r->next_path++;
+    bool is_stdin = strcmp(path, "-") == 0;
+    r->name = is_stdin ? "<stdin>" : path;
+    r->line_no = 0;
+    r->fp = is_stdin ? stdin : fopen(path, "rb");
+    if (r->fp == NULL) {
+        text_source src = {.name = r->name, .line_no = 0};
+        return report_read_error(&src, errno);
+    }
+    return 0;
+}
+
+static void close_current(block_reader *r)
+{
+    if (r->fp != NULL && r->fp != stdin)
+        fclose(r->fp);
+    r->fp = NULL;
+}
+
+static void add_line(block *b, size_t end)
+{
+    reserve_array(&b->line_end, &b->lines_cap, b->n_lines + 1, sizeof *b->line_end);
+    b->line_end[b->n_lines++] = end;
+}
+
+/* Fills `b` with the next lines of one file: about BLOCK_BYTES, always whole lines.
+ * @return 0 (b->n_lines == 0 at the end of all input) or 1 after a read error. */
+static int read_block(block_reader *r, block *b)
+{
+    b->len = b->n_lines = 0;
+    for (;;) {
+        if (r->fp == NULL) {
+            int rc = open_next(r);
+            if (rc != 0)
+                return rc > 0 ? 1 : 0;
+        }
+        b->first_text = r->text_index;
+        b->first_line_no = r->line_no + 1;
+        b->src_name = r->name;
+        reserve_array(&b->text, &b->cap, r->carry_len + READ_CHUNK, 1);
+        if (r->carry_len > 0)
+            memcpy(b->text, r->carry, r->carry_len);
+        b->len = r->carry_len;
+        r->carry_len = 0;
+        size_t scanned = 0; /* b->text[0..scanned) holds no '\n' after the last line */
+        bool eof = false;
+        while (!eof && (b->n_lines == 0 || b->len < BLOCK_BYTES)) {
+            for (unsigned char *nl; (nl = memchr(b->text + scanned, '\n', b->len - scanned));)
+                add_line(b, scanned = (size_t)(nl - b->text) + 1);
+            scanned = b->len;
+            if (b->n_lines > 0 && b->len >= BLOCK_BYTES)
+                break;
+            reserve_array(&b->text, &b->cap, b->len + READ_CHUNK, 1);
+            errno = 0;
+            size_t got = fread(b->text + b->len, 1, b->cap - b->len, r->fp);
+            b->len += got;
+            if (ferror(r->fp)) {
+                text_source src = {.name = r->name, .line_no = 0};
+                return report_read_error(&src, errno);
+            }
+            eof = got == 0 && feof(r->fp);
+        }
+        size_t used = b->n_lines ? b->line_end[b->n_lines - 1] : 0;
+        if (eof && used < b->len) /* a last line without '\n' */
+            add_line(b, used = b->len);
+        r->carry_len = b->len - used;
+        if (r->carry_len > 0) {
+            reserve_array(&r->carry, &r->carry_cap, r->carry_len, 1);
+            memcpy(r->carry, b->text + used, r->carry_len);
+        }
+        b->len = used;
+        r->line_no += b->n_lines;
+        r->text_index += b->n_lines;
+        if (eof)
+            close_current(r);
+        if (b->n_lines > 0)
+            return 0;
+    }
+}
+
+/* Writes the outputs of a finished block in order. @return 0, or 1 after reporting the
+ * first failure (the output of the lines before it is written). */
+static int write_block(block *b, output *out)
+{
+    for (size_t p = 0; p < b->n_parts; p++) {
+        part *pt = &b->parts[p];
+        size_t len = pt->status == BP_OK ? pt->out.len : pt->good_len;
+        if (len > 0) {
+            output_reserve(out, len);
+            memcpy(out->data + out->len, pt->out.data, len);
+            out->len += len;
+        }
+        if (pt->status != BP_OK) {
+            text_source src = {.name = b->src_name, .line_no = b->first_line_no + pt->fail_line};
+            report_at(&src, "%s", bp_strerror(pt->status));
+            return 1;
+        }
+    }
+    return out->write_errno != 0;
+}
+
+/* Has the block encoded: by the workers while the main thread returns (started), or right
+ * here by the main thread when the input is too small to be worth threads. */
+static void start_block(pool *pl, block *b, bool use_threads)
+{
+    cut_parts(b);
+    if (use_threads && start_workers(pl)) {
+        pthread_mutex_lock(&pl->lock);
+        pl->current = b;
+        pthread_cond_broadcast(&pl->work);
+        pthread_mutex_unlock(&pl->lock);
+        return;
+    }
+    for (size_t p = 0; p < b->n_parts; p++)
+        run_part(&pl->slots[0], b, p);
+    b->parts_done = b->next_part = b->n_parts;
+}
+
+/* Waits until the block's parts are all done, helping with them meanwhile. */
+static void finish_block(pool *pl, block *b)
+{
+    if (pl->started)
+        work_on(pl, b, &pl->slots[0]);
+    pthread_mutex_lock(&pl->lock);
+    while (b->parts_done < b->n_parts)
+        pthread_cond_wait(&pl->done, &pl->lock);
+    if (pl->current == b)
+        pl->current = NULL;
+    pthread_mutex_unlock(&pl->lock);
+}
+
+static void free_block(block *b)
+{
+    for (size_t p = 0; p < b->parts_cap; p++)
+        free(b->parts[p].out.data);
+    free(b->parts);
+    free(b->text);
+    free(b->line_end);
+}
+
+static int encode_parallel(const encode_args *args, const bp_model *model, uint64_t seed,
+                           char **paths, int n_paths, unsigned n_threads, output *out)
+{
+    pool pl = {.n_threads = n_threads};
+    pthread_mutex_init(&pl.lock, NULL);
+    pthread_cond_init(&pl.work, NULL);
+    pthread_cond_init(&pl.done, NULL);
+    pl.slots = grow_or_die(NULL, n_threads, sizeof *pl.slots);
+    pl.threads = grow_or_die(NULL, n_threads, sizeof *pl.threads);
+    int rc = 0;
+    unsigned ready = 0;
+    for (; ready < n_threads && rc == 0; ready++)
+        if (start_slot(&pl.slots[ready], args, model, seed) != BP_OK) {
+            report("%s", bp_strerror(BP_ERR_NOMEM));
+            rc = 1;
+        }
+    block blocks[2] = {{0}, {0}};
+    block_reader reader = {.paths = paths, .n_paths = n_paths};
+    block *cur = &blocks[0], *next = &blocks[1], *busy = NULL;
+    if (rc == 0)
+        rc = read_block(&reader, cur);
+    if (rc == 0 && cur->n_lines > 0) {
+        int read_rc = read_block(&reader, next);
+        /* Threads only when there is more than one block's worth of input. */
+        bool use_threads = next->n_lines > 0 || cur->len >= BLOCK_BYTES;
+        start_block(&pl, cur, use_threads);
+        busy = cur;
+        for (;;) {
+            finish_block(&pl, busy);
+            busy = NULL;
+            bool more = read_rc == 0 && next->n_lines > 0;
+            if (more) {
+                start_block(&pl, next, use_threads);
+                busy = next;
+            }
+            rc = write_block(cur, out);
+            if (rc == 0)
+                rc = read_rc;
+            if (rc != 0 || !more)
+                break;
+            block *t = cur;
+            cur = next;
+            next = t;
+            read_rc = read_block(&reader, next);
+        }
+    }
+    if (busy)
+        finish_block(&pl, busy);
+    if (pl.started)
+        stop_workers(&pl);
+    close_current(&reader);
+    free(reader.carry);
+    free_block(&blocks[0]);
+    free_block(&blocks[1]);
+    for (unsigned i = 0; i < ready; i++)
+        end_slot(&pl.slots[i]);
+    free(pl.slots);
+    free(pl.threads);
+    pthread_mutex_destroy(&pl.lock);
+    pthread_cond_destroy(&pl.work);
+    pthread_cond_destroy(&pl.done);
+    return rc;
+}
+
+static unsigned online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (unsigned)n;
 }
 
 static int run_encode(int argc, char **argv)
@@ -488,19 +952,25 @@ static int run_encode(int argc, char **argv)
 
     output out = output_open(stdout);
     bp_model *model = NULL;
-    encode_job job = {
-        .args = &args,
-        .seed = args.seed_given || args.glibc_rand ? args.seed : clock_seed(),
-        .out = &out,
-    };
+    uint64_t seed = args.seed_given || args.glibc_rand ? args.seed : clock_seed();
+    unsigned threads = args.threads == 0 ? online_cpus() : args.threads;
+    /* --glibc-rand runs one random sequence through all texts in order: one thread. */
+    if (args.glibc_rand || args.whole)
+        threads = 1;
     int rc = load_model(args.model_path, &model);
-    if (rc == 0)
-        rc = start_encoder(&job, model);
-    if (rc == 0)
-        rc = process_inputs(argv + optind, argc - optind, args.whole, encode_text, &job);
+    if (rc == 0 && threads > 1) {
+        rc = encode_parallel(&args, model, seed, argv + optind, argc - optind, threads, &out);
+    } else if (rc == 0) {
+        encode_job job = {.out = &out};
+        if (start_slot(&job.slot, &args, model, seed) != BP_OK) {
+            report("%s", bp_strerror(BP_ERR_NOMEM));
+            rc = 1;
+        }
+        if (rc == 0)
+            rc = process_inputs(argv + optind, argc - optind, args.whole, encode_text, &job);
+        end_slot(&job.slot);
+    }
     rc = output_close(&out, rc); /* what came before a failure is written out */
-    free(job.ids);
-    bp_encoder_free(job.enc);
     bp_model_free(model);
     return rc;
 }

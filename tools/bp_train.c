@@ -1,10 +1,573 @@
-/* placeholder: filled in by its owner this session */
+/*
+ * bp_train.c -- `bp train`: trains a model on plain-text or JSONL files (zstd or not, or
+ * standard input) with the library's trainer and writes it in the reference JSON format.
+ * The command only wires things together: bp_text_input reads the inputs, bp_trainer_*
+ * trains, bp_model_save writes atomically. What it adds is failing early -- option values,
+ * the output directories and every input file are checked before any text is read, so a
+ * long training never ends on a typo -- and telling the user how it goes: progress on
+ * stderr when it is a terminal, a one-line summary at the end.
+ * Exit status: 0 success, 1 failure on data or I/O, 2 usage error.
+ */
+#define _GNU_SOURCE /* getopt_long, which also lets options follow file operands */
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "cli.h"
+
+static const char train_help[] =
+    "Usage: bp train [OPTION]... [FILE]...\n"
+    "Train a BytePiece model on the text of the FILEs with the algorithm of the\n"
+    "reference BytePiece trainer: the same texts and options give the same model,\n"
+    "byte for byte. Each plain FILE is one text, read as bytes (no newline\n"
+    "translation); with --jsonl, each line of a FILE is a JSON object whose string\n"
+    "member holds one text. FILEs may be zstd-compressed (recognised by content).\n"
+    "With no FILE, or when FILE is -, read standard input. Training text must be\n"
+    "UTF-8; it is put in NFC first.\n"
+    "\n"
+    "  -o, --output MODEL         where to write the model (default bytepiece.model);\n"
+    "                             with several sizes, MODEL.SIZE for each SIZE\n"
+    "      --vocab-size N[,N...]  vocabulary sizes, counting the 3 special ids, each\n"
+    "                             at least 259 (default 10000); a model may come out\n"
+    "                             a few ids smaller, as pieces that would never be\n"
+    "                             chosen are pruned\n"
+    "      --order N              n-gram order of the segmentation model, 1 to 7\n"
+    "                             (default 6)\n"
+    "      --min-count N          least count of a kept n-gram and piece (default 2)\n"
+    "      --max-piece-length N   longest piece, in bytes (default 36)\n"
+    "      --isolate-digits       make every Unicode decimal digit a piece of its own\n"
+    "      --no-ensure-unicode    let pieces start inside a UTF-8 character\n"
+    "      --threads N            threads to use; 0, the default, means one per core.\n"
+    "                             The model does not depend on it\n"
+    "      --jsonl                read JSON Lines instead of plain text\n"
+    "      --field NAME           the member holding the text (default text)\n"
+    "      --skip-bad-lines       skip and count lines that are not valid UTF-8, and\n"
+    "                             JSONL lines that are no record with the field,\n"
+    "                             instead of stopping at the first (each line is\n"
+    "                             then held in memory until it ends)\n"
+    "      --temp-dir DIR         where to keep the normalized corpus while training\n"
+    "                             (default $TMPDIR, else /tmp)\n"
+    "  -q, --quiet                print neither progress nor summary\n"
+    "  -h, --help                 show this help and exit\n"
+    "\n"
+    "Progress (stage, amount done, rate, time left) goes to standard error when it\n"
+    "is a terminal, and a one-line summary (time per stage, peak memory, the size of\n"
+    "each model, lines skipped) ends the run. The model is written in the reference\n"
+    "JSON format, to a temporary file renamed into place; missing directories are\n"
+    "not created.\n";
+
+enum {
+    MIN_VOCAB_SIZE = 259,       /* the 256 bytes and the 3 special ids */
+    MAX_VOCAB_SIZE = 2147483647, /* what a model can hold */
+    MAX_ORDER = 7,
+    MAX_THREADS = 1024,
+    PROGRESS_INTERVAL_MS = 200,
+};
+
+typedef struct train_args {
+    const char *output;
+    size_t *sizes;
+    size_t n_sizes, sizes_cap;
+    bp_train_options opts;
+    bool jsonl;
+    const char *field;
+    bool quiet;
+} train_args;
+
+/*====== Options ======*/
+
+enum {
+    OPT_VOCAB_SIZE = 256,
+    OPT_ORDER,
+    OPT_MIN_COUNT,
+    OPT_MAX_PIECE_LENGTH,
+    OPT_ISOLATE_DIGITS,
+    OPT_NO_ENSURE_UNICODE,
+    OPT_THREADS,
+    OPT_JSONL,
+    OPT_FIELD,
+    OPT_SKIP_BAD_LINES,
+    OPT_TEMP_DIR,
+};
+
+static const struct option train_options[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"vocab-size", required_argument, NULL, OPT_VOCAB_SIZE},
+    {"order", required_argument, NULL, OPT_ORDER},
+    {"min-count", required_argument, NULL, OPT_MIN_COUNT},
+    {"max-piece-length", required_argument, NULL, OPT_MAX_PIECE_LENGTH},
+    {"isolate-digits", no_argument, NULL, OPT_ISOLATE_DIGITS},
+    {"no-ensure-unicode", no_argument, NULL, OPT_NO_ENSURE_UNICODE},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"jsonl", no_argument, NULL, OPT_JSONL},
+    {"field", required_argument, NULL, OPT_FIELD},
+    {"skip-bad-lines", no_argument, NULL, OPT_SKIP_BAD_LINES},
+    {"temp-dir", required_argument, NULL, OPT_TEMP_DIR},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* A decimal integer in [low, high], or a usage error naming what was expected. */
+static enum parse_result parse_range(const char *option, const char *value, uint64_t low,
+                                     uint64_t high, const char *expected, uint64_t *out)
+{
+    if (!parse_u64(value, out) || *out < low || *out > high)
+        return bad_option_value(option, value, expected);
+    return PARSE_RUN;
+}
+
+/* "N[,N...]": sizes are kept in the order given, each once. */
+static enum parse_result parse_sizes(const char *value, train_args *args)
+{
+    static const char expected[] = "sizes of at least 259, separated by commas";
+    args->n_sizes = 0;
+    const char *p = value;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char word[32];
+        uint64_t size;
+        if (len == 0 || len >= sizeof word)
+            return bad_option_value("--vocab-size", value, expected);
+        memcpy(word, p, len);
+        word[len] = '\0';
+        if (parse_range("--vocab-size", word, MIN_VOCAB_SIZE, MAX_VOCAB_SIZE, expected, &size) !=
+            PARSE_RUN)
+            return PARSE_USAGE;
+        bool seen = false;
+        for (size_t i = 0; i < args->n_sizes; i++)
+            seen |= args->sizes[i] == size;
+        if (!seen) {
+            reserve_array(&args->sizes, &args->sizes_cap, args->n_sizes + 1,
+                          sizeof *args->sizes);
+            args->sizes[args->n_sizes++] = (size_t)size;
+        }
+        if (!comma)
+            return PARSE_RUN;
+        p = comma + 1;
+    }
+}
+
+/* Handles one option of `bp train`. */
+static enum parse_result apply_train_option(int opt, const char *value, train_args *args)
+{
+    bp_train_options *o = &args->opts;
+    uint64_t n = 0;
+    enum parse_result result = PARSE_RUN;
+    switch (opt) {
+    case 'o':
+        args->output = value;
+        break;
+    case OPT_VOCAB_SIZE:
+        result = parse_sizes(value, args);
+        break;
+    case OPT_ORDER:
+        result = parse_range("--order", value, 1, MAX_ORDER, "an n-gram order from 1 to 7", &n);
+        o->order = (unsigned)n;
+        break;
+    case OPT_MIN_COUNT:
+        result = parse_range("--min-count", value, 1, UINT64_MAX, "a count of at least 1", &n);
+        o->min_count = n;
+        break;
+    case OPT_MAX_PIECE_LENGTH:
+        result = parse_range("--max-piece-length", value, 1, SIZE_MAX,
+                             "a length of at least 1", &n);
+        o->max_piece_length = (size_t)n;
+        break;
+    case OPT_ISOLATE_DIGITS:
+        o->isolate_digits = 1;
+        break;
+    case OPT_NO_ENSURE_UNICODE:
+        o->ensure_unicode = 0;
+        break;
+    case OPT_THREADS:
+        result = parse_range("--threads", value, 0, MAX_THREADS,
+                             "a number of threads from 0 (one per core) to 1024", &n);
+        o->threads = (unsigned)n;
+        break;
+    case OPT_JSONL:
+        args->jsonl = true;
+        break;
+    case OPT_FIELD:
+        args->field = value;
+        break;
+    case OPT_SKIP_BAD_LINES:
+        o->skip_bad_lines = 1;
+        break;
+    case OPT_TEMP_DIR:
+        o->temp_dir = value;
+        break;
+    case 'q':
+        args->quiet = true;
+        break;
+    case 'h':
+        result = PARSE_HELP;
+        break;
+    default: /* getopt_long has printed what is wrong */
+        usage_hint();
+        result = PARSE_USAGE;
+    }
+    return result;
+}
+
+static enum parse_result parse_train_args(int argc, char **argv, train_args *args)
+{
+    *args = (train_args){.output = "bytepiece.model"};
+    bp_train_options_init(&args->opts);
+    enum parse_result result = parse_sizes("10000", args);
+    int opt;
+    while (result == PARSE_RUN &&
+           (opt = getopt_long(argc, argv, "o:qh", train_options, NULL)) != -1)
+        result = apply_train_option(opt, optarg, args);
+    if (result != PARSE_RUN)
+        return result;
+    if (args->field && !args->jsonl) {
+        usage_error("--field needs --jsonl");
+        return PARSE_USAGE;
+    }
+    if (optind == argc && isatty(STDIN_FILENO)) {
+        usage_error("no FILE given, and standard input is a terminal");
+        return PARSE_USAGE;
+    }
+    return PARSE_RUN;
+}
+
+/*====== Checks before training ======*/
+
+/* The model file for the i-th size: MODEL, or MODEL.SIZE when there are several sizes. */
+static char *model_path(const train_args *args, size_t i)
+{
+    size_t len = strlen(args->output) + 32;
+    char *path = grow_or_die(NULL, len, 1);
+    if (args->n_sizes > 1)
+        snprintf(path, len, "%s.%zu", args->output, args->sizes[i]);
+    else
+        snprintf(path, len, "%s", args->output);
+    return path;
+}
+
+/* Whether a file can be created at `path`: its directory exists and is writable, and the
+ * path is not a directory. The model is still written atomically at the end; this only
+ * spares a long training that could not be saved. @return 0, or 1 after a message. */
+static int check_output(const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        report("cannot create %s: %s", path, strerror(EISDIR));
+        return 1;
+    }
+    const char *slash = strrchr(path, '/');
+    char *dir = slash == path ? strdup("/")
+                : slash      ? strndup(path, (size_t)(slash - path))
+                             : strdup(".");
+    if (!dir) {
+        report("out of memory");
+        return 1;
+    }
+    int rc = 0;
+    if (access(dir, W_OK | X_OK) != 0) {
+        report("cannot create %s: %s", path, strerror(errno));
+        rc = 1;
+    }
+    free(dir);
+    return rc;
+}
+
+static bp_input_format input_format(const train_args *args)
+{
+    return args->jsonl ? BP_INPUT_JSONL : BP_INPUT_PLAIN;
+}
+
+static unsigned input_flags(const train_args *args)
+{
+    return args->opts.skip_bad_lines ? BP_INPUT_SKIP_BAD_LINES : 0;
+}
+
+/* Opens (and closes) every input file, so that a missing one stops the run at once.
+ * Standard input and pipes (such as <(zcat ...)) are left alone: opening one reads its
+ * first bytes, which would then be lost. @return 0, or 1 after a message. */
+static int check_inputs(const train_args *args, char **files, int n_files)
+{
+    for (int i = 0; i < n_files; i++) {
+        struct stat sb;
+        if (strcmp(files[i], "-") == 0 ||
+            (stat(files[i], &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode)))
+            continue;
+        bp_text_input *in;
+        bp_error err;
+        if (bp_text_input_open(files[i], input_format(args), args->field, input_flags(args),
+                               &in, &err) != BP_OK) {
+            report("%s", err.message);
+            return 1;
+        }
+        bp_text_input_close(in);
+    }
+    return 0;
+}
+
+/*====== Progress ======*/
+
+typedef struct progress {
+    bool shown;           /* on a terminal, and not --quiet */
+    bool line_open;       /* a progress line is on the screen */
+    const char *stage;
+    double stage_start;
+    double last_print;
+    uint64_t last_done;
+    const char *file;     /* reading: the current input, and which of how many */
+    int file_index, n_files;
+    uint64_t bytes_read;  /* reading: bytes of text read from every input so far */
+} progress;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* "12.3 MB" and the like, into buf. */
+static const char *human_bytes(char *buf, size_t size, double bytes)
+{
+    static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
+    size_t u = 0;
+    while (bytes >= 1000 && u + 1 < sizeof units / sizeof units[0]) {
+        bytes /= 1000;
+        u++;
+    }
+    snprintf(buf, size, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
+    return buf;
+}
+
+/* An amount of the stage's unit: bytes, or pieces when pruning. */
+static const char *amount_text(char *buf, size_t size, uint64_t amount, bool in_bytes)
+{
+    if (in_bytes)
+        return human_bytes(buf, size, (double)amount);
+    snprintf(buf, size, "%" PRIu64 " pieces", amount);
+    return buf;
+}
+
+/* Redraws the progress line: the stage, how far it is, its rate and, when the total is
+ * known, the time left. At most every PROGRESS_INTERVAL_MS. A stage that starts over (the
+ * trainer makes several passes of one stage) restarts the clock. */
+static void show_progress(progress *p, const char *stage, uint64_t done, uint64_t total,
+                          bool in_bytes)
+{
+    double now = now_seconds();
+    if (p->stage == NULL || strcmp(p->stage, stage) != 0 || done < p->last_done) {
+        p->stage = stage;
+        p->stage_start = now;
+    } else if ((now - p->last_print) * 1000 < PROGRESS_INTERVAL_MS) {
+        p->last_done = done;
+        return;
+    }
+    p->last_print = now;
+    p->last_done = done;
+    double elapsed = now - p->stage_start;
+    double rate = elapsed >= 0.5 ? (double)done / elapsed : 0; /* none before it means much */
+    bool known_total = total > 0 && done <= total;
+    char amount[32], line[256];
+    size_t n = (size_t)snprintf(line, sizeof line, "%s", stage);
+    if (p->file && strcmp(stage, "reading") == 0)
+        n += (size_t)snprintf(line + n, sizeof line - n, " %.60s (%d/%d)", p->file,
+                              p->file_index + 1, p->n_files);
+    n += (size_t)snprintf(line + n, sizeof line - n, ": %s",
+                          amount_text(amount, sizeof amount, done, in_bytes));
+    if (known_total)
+        n += (size_t)snprintf(line + n, sizeof line - n, " of %s (%.0f%%)",
+                              amount_text(amount, sizeof amount, total, in_bytes),
+                              100.0 * (double)done / (double)total);
+    if (rate > 0 && in_bytes)
+        n += (size_t)snprintf(line + n, sizeof line - n, ", %s/s",
+                              human_bytes(amount, sizeof amount, rate));
+    if (rate > 0 && known_total)
+        snprintf(line + n, sizeof line - n, ", %.0f s left", (double)(total - done) / rate);
+    fprintf(stderr, "\r\033[K%s: %s", program_name, line);
+    fflush(stderr);
+    p->line_open = true;
+}
+
+/* Clears the progress line, so that a message or the summary starts on a clean line. */
+static void end_progress(progress *p)
+{
+    if (p->line_open)
+        fputs("\r\033[K", stderr);
+    p->line_open = false;
+}
+
+/* The trainer's callback. Reading is shown by read_piece, which knows the files. */
+static void on_train_progress(void *ctx, const bp_train_progress *tp)
+{
+    progress *p = ctx;
+    if (strcmp(tp->stage, "reading") != 0)
+        show_progress(p, tp->stage, tp->done, tp->total, strcmp(tp->stage, "pruning") != 0);
+}
+
+/*====== Reading and training ======*/
+
+/* What bp_trainer_add_texts reads from: one input, and whether a failure was its own. */
+typedef struct reader {
+    bp_text_input *in;
+    progress *progress;
+    bool failed;
+} reader;
+
+static bp_status read_piece(void *ctx, const unsigned char **data, size_t *len,
+                            int *end_of_text, bp_error *err)
+{
+    reader *r = ctx;
+    bp_status st = bp_text_input_next(r->in, data, len, end_of_text, err);
+    r->failed = st != BP_OK;
+    r->progress->bytes_read += *len;
+    if (r->progress->shown)
+        show_progress(r->progress, "reading", r->progress->bytes_read, 0, true);
+    return st;
+}
+
+/* Feeds one input to the trainer. @return 0, or 1 after a message. */
+static int feed_input(bp_trainer *t, const train_args *args, const char *path,
+                      progress *p, uint64_t *skipped)
+{
+    reader r = {.progress = p};
+    bp_error err;
+    if (bp_text_input_open(path, input_format(args), args->field, input_flags(args), &r.in,
+                           &err) != BP_OK) {
+        end_progress(p);
+        report("%s", err.message);
+        return 1;
+    }
+    p->file = strcmp(path, "-") == 0 ? "<stdin>" : path;
+    bp_status st = bp_trainer_add_texts(t, read_piece, &r, &err);
+    *skipped += bp_text_input_skipped(r.in);
+    bp_text_input_close(r.in);
+    if (st == BP_OK)
+        return 0;
+    end_progress(p);
+    /* The input's messages name the file (and the line); the trainer knows no names. */
+    const char *hint = st == BP_ERR_BAD_UTF8 || st == BP_ERR_BAD_RECORD
+                           ? " (--skip-bad-lines skips such lines)" : "";
+    if (!r.failed && st == BP_ERR_BAD_UTF8)
+        report("%s: %s%s", p->file, err.message, hint);
+    else
+        report("%s%s", err.message, hint);
+    return 1;
+}
+
+/* Writes the model of each size. @return 0, or 1 after a message. */
+static int save_models(const train_args *args, bp_model *const *models)
+{
+    int rc = 0;
+    for (size_t i = 0; i < args->n_sizes && rc == 0; i++) {
+        char *path = model_path(args, i);
+        bp_error err;
+        if (bp_model_save(models[i], path, &err) != BP_OK) {
+            report("%s", err.message);
+            rc = 1;
+        }
+        free(path);
+    }
+    return rc;
+}
+
+static void print_summary(const train_args *args, const bp_train_stats *s, uint64_t skipped,
+                          int n_files, bp_model *const *models)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    char bytes[32], peak[32];
+    fprintf(stderr,
+            "%s: %s in %d input%s, %" PRIu64 " chunks; reading %.2f s, counting %.2f s, "
+            "segmenting %.2f s, pruning %.2f s; peak memory %s",
+            program_name, human_bytes(bytes, sizeof bytes, (double)s->bytes), n_files,
+            n_files == 1 ? "" : "s", s->chunks, s->seconds_reading, s->seconds_counting,
+            s->seconds_segmenting, s->seconds_pruning,
+            human_bytes(peak, sizeof peak, (double)ru.ru_maxrss * 1024)); /* kB on Linux */
+    for (size_t i = 0; i < args->n_sizes; i++) {
+        char *path = model_path(args, i);
+        fprintf(stderr, "%s %s: %zu ids", i == 0 ? ";" : ",", path,
+                bp_model_vocab_size(models[i]));
+        free(path);
+    }
+    if (skipped > 0)
+        fprintf(stderr, "; skipped %" PRIu64 " bad line%s", skipped, skipped == 1 ? "" : "s");
+    fputc('\n', stderr);
+}
+
+/* Trains on every input and writes the models. @return the exit status. */
+static int train(const train_args *args, char **files, int n_files)
+{
+    progress p = {.shown = !args->quiet && isatty(STDERR_FILENO), .n_files = n_files};
+    bp_train_options opts = args->opts;
+    if (p.shown) {
+        opts.progress = on_train_progress;
+        opts.progress_ctx = &p;
+    }
+    bp_trainer *t = NULL;
+    bp_error err;
+    if (bp_trainer_create(&opts, &t, &err) != BP_OK) {
+        report("%s", err.message);
+        return 1;
+    }
+    uint64_t skipped = 0;
+    int rc = 0;
+    for (int i = 0; i < n_files && rc == 0; i++) {
+        p.file_index = i;
+        rc = feed_input(t, args, files[i], &p, &skipped);
+    }
+    bp_model **models = grow_or_die(NULL, args->n_sizes, sizeof *models);
+    for (size_t i = 0; i < args->n_sizes; i++)
+        models[i] = NULL;
+    if (rc == 0 && bp_trainer_train(t, args->sizes, args->n_sizes, models, &err) != BP_OK) {
+        end_progress(&p);
+        report("%s", err.message);
+        rc = 1;
+    }
+    end_progress(&p);
+    if (rc == 0)
+        rc = save_models(args, models);
+    if (rc == 0 && !args->quiet) {
+        bp_train_stats stats;
+        bp_trainer_stats(t, &stats);
+        print_summary(args, &stats, skipped + stats.skipped_lines, n_files, models);
+    }
+    for (size_t i = 0; i < args->n_sizes; i++)
+        bp_model_free(models[i]);
+    free(models);
+    bp_trainer_free(t);
+    return rc;
+}
 
 int run_train(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    report("not available yet");
-    return 1;
+    train_args args;
+    enum parse_result parsed = parse_train_args(argc, argv, &args);
+    if (parsed != PARSE_RUN) {
+        free(args.sizes);
+        return parsed == PARSE_HELP ? print_text(train_help) : 2;
+    }
+    static char stdin_operand[] = "-";
+    char *only_stdin[] = {stdin_operand};
+    char **files = optind < argc ? argv + optind : only_stdin;
+    int n_files = optind < argc ? argc - optind : 1;
+    int rc = 0;
+    for (size_t i = 0; i < args.n_sizes && rc == 0; i++) {
+        char *path = model_path(&args, i);
+        rc = check_output(path);
+        free(path);
+    }
+    if (rc == 0)
+        rc = check_inputs(&args, files, n_files);
+    if (rc == 0)
+        rc = train(&args, files, n_files);
+    free(args.sizes);
+    return rc;
 }

@@ -86,6 +86,10 @@ void output_reserve(output *out, size_t n)
 {
     if (out->cap - out->len >= n)
         return;
+    if (out->stream == NULL) { /* an in-memory output grows instead */
+        reserve_array(&out->data, &out->cap, out->len + n, 1);
+        return;
+    }
     output_flush(out);
     reserve_array(&out->data, &out->cap, n, 1);
 }

@@ -60,7 +60,8 @@ void reserve_array(void *array_ptr, size_t *cap, size_t need, size_t elem_size);
 
 void output_flush(output *out);
 
-/* Makes room for `n` more bytes at out->data + out->len. */
+/* Makes room for `n` more bytes at out->data + out->len (flushing first; an output whose
+ * stream is NULL only collects bytes in memory, and grows). */
 void output_reserve(output *out, size_t n);
 
 output output_open(FILE *stream);
