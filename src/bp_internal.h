@@ -75,6 +75,8 @@ typedef struct bp_automaton {
     uint32_t n_out;
     uint32_t max_depth;     /* the longest piece, in bytes */
     bool borrowed;          /* the arrays live in a native model's file image */
+    struct bp_node16 { int32_t base, check; uint32_t fail, out; } *node; /* EXPERIMENT */
+    struct bp_node12 { int32_t base, check; uint32_t out; } *node12; /* EXPERIMENT */
 } bp_automaton;
 
 /* Builds the automaton over `n` pieces: piece i has bytes[off[i] .. off[i+1]) (non-empty),

@@ -225,7 +225,7 @@ bp_status bp_model_save(const bp_model *model, const char *path, bp_error *err)
     char *tmp = malloc(tmp_size);
     if (!tmp)
         return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "%s: out of memory", path);
-    int fd;
+    int fd = -1;
     bp_status st = create_temp(path, tmp, tmp_size, &fd, err);
     if (st == BP_OK) {
         st = write_and_close(model, fd, path, err);

@@ -448,8 +448,8 @@ static bp_status next_record(bp_text_input *in, const unsigned char **data, size
                              int *end_of_text, bp_error *err)
 {
     for (;;) {
-        const unsigned char *line;
-        size_t n;
+        const unsigned char *line = NULL;
+        size_t n = 0;
         uint64_t offset;
         bp_status st = next_line(in, &line, &n, &offset, err);
         if (st != BP_OK)
