@@ -33,6 +33,14 @@ bp_status bp_fail(bp_error *err, bp_status code, uint64_t offset, const char *fm
 /* The name that messages use for a source: a file's path, or "<memory>" when there is none. */
 static inline const char *bp_source_name(const char *name) { return name ? name : "<memory>"; }
 
+/* The same for a failed system call: the message is the printf-style text, ": ", and the
+ * system's description of `errnum` (thread-safe, unlike strerror). */
+bp_status bp_fail_errno(bp_error *err, bp_status code, int errnum, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
 /*------ Aho-Corasick automaton (automaton.c) ------*/
 
 /* One piece reported at a state: the reference's match order is longest first, so each
@@ -248,6 +256,15 @@ static inline uint64_t bp_xoshiro_next(uint64_t s[4])
  * BP_ERR_TRUNCATED). Errors name the file: BP_ERR_IO (missing, unreadable, a directory,
  * read error), BP_ERR_TRUNCATED, BP_ERR_NOMEM, BP_ERR_TOO_LARGE. */
 bp_status bp_read_file(const char *path, unsigned char **data, size_t *len, bp_error *err);
+
+/* Opens `path` for reading; a directory is refused with a clear message (open() accepts
+ * one, and what read() then does varies between systems). *size_hint (if not NULL) gets
+ * the file's size when it is a regular file, else 0. BP_ERR_IO names the path. */
+bp_status bp_open_for_reading(const char *path, int *fd, size_t *size_hint, bp_error *err);
+
+/* Whether s[0..n) starts with a zstd frame or skippable frame magic. Text cannot: the
+ * content decides, not the file name. */
+bool bp_is_zstd(const unsigned char *s, size_t n);
 
 /* The same for bytes already in memory: decompresses when they are a zstd stream, else
  * copies them. `name` (may be NULL) is used in messages. */

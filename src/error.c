@@ -3,6 +3,7 @@
  * caller's bp_error.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "bp_internal.h"
 
@@ -50,4 +51,19 @@ bp_status bp_fail(bp_error *err, bp_status code, uint64_t offset, const char *fm
         va_end(ap);
     }
     return code;
+}
+
+bp_status bp_fail_errno(bp_error *err, bp_status code, int errnum, const char *fmt, ...)
+{
+    if (!err)
+        return code;
+    char where[sizeof err->message], text[128];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(where, sizeof where, fmt, ap);
+    va_end(ap);
+    /* strerror() may use a static buffer; the library keeps no shared mutable state. */
+    if (strerror_r(errnum, text, sizeof text) != 0)
+        snprintf(text, sizeof text, "system error %d", errnum);
+    return bp_fail(err, code, UINT64_MAX, "%s: %s", where, text);
 }

@@ -20,15 +20,6 @@
 
 #define MIN_CAPACITY ((size_t)1 << 16) /* first allocation when the size is not known */
 
-/* strerror() may use a static buffer; the library keeps no shared mutable state. */
-static bp_status fail_errno(bp_error *err, const char *name, int errnum)
-{
-    char text[128];
-    if (strerror_r(errnum, text, sizeof text) != 0)
-        strcpy(text, "unknown system error");
-    return bp_fail(err, BP_ERR_IO, UINT64_MAX, "%s: %s", name, text);
-}
-
 /* A growable byte buffer that always keeps one byte spare for the final NUL. */
 typedef struct byte_buffer {
     unsigned char *data;
@@ -82,9 +73,7 @@ static uint32_t read_le32(const unsigned char *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* A zstd stream starts with a frame or a skippable frame (pzstd writes one first). JSON
- * text cannot start with either magic, so the content decides, not the file name. */
-static bool is_zstd(const unsigned char *in, size_t in_len)
+bool bp_is_zstd(const unsigned char *in, size_t in_len)
 {
     if (in_len < 4)
         return false;
@@ -192,7 +181,7 @@ static bp_status read_all(int fd, size_t size_hint, const char *name, byte_buffe
         if (got < 0) {
             if (errno == EINTR)
                 continue;
-            return fail_errno(err, name, errno);
+            return bp_fail_errno(err, BP_ERR_IO, errno, "%s", name);
         }
         b->len += (size_t)got;
         st = buffer_reserve(b, 1);
@@ -200,27 +189,26 @@ static bp_status read_all(int fd, size_t size_hint, const char *name, byte_buffe
     return fail_buffer(err, name, st);
 }
 
-/* Opens `path` for reading. open() succeeds on a directory, and what read() then does
- * varies between systems, so a directory is refused here with a clear message. */
-static bp_status open_for_reading(const char *path, int *fd_out, size_t *size_hint, bp_error *err)
+bp_status bp_open_for_reading(const char *path, int *fd_out, size_t *size_hint, bp_error *err)
 {
     int fd;
     do
         fd = open(path, O_RDONLY | O_CLOEXEC);
     while (fd < 0 && errno == EINTR);
     if (fd < 0)
-        return fail_errno(err, path, errno);
+        return bp_fail_errno(err, BP_ERR_IO, errno, "%s", path);
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;
         close(fd);
-        return fail_errno(err, path, e);
+        return bp_fail_errno(err, BP_ERR_IO, e, "%s", path);
     }
     if (S_ISDIR(st.st_mode)) {
         close(fd);
-        return fail_errno(err, path, EISDIR);
+        return bp_fail_errno(err, BP_ERR_IO, EISDIR, "%s", path);
     }
-    *size_hint = S_ISREG(st.st_mode) && st.st_size > 0 && (uintmax_t)st.st_size < SIZE_MAX
+    if (size_hint)
+        *size_hint = S_ISREG(st.st_mode) && st.st_size > 0 && (uintmax_t)st.st_size < SIZE_MAX
                      ? (size_t)st.st_size
                      : 0;
     *fd_out = fd;
@@ -235,13 +223,13 @@ bp_status bp_read_file(const char *path, unsigned char **data, size_t *len, bp_e
     *len = 0;
     int fd = -1;
     size_t size_hint = 0;
-    bp_status st = open_for_reading(path, &fd, &size_hint, err);
+    bp_status st = bp_open_for_reading(path, &fd, &size_hint, err);
     if (st != BP_OK)
         return st;
     byte_buffer raw = {NULL, 0, 0};
     st = read_all(fd, size_hint, path, &raw, err);
     close(fd);
-    if (st == BP_OK && is_zstd(raw.data, raw.len)) {
+    if (st == BP_OK && bp_is_zstd(raw.data, raw.len)) {
         st = decompress(raw.data, raw.len, path, data, len, err);
         free(raw.data);
     } else if (st == BP_OK) {
@@ -261,7 +249,7 @@ bp_status bp_read_memory(const void *in, size_t in_len, const char *name, unsign
                        name);
     *data = NULL;
     *len = 0;
-    if (is_zstd(in, in_len))
+    if (bp_is_zstd(in, in_len))
         return decompress(in, in_len, name, data, len, err);
     byte_buffer copy = {NULL, 0, 0};
     bp_status st = buffer_reserve(&copy, in_len);

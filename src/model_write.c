@@ -158,13 +158,9 @@ static void put_model(writer *w, const bp_model *m)
 
 /*------ The temporary file and the rename ------*/
 
-/* strerror() may use a static buffer; the library keeps no shared mutable state. */
 static bp_status fail_write(bp_error *err, const char *what, const char *path, int errnum)
 {
-    char text[128];
-    if (strerror_r(errnum, text, sizeof text) != 0)
-        strcpy(text, "unknown system error");
-    return bp_fail(err, BP_ERR_WRITE, UINT64_MAX, "cannot %s %s: %s", what, path, text);
+    return bp_fail_errno(err, BP_ERR_WRITE, errnum, "cannot %s %s", what, path);
 }
 
 /* Different for every call, process and attempt; a clash only costs another attempt,

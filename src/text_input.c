@@ -70,15 +70,6 @@ struct bp_text_input {
 
 /*------ Errors ------*/
 
-/* strerror() may use a static buffer; the library keeps no shared mutable state. */
-static bp_status fail_errno(bp_error *err, const char *name, int errnum)
-{
-    char text[128];
-    if (strerror_r(errnum, text, sizeof text) != 0)
-        strcpy(text, "unknown system error");
-    return bp_fail(err, BP_ERR_IO, UINT64_MAX, "%s: %s", name, text);
-}
-
 static bp_status fail_nomem(bp_error *err, const char *name)
 {
     return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "%s: out of memory", name);
@@ -117,23 +108,9 @@ static bp_status read_raw(bp_text_input *in, bp_error *err)
         else if (errno == EINTR)
             continue;
         else
-            return fail_errno(err, in->name, errno);
+            return bp_fail_errno(err, BP_ERR_IO, errno, "%s", in->name);
         return BP_OK;
     }
-}
-
-/* A zstd stream starts with a frame or a skippable frame (pzstd writes one first). No
- * UTF-8 text starts with a frame's magic (0x28 0xB5: a continuation byte after '('), and a
- * skippable frame's (one of 'P'..'_', then "*M" and the control byte 0x18) is no plausible
- * start of a text either. */
-static bool starts_zstd(const unsigned char *s, size_t n)
-{
-    if (n < 4)
-        return false;
-    uint32_t magic = (uint32_t)s[0] | (uint32_t)s[1] << 8 | (uint32_t)s[2] << 16 |
-                     (uint32_t)s[3] << 24;
-    return magic == ZSTD_MAGICNUMBER ||
-           (magic & ZSTD_MAGIC_SKIPPABLE_MASK) == ZSTD_MAGIC_SKIPPABLE_START;
 }
 
 /* Reads until 4 bytes are there (pipes may deliver less) and sets up decompression when
@@ -143,7 +120,7 @@ static bp_status sniff_format(bp_text_input *in, bp_error *err)
     bp_status st = BP_OK;
     while (st == BP_OK && in->raw_len < 4 && !in->raw_eof)
         st = read_raw(in, err);
-    if (st != BP_OK || !starts_zstd(in->raw, in->raw_len))
+    if (st != BP_OK || !bp_is_zstd(in->raw, in->raw_len))
         return st;
     in->zstd = ZSTD_createDCtx();
     if (!in->zstd)
@@ -207,7 +184,7 @@ static bp_status read_stream(bp_text_input *in, unsigned char *dst, size_t cap, 
             n = read(in->fd, dst, cap);
         while (n < 0 && errno == EINTR);
         *got = n > 0 ? (size_t)n : 0;
-        st = n < 0 ? fail_errno(err, in->name, errno) : BP_OK;
+        st = n < 0 ? bp_fail_errno(err, BP_ERR_IO, errno, "%s", in->name) : BP_OK;
     }
     if (st == BP_OK)
         in->stream_pos += *got;
@@ -476,26 +453,15 @@ static bp_status next_record(bp_text_input *in, const unsigned char **data, size
 
 /*------ Public API ------*/
 
-/* Opens `path` for reading, refusing a directory with a clear message (open() accepts
- * one, and what read() then does varies between systems). */
 static bp_status open_file(bp_text_input *in, const char *path, bp_error *err)
 {
     if (strcmp(path, "-") == 0) {
         in->fd = STDIN_FILENO;
         return BP_OK;
     }
-    do
-        in->fd = open(path, O_RDONLY | O_CLOEXEC);
-    while (in->fd < 0 && errno == EINTR);
-    if (in->fd < 0)
-        return fail_errno(err, in->name, errno);
-    in->owns_fd = true;
-    struct stat st;
-    if (fstat(in->fd, &st) != 0)
-        return fail_errno(err, in->name, errno);
-    if (S_ISDIR(st.st_mode))
-        return fail_errno(err, in->name, EISDIR);
-    return BP_OK;
+    bp_status st = bp_open_for_reading(path, &in->fd, NULL, err);
+    in->owns_fd = st == BP_OK;
+    return st;
 }
 
 bp_status bp_text_input_open(const char *path, bp_input_format format, const char *field,

@@ -81,8 +81,7 @@ bp_status bp_spool_open(bp_spool *sp, const char *dir, bp_error *err)
         return bp_fail(err, BP_ERR_IO, UINT64_MAX, "%s: temporary directory path too long", dir);
     sp->fd = mkstemp(path);
     if (sp->fd < 0)
-        return bp_fail(err, BP_ERR_IO, UINT64_MAX, "cannot create a temporary file in %s: %s", dir,
-                       strerror(errno));
+        return bp_fail_errno(err, BP_ERR_IO, errno, "cannot create a temporary file in %s", dir);
     unlink(path); /* the file lives as long as the descriptor: nothing is ever left behind */
     sp->wbuf = malloc(SPOOL_BLOCK);
     sp->block_off = malloc(16 * sizeof *sp->block_off);
@@ -102,8 +101,8 @@ bp_status bp_spool_flush(bp_spool *sp, bp_error *err)
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
-            return bp_fail(err, BP_ERR_IO, UINT64_MAX, "cannot write the temporary corpus file: %s",
-                           w < 0 ? strerror(errno) : "no space");
+            return bp_fail_errno(err, BP_ERR_IO, w < 0 ? errno : ENOSPC,
+                                 "cannot write the temporary corpus file");
         done += (size_t)w;
     }
     if (sp->n_blocks + 2 > sp->blocks_cap) {
@@ -217,8 +216,8 @@ static void *pass_thread(void *arg)
             if (r < 0 && errno == EINTR)
                 continue;
             if (r <= 0) {
-                bp_fail(&e, BP_ERR_IO, UINT64_MAX, "cannot read the temporary corpus file: %s",
-                        r < 0 ? strerror(errno) : "unexpected end");
+                bp_fail_errno(&e, BP_ERR_IO, r < 0 ? errno : EIO,
+                              "cannot read the temporary corpus file");
                 pass_fail(p, BP_ERR_IO, &e);
                 free(buf);
                 return NULL;
