@@ -192,6 +192,10 @@ typedef struct bp_encoder bp_encoder;
 /*! bp_encoder_create() :
  *  Creates scratch space for encoding with `model`. The model must outlive the encoder.
  *  An encoder may be used by one thread at a time; create one per thread.
+ *  Memory: grows to about 4 bytes per byte of the longest chunk met so far (plus, with NFC
+ *  on, a copy of the longest non-ASCII text), and, once sampling is used, 8 bytes per entry of
+ *  the model's output lists (about 2 MB for an 80k model); it is reused, not freed, until
+ *  bp_encoder_free().
  *  @return BP_OK, BP_ERR_INVALID_ARG or BP_ERR_NOMEM. */
 BP_API bp_status bp_encoder_create(const bp_model *model, bp_encoder **out);
 
@@ -437,6 +441,55 @@ BP_API void bp_trainer_stats(const bp_trainer *t, bp_train_stats *stats);
 
 /*! bp_trainer_free() : frees a trainer and removes its temporary file. NULL is accepted. */
 BP_API void bp_trainer_free(bp_trainer *t);
+
+/*====== Model inspection ======*/
+
+/*! bp_model_is_native() :
+ *  @return 1 if `model` was loaded from a native model file (bp_model_save_native(), plain
+ *  or zstd-compressed), 0 if it was read from the reference JSON format or built in memory
+ *  (bp_model_from_pieces(), training). NULL gives 0. */
+BP_API int bp_model_is_native(const bp_model *model);
+
+/*====== Models from piece counts ======*/
+
+/*! bp_model_from_counts() :
+ *  Builds a consistent model from any table of pieces and counts (a vocabulary from
+ *  elsewhere), as the reference's convert_to_bytepiece() does: every missing single byte is
+ *  added with count 1, then the pieces that no segmentation would use are removed, their
+ *  counts going to the pieces that segment them, until none is left (the trainer's pruning
+ *  with min_count 1, no length limit and no vocabulary cut; algorithms §3.5, §3.7). So the
+ *  model may hold fewer pieces than the table, and other counts. Ids follow the reference
+ *  order (length, then bytes; byte b is id b + 3). Unlike bp_model_from_pieces(), the table
+ *  need not hold the single bytes; each piece must be non-empty, with a count >= 1 (as
+ *  the loaders: at most 2^53), and appear once.
+ *  `threads`: 0 for one per core; the result does not depend on it.
+ *  @return BP_OK; BP_ERR_INVALID_ARG; BP_ERR_BAD_ENTRY (an empty piece), BP_ERR_BAD_COUNT
+ *  (a count of 0), BP_ERR_DUP_PIECE (a piece given twice), each with err->offset = the
+ *  index of the piece; BP_ERR_NOMEM, BP_ERR_TOO_LARGE. *out is NULL on failure.
+ *  Ownership: the caller frees the model with bp_model_free(). */
+BP_API bp_status bp_model_from_counts(const bp_piece *pieces, size_t n_pieces, unsigned threads,
+                                      bp_model **out, bp_error *err);
+
+/*====== SentencePiece export ======*/
+
+/*! bp_model_export_sentencepiece() :
+ *  Writes `model` to `path` as a SentencePiece model (a serialized ModelProto) that
+ *  SentencePiece's tools and libraries load, as the reference's
+ *  Tokenizer.convert_to_sentencepiece() does: ids 0, 1, 2 are <unk>, <s>, </s>, and piece
+ *  i keeps id i, with its score rounded to float32. A single byte 0x20-0x7e (but '\\') is
+ *  a normal piece (' ' written U+2581, SentencePiece's whitespace mark), and its byte piece
+ *  <0xXX> is appended after the last id with score -100; every other single byte is the
+ *  byte piece <0xXX>. Unigram, byte fallback, identity normalization, no dummy prefix.
+ *  A piece of more than one byte that is not well-formed UTF-8 (SentencePiece segments
+ *  characters), or whose text repeats an earlier one, becomes an unused piece
+ *  "<unused:ID>" that SentencePiece never emits.
+ *  SentencePiece then gives bp's ids on most text, not all: it does not normalize to NFC,
+ *  encodes lines without their '\n', scores characters it has no piece for as unknown
+ *  before falling back to bytes, and float32 scores can turn near-ties.
+ *  The file is written atomically (as bp_model_save()).
+ *  @return BP_OK, BP_ERR_INVALID_ARG, BP_ERR_NOMEM, BP_ERR_TOO_LARGE or BP_ERR_WRITE. */
+BP_API bp_status bp_model_export_sentencepiece(const bp_model *model, const char *path,
+                                               bp_error *err);
 
 #ifdef __cplusplus
 }

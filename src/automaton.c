@@ -381,17 +381,6 @@ bp_status bp_automaton_build(bp_automaton *ac, const unsigned char *bytes, const
     link_failures(&b);
     st = build_outputs(&b, &v, scores);
     if (st == BP_OK) {
-        ac->node = malloc(((size_t)ac->n_slots + 1) * sizeof *ac->node);
-        ac->node12 = malloc(((size_t)ac->n_slots + 1) * sizeof *ac->node12);
-        for (uint32_t i = 0; i < ac->n_slots; i++) {
-            ac->node[i].base = ac->slot[i].base;
-            ac->node[i].check = ac->slot[i].check;
-            ac->node[i].fail = ac->fail[i];
-            ac->node[i].out = ac->out_begin[i];
-            ac->node12[i].base = ac->slot[i].base;
-            ac->node12[i].check = ac->slot[i].check;
-            ac->node12[i].out = ac->out_begin[i];
-        }
         ac->max_depth = 0;
         for (uint32_t i = 0; i < n; i++)
             if (piece_len(&v, i) > ac->max_depth)

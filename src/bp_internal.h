@@ -83,8 +83,6 @@ typedef struct bp_automaton {
     uint32_t n_out;
     uint32_t max_depth;     /* the longest piece, in bytes */
     bool borrowed;          /* the arrays live in a native model's file image */
-    struct bp_node16 { int32_t base, check; uint32_t fail, out; } *node; /* EXPERIMENT */
-    struct bp_node12 { int32_t base, check; uint32_t out; } *node12; /* EXPERIMENT */
 } bp_automaton;
 
 /* Builds the automaton over `n` pieces: piece i has bytes[off[i] .. off[i+1]) (non-empty),
@@ -330,5 +328,12 @@ bp_status bp_chunker_feed(bp_chunker *c, const unsigned char *data, size_t len,
 /* Ends the current text: its last chunks go to the sink; the next feed starts a new text. */
 bp_status bp_chunker_end_text(bp_chunker *c, bp_chunk_sink sink, void *ctx, bp_error *err);
 uint64_t bp_chunker_skipped_lines(const bp_chunker *c);
+
+/*------ Writing files (model_write.c) ------*/
+
+/* Writes data[0..len) to `path` atomically, as bp_model_save() writes a model: into a new
+ * file beside it, renamed over it; on failure nothing is left behind. BP_ERR_WRITE (the
+ * message names the path), BP_ERR_NOMEM, BP_ERR_INVALID_ARG. */
+bp_status bp_write_file_atomic(const char *path, const void *data, size_t len, bp_error *err);
 
 #endif /* BP_INTERNAL_H */

@@ -162,68 +162,6 @@ static void viterbi_forward(const bp_automaton *ac, bp_lattice *lat, const unsig
     }
 }
 
-static void viterbi_forward16(const bp_automaton *ac, bp_lattice *lat, const unsigned char *x,
-                            size_t len)
-{
-    const struct bp_node16 *slot = ac->node;
-    const bp_match *out = ac->out;
-    double *S = lat->ring;
-    const size_t mask = lat->ring_mask;
-    uint32_t *choice = lat->choice;
-    S[0] = 0.0;
-    uint32_t s = 0;
-    for (size_t e = 1; e <= len; e++) {
-        unsigned char c = x[e - 1];
-        uint32_t t;
-        while (slot[t = (uint32_t)slot[s].base + c].check != (int32_t)s)
-            s = slot[s].fail;
-        s = t;
-        const bp_match *o = out + slot[s].out, *best_o = o;
-        /* The first (longest) candidate always beats the initial -inf: take it directly. */
-        double best = S[(e - o->len) & mask] + o->score;
-        while (o->len != 1) {
-            o++;
-            double cand = S[(e - o->len) & mask] + o->score;
-            bool better = cand > best;
-            best = better ? cand : best;
-            best_o = better ? o : best_o;
-        }
-        S[e & mask] = best;
-        choice[e] = (uint32_t)(best_o - out);
-    }
-}
-
-static void viterbi_forward12(const bp_automaton *ac, bp_lattice *lat, const unsigned char *x,
-                            size_t len)
-{
-    const struct bp_node12 *slot = ac->node12; const uint32_t *fail = ac->fail;
-    const bp_match *out = ac->out;
-    double *S = lat->ring;
-    const size_t mask = lat->ring_mask;
-    uint32_t *choice = lat->choice;
-    S[0] = 0.0;
-    uint32_t s = 0;
-    for (size_t e = 1; e <= len; e++) {
-        unsigned char c = x[e - 1];
-        uint32_t t;
-        while (slot[t = (uint32_t)slot[s].base + c].check != (int32_t)s)
-            s = fail[s];
-        s = t;
-        const bp_match *o = out + slot[s].out, *best_o = o;
-        /* The first (longest) candidate always beats the initial -inf: take it directly. */
-        double best = S[(e - o->len) & mask] + o->score;
-        while (o->len != 1) {
-            o++;
-            double cand = S[(e - o->len) & mask] + o->score;
-            bool better = cand > best;
-            best = better ? cand : best;
-            best_o = better ? o : best_o;
-        }
-        S[e & mask] = best;
-        choice[e] = (uint32_t)(best_o - out);
-    }
-}
-
 /* The reference's log-sum-exp, literally: x + log(1 + exp(y - x)) with x the larger, and
  * no shortcut for a large difference (§4.4.4 item 3: not log1p, nothing skipped). */
 static double log_add(double x, double y)
@@ -327,10 +265,8 @@ static void sample_forward_linear(const bp_automaton *ac, bp_lattice *lat,
 void bp_lattice_forward(const bp_model *m, bp_lattice *lat, const unsigned char *x, size_t len,
                         double alpha, bp_rng *rng)
 {
-    static int variant = -1;
-    if (variant < 0) { const char *v = getenv("BPV"); variant = v ? v[0] : 'A'; }
     if (alpha < 0)
-        variant == 'B' ? viterbi_forward16(&m->ac, lat, x, len) : variant == 'C' ? viterbi_forward12(&m->ac, lat, x, len) : viterbi_forward(&m->ac, lat, x, len);
+        viterbi_forward(&m->ac, lat, x, len);
     else if (!bp_rng_is_glibc(rng) && lat->linear && lat->w_model == m && lat->w_alpha == alpha)
         sample_forward_linear(&m->ac, lat, x, len, rng);
     else

@@ -218,3 +218,8 @@ int64_t bp_model_piece_id(const bp_model *m, const void *bytes, size_t len)
         return -1;
     return first->id;
 }
+
+int bp_model_is_native(const bp_model *m)
+{
+    return m && m->arena ? 1 : 0; /* only a native model lives in a file image */
+}

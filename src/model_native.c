@@ -230,15 +230,6 @@ static bp_status build_image(const bp_model *m, unsigned char **image, size_t *s
     return BP_OK;
 }
 
-static bp_status fail_errno(bp_error *err, bp_status code, const char *what, const char *path,
-                            int errnum)
-{
-    char text[128];
-    if (strerror_r(errnum, text, sizeof text) != 0)
-        strcpy(text, "unknown system error");
-    return bp_fail(err, code, UINT64_MAX, "cannot %s %s: %s", what, path, text);
-}
-
 /* Writes all of data[0..len) to fd. @return 0 or an errno value. */
 static int write_all(int fd, const unsigned char *data, size_t len)
 {
@@ -278,7 +269,7 @@ bp_status bp_model_save_native(const bp_model *model, const char *path, bp_error
     snprintf(tmp, tmp_size, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        st = fail_errno(err, BP_ERR_WRITE, "create", path, errno);
+        st = bp_fail_errno(err, BP_ERR_WRITE, errno, "cannot create %s", path);
     } else {
         int e = write_all(fd, image, size);
         if (fchmod(fd, 0644) != 0 && e == 0) /* mkstemp makes the file private (0600) */
@@ -289,7 +280,7 @@ bp_status bp_model_save_native(const bp_model *model, const char *path, bp_error
             e = errno;
         if (e != 0) {
             unlink(tmp);
-            st = fail_errno(err, BP_ERR_WRITE, "write", path, e);
+            st = bp_fail_errno(err, BP_ERR_WRITE, e, "cannot write %s", path);
         }
     }
     free(tmp);
@@ -604,7 +595,7 @@ bp_status bp_native_try_load_file(const char *path, bp_model **out, bp_error *er
     int map_errno = errno;
     close(fd);
     if (p == MAP_FAILED)
-        return fail_errno(err, BP_ERR_IO, "map", path, map_errno);
+        return bp_fail_errno(err, BP_ERR_IO, map_errno, "cannot map %s", path);
     bp_status st = load_image(path, p, size, true, out, err);
     if (st != BP_OK)
         munmap(p, size);

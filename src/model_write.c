@@ -233,3 +233,28 @@ bp_status bp_model_save(const bp_model *model, const char *path, bp_error *err)
     free(tmp);
     return st;
 }
+
+bp_status bp_write_file_atomic(const char *path, const void *data, size_t len, bp_error *err)
+{
+    if (!path || !*path || (!data && len > 0))
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_write_file_atomic: no path or data");
+    size_t tmp_size = strlen(path) + sizeof ".tmp." + 16;
+    char *tmp = malloc(tmp_size);
+    if (!tmp)
+        return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "%s: out of memory", path);
+    int fd = -1;
+    bp_status st = create_temp(path, tmp, tmp_size, &fd, err);
+    if (st == BP_OK) {
+        writer w = {.fd = fd, .buf = (unsigned char *)data, .len = len, .errnum = 0};
+        writer_flush(&w); /* writes the caller's bytes in place, without a copy */
+        if (close(fd) != 0 && w.errnum == 0)
+            w.errnum = errno;
+        st = w.errnum ? fail_write(err, "write", path, w.errnum) : BP_OK;
+        if (st == BP_OK && rename(tmp, path) != 0)
+            st = fail_write(err, "replace", path, errno);
+        if (st != BP_OK)
+            unlink(tmp);
+    }
+    free(tmp);
+    return st;
+}

@@ -3,6 +3,11 @@
  * BP_ERR_NOMEM (with *out == NULL where it has an output), leaks nothing and does not
  * crash, and the objects it was given stay usable.
  *
+ * Calls: loading (JSON, zstd and native; memory and files), bp_model_from_pieces,
+ * bp_encoder_create, bp_encode (NFC on and off, sampling, offsets; fresh and warm encoders),
+ * bp_decode, bp_model_save and bp_model_save_native, reading corpora (plain, zstd, JSONL),
+ * and the trainer (create, feed, train).
+ *
  * How: the test is linked with -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc, so every
  * call to these from the objects of the static library (and of this file) goes through
  * the counters below, and cJSON's through its allocation hooks; allocations inside the
@@ -298,6 +303,26 @@ static void test_model_load_file(void **state)
     print_message("bp_model_load: %zu allocations (JSON), %zu (zstd), each failed\n", a, b);
 }
 
+/* The native format: a file (memory-mapped) and the same bytes from memory. */
+static void test_model_load_native(void **state)
+{
+    const fixture *fx = *state;
+    char path[96];
+    snprintf(path, sizeof path, "%s/m.bpm", fx->dir);
+    bp_error err;
+    assert_int_equal(bp_model_save_native(fx->model, path, &err), BP_OK);
+    size_t len;
+    unsigned char *bytes = bp_test_read_file(path, &len);
+    assert_non_null(bytes);
+    load_ctx file = {fx, NULL, 0, path};
+    load_ctx mem = {fx, bytes, len, NULL};
+    size_t a = fail_each_allocation("bp_model_load (native)", op_load, &file);
+    size_t b = fail_each_allocation("bp_model_load_memory (native)", op_load, &mem);
+    print_message("native model: %zu allocations (file), %zu (memory), each failed\n", a, b);
+    free(bytes);
+    unlink(path);
+}
+
 typedef struct pieces_ctx {
     const fixture *fx;
     bp_piece *pieces;
@@ -478,13 +503,16 @@ static bool dir_holds_only(const char *dir, const char *keep)
 typedef struct save_ctx {
     const fixture *fx;
     char dir[64], path[96];
+    bool native;
 } save_ctx;
 
 static bp_status op_save(void *vctx, size_t n, bool all_after)
 {
     save_ctx *c = vctx;
     bp_error err;
-    bp_status st = UNDER_TEST(n, all_after, bp_model_save(c->fx->model, c->path, &err));
+    bp_status st = c->native
+                       ? UNDER_TEST(n, all_after, bp_model_save_native(c->fx->model, c->path, &err))
+                       : UNDER_TEST(n, all_after, bp_model_save(c->fx->model, c->path, &err));
     if (st == BP_OK) {
         bp_model *back = NULL;
         assert_int_equal(bp_model_load(c->path, &back, &err), BP_OK);
@@ -501,12 +529,15 @@ static bp_status op_save(void *vctx, size_t n, bool all_after)
 
 static void test_model_save(void **state)
 {
-    save_ctx c = {*state, "", ""};
+    save_ctx c = {*state, "", "", false};
     snprintf(c.dir, sizeof c.dir, "%s/save", c.fx->dir);
     assert_int_equal(mkdir(c.dir, 0777), 0);
     snprintf(c.path, sizeof c.path, "%s/saved.model", c.dir);
     size_t a = fail_each_allocation("bp_model_save", op_save, &c);
-    print_message("bp_model_save: %zu allocations, each failed\n", a);
+    c.native = true;
+    size_t b = fail_each_allocation("bp_model_save_native", op_save, &c);
+    print_message("bp_model_save: %zu allocations, bp_model_save_native: %zu, each failed\n", a,
+                  b);
     rmdir(c.dir);
 }
 
@@ -689,6 +720,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_load_memory),
         cmocka_unit_test(test_model_load_file),
+        cmocka_unit_test(test_model_load_native),
         cmocka_unit_test(test_model_from_pieces),
         cmocka_unit_test(test_encoder_create),
         cmocka_unit_test(test_encode),

@@ -1,15 +1,19 @@
 /*
  * bench.c -- bp-bench, the encoding benchmark of libbytepiece.
  *
- *   bp-bench -m MODEL [--runs N] [--alpha A] [--no-normalize] [--whole] FILE
+ *   bp-bench -m MODEL [--runs N] [--alpha A] [--threads N] [--no-normalize] [--whole] FILE
  *
- * Loads MODEL (timed), reads FILE (plain or zstd-compressed) into memory and encodes it N
- * times with one encoder, deterministically and then by sampling: each line with its '\n'
- * is one text, as in `bp encode`, or the whole file is one text with --whole. Only the
- * encode loop is timed. Prints the median throughput (MB = 10^6 bytes of input), the
- * token count, the bytes per token and the peak RSS of the process. Sampling seeds text k
- * with stream k of seed 42, so every run, and every build, draws the same tokens. Uses the
- * public API only (bytepiece.h), like any other program would.
+ * Loads MODEL (timed: the median of N loads), then saves it in the native format to a
+ * temporary file and times loading that (median of N), reads FILE (plain or
+ * zstd-compressed) into memory and encodes it N times with one encoder,
+ * deterministically and then by sampling: each line with its '\n' is one text, as in
+ * `bp encode`, or the whole file is one text with --whole. Only the encode loop is timed.
+ * Prints the median throughput (MB = 10^6 bytes of input) by wall clock and by the
+ * thread's CPU time (which other processes on a shared machine disturb less), the token
+ * count, the bytes per token and the peak RSS of the process. With --threads N > 1, the
+ * same texts also go through bp_encode_batch on N threads (wall clock). Sampling seeds
+ * text k with stream k of seed 42, so every run, and every build, draws the same tokens.
+ * Uses the public API only (bytepiece.h), like any other program would.
  */
 #define _GNU_SOURCE /* getopt_long, which also lets options follow the file operand */
 
@@ -24,6 +28,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <zstd.h>
 
@@ -37,15 +42,19 @@ static const char help[] =
     "memory. Each line with its '\\n' is one text, as in 'bp encode'. The file is encoded\n"
     "N times deterministically and N times by sampling; only encoding is timed.\n"
     "\n"
-    "  -m, --model MODEL  the model: reference BytePiece JSON, plain or zstd-compressed\n"
-    "      --runs N       runs per mode, N >= 1 (default 5); the median is reported\n"
+    "  -m, --model MODEL  the model: reference BytePiece JSON (plain or zstd-compressed)\n"
+    "                     or native\n"
+    "      --runs N       runs per mode and loads per format, N >= 1 (default 5); the\n"
+    "                     median is reported\n"
     "      --alpha A      alpha of the sampling runs, A >= 0 (default 0.1); text k draws\n"
     "                     from stream k of seed 42\n"
+    "      --threads N    also encode with bp_encode_batch on N threads (N >= 2)\n"
     "      --no-normalize encode the raw bytes (no NFC)\n"
     "      --whole        the whole file is one text\n"
     "  -h, --help         show this help and exit\n"
     "\n"
-    "MB/s counts 10^6 bytes of input per second. Exit status: 0 success, 1 failure on\n"
+    "MB/s counts 10^6 bytes of input per second of wall-clock time; MB/s(cpu) per\n"
+    "second of the encoding thread's CPU time. Exit status: 0 success, 1 failure on\n"
     "data or I/O, 2 usage error.\n";
 
 /*====== Messages ======*/
@@ -98,17 +107,19 @@ typedef struct options {
     double alpha;
     unsigned flags; /* BP_ENCODE_* */
     bool whole;
+    unsigned threads;
 } options;
 
 static options parse_options(int argc, char **argv)
 {
-    enum { OPT_RUNS = 256, OPT_ALPHA, OPT_NO_NORMALIZE, OPT_WHOLE };
+    enum { OPT_RUNS = 256, OPT_ALPHA, OPT_NO_NORMALIZE, OPT_WHOLE, OPT_THREADS };
     static const struct option longopts[] = {
         {"model", required_argument, NULL, 'm'},
         {"runs", required_argument, NULL, OPT_RUNS},
         {"alpha", required_argument, NULL, OPT_ALPHA},
         {"no-normalize", no_argument, NULL, OPT_NO_NORMALIZE},
         {"whole", no_argument, NULL, OPT_WHOLE},
+        {"threads", required_argument, NULL, OPT_THREADS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -138,6 +149,13 @@ static options parse_options(int argc, char **argv)
         case OPT_WHOLE:
             o.whole = true;
             break;
+        case OPT_THREADS: {
+            long n = strtol(optarg, &end, 10);
+            if (end == optarg || *end != '\0' || n < 1 || n > 256)
+                usage_error("--threads needs a whole number from 1 to 256");
+            o.threads = (unsigned)n;
+            break;
+        }
         case 'h':
             fputs(help, stdout);
             exit(0);
@@ -350,6 +368,86 @@ static const char *base_name(const char *path)
     return slash ? slash + 1 : path;
 }
 
+/* One batch run over all texts on `threads` threads; prints its row (median of runs). */
+static void measure_batch(const texts *t, size_t total_bytes, const options *o, double alpha,
+                          const bp_model *model)
+{
+    const void **ptrs = realloc_or_die(NULL, t->n ? t->n : 1, sizeof *ptrs);
+    size_t *lens = realloc_or_die(NULL, t->n ? t->n : 1, sizeof *lens);
+    for (size_t k = 0; k < t->n; k++) {
+        ptrs[k] = t->data + t->off[k];
+        lens[k] = t->off[k + 1] - t->off[k];
+    }
+    bp_batch_options bo = {alpha, o->flags, SAMPLING_SEED, 0, o->threads};
+    double *mbps = realloc_or_die(NULL, (size_t)o->runs, sizeof *mbps);
+    size_t tokens = 0;
+    for (int r = 0; r < o->runs; r++) {
+        bp_batch b;
+        double start = now_seconds();
+        bp_status st = bp_encode_batch(model, ptrs, lens, t->n, &bo, &b);
+        double seconds = now_seconds() - start;
+        if (st != BP_OK)
+            die("batch encoding failed: %s", bp_strerror(st));
+        mbps[r] = (double)total_bytes / 1e6 / seconds;
+        tokens = b.ids_begin[b.n_texts];
+        bp_batch_free(&b);
+    }
+    char label[64];
+    snprintf(label, sizeof label, "%s, %u threads", alpha < 0 ? "deterministic" : "sampling",
+             o->threads);
+    printf("%-20s %10.2f %10s %12zu %12.3f\n", label, median(mbps, o->runs), "-", tokens,
+           (double)total_bytes / (double)tokens);
+    free(mbps);
+    free(ptrs);
+    free(lens);
+}
+
+/* Loads `path` `runs` times; returns the model of the last load and the median time. */
+static bp_model *timed_load(const char *path, int runs, double *median_ms)
+{
+    double *ms = realloc_or_die(NULL, (size_t)runs, sizeof *ms);
+    bp_model *model = NULL;
+    for (int r = 0; r < runs; r++) {
+        bp_model_free(model);
+        bp_error err;
+        double start = now_seconds();
+        if (bp_model_load(path, &model, &err) != BP_OK)
+            die("%s", err.message);
+        ms[r] = (now_seconds() - start) * 1e3;
+    }
+    *median_ms = median(ms, runs);
+    free(ms);
+    return model;
+}
+
+/* Saves the model natively to a temporary file and times loading it back. */
+static void time_native_load(const bp_model *model, int runs)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/bp-bench-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        die("cannot create a temporary file in %s: %s", dir && *dir ? dir : "/tmp",
+            strerror(errno));
+    close(fd);
+    bp_error err;
+    if (bp_model_save_native(model, path, &err) != BP_OK) {
+        unlink(path);
+        die("%s", err.message);
+    }
+    double ms;
+    bp_model_free(timed_load(path, runs, &ms));
+    FILE *f = fopen(path, "rb");
+    long size = -1;
+    if (f && fseek(f, 0, SEEK_END) == 0)
+        size = ftell(f);
+    if (f)
+        fclose(f);
+    unlink(path);
+    printf("load    native (bp convert): %.1f ms (%.1f MB file)\n", ms, (double)size / 1e6);
+}
+
 int main(int argc, char **argv)
 {
     options o = parse_options(argc, argv);
@@ -361,12 +459,11 @@ int main(int argc, char **argv)
         die("%s: nothing to encode (empty input)", o.file);
     texts t = split_texts(data, len, o.whole);
 
-    bp_model *model;
-    bp_error err;
-    double start = now_seconds();
-    if (bp_model_load(o.model, &model, &err) != BP_OK)
-        die("%s", err.message);
-    double load_ms = (now_seconds() - start) * 1e3;
+    double load_ms;
+    bp_model *model = timed_load(o.model, o.runs, &load_ms);
+    printf("model   %s: %zu ids\n", base_name(o.model), bp_model_vocab_size(model));
+    printf("load    %s: %.1f ms (median of %d)\n", base_name(o.model), load_ms, o.runs);
+    time_native_load(model, o.runs);
 
     bp_encoder *enc;
     if (bp_encoder_create(model, &enc) != BP_OK)
@@ -375,8 +472,6 @@ int main(int argc, char **argv)
      * a text beyond that. */
     id_buffer buf = {realloc_or_die(NULL, t.longest + 2, sizeof *buf.ids), t.longest + 2};
 
-    printf("model   %s: %zu ids, loaded in %.1f ms\n", base_name(o.model),
-           bp_model_vocab_size(model), load_ms);
     printf("input   %s: %zu bytes, %zu %s, %s\n", base_name(o.file), len, t.n,
            o.whole ? "text (whole file)" : "texts (lines)",
            o.flags & BP_ENCODE_NO_NORMALIZE ? "no normalization" : "NFC");
@@ -387,6 +482,10 @@ int main(int argc, char **argv)
     snprintf(sampling_label, sizeof sampling_label, "sampling alpha=%g", o.alpha);
     measure("deterministic", enc, &t, len, &o, -1.0, &buf);
     measure(sampling_label, enc, &t, len, &o, o.alpha, &buf);
+    if (o.threads > 1) {
+        measure_batch(&t, len, &o, -1.0, model);
+        measure_batch(&t, len, &o, o.alpha, model);
+    }
     printf("\npeak RSS %.1f MiB\n", peak_rss_mib());
 
     free(buf.ids);

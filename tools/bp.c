@@ -47,6 +47,10 @@ static const char main_help[] =
     "  decode     token ids back to text\n"
     "  train      train a model on text files (the reference BytePiece trainer)\n"
     "  convert    convert a model between reference JSON and the fast native format\n"
+    "  info       describe a model: format, sizes, piece lengths, total count\n"
+    "  vocab      list a model's ids, pieces, counts and scores (TSV)\n"
+    "  export     write a model for SentencePiece (spm_encode and its libraries)\n"
+    "  import     make a model from a table of pieces and counts\n"
     "\n"
     "Run 'bp COMMAND --help' for the options of a command.\n"
     "\n"
@@ -84,6 +88,9 @@ static const char encode_help[] =
     "      --eos              end each text with <eos> (id 2)\n"
     "      --no-normalize     encode the raw bytes; by default the text is put in\n"
     "                         NFC first (invalid UTF-8 passes through as bytes)\n"
+    "      --threads N        encode lines on N threads (0: one per core; default\n"
+    "                         1); the output is the same for every N. Inputs under\n"
+    "                         2 MB, --whole and --glibc-rand use one thread\n"
     "  -h, --help             show this help and exit\n"
     "\n"
     "With --output-format pieces, each token is printed as the bytes of its piece,\n"
@@ -109,8 +116,7 @@ static const char decode_help[] =
 
 /*====== Token formatting ======*/
 
-static const char *const special_names[] = {"<pad>", "<bos>", "<eos>"};
-enum { N_SPECIAL = 3, MAX_ESCAPED_PER_BYTE = 4 /* "\xHH" */, MAX_DECIMAL_U32 = 10 };
+enum { N_SPECIAL = 3, MAX_DECIMAL_U32 = 10 }; /* special_names, escaping: cli.h */
 
 /* Writes `value` in decimal at p (room for MAX_DECIMAL_U32 bytes) and returns the end:
  * two digits per step from a table, written from the last digit back. */
@@ -145,81 +151,6 @@ static void write_u32(output *out, uint32_t value)
     out->len = (size_t)(format_u32(out->data + out->len, value) - out->data);
 }
 
-/* Length of the well-formed UTF-8 character (U+0080 and up) starting at s, 0 if none. */
-static size_t utf8_char_len(const unsigned char *s, size_t avail)
-{
-    unsigned char lead = s[0], low = 0x80, high = 0xBF;
-    size_t len;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-        len = 2;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-        len = 3;
-        low = lead == 0xE0 ? 0xA0 : 0x80;  /* no overlong forms */
-        high = lead == 0xED ? 0x9F : 0xBF; /* no surrogates */
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-        len = 4;
-        low = lead == 0xF0 ? 0x90 : 0x80;
-        high = lead == 0xF4 ? 0x8F : 0xBF; /* nothing above U+10FFFF */
-    } else {
-        return 0;
-    }
-    if (avail < len || s[1] < low || s[1] > high)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    return len;
-}
-
-static size_t escape_byte(char *dst, unsigned char byte)
-{
-    static const char hex[] = "0123456789abcdef";
-    const char *named = byte == '\\' ? "\\\\" : byte == '\n' ? "\\n"
-                      : byte == '\t' ? "\\t" : byte == '\r' ? "\\r" : NULL;
-    if (named != NULL) {
-        memcpy(dst, named, 2);
-        return 2;
-    }
-    if (byte > 0x20 && byte < 0x7F) {
-        dst[0] = (char)byte;
-        return 1;
-    }
-    dst[0] = '\\';
-    dst[1] = 'x';
-    dst[2] = hex[byte >> 4];
-    dst[3] = hex[byte & 15];
-    return 4;
-}
-
-/* Writes bytes as one space-free, line-free word (the scheme of `bp encode --help`) into
- * dst, which holds MAX_ESCAPED_PER_BYTE * len bytes. @return the length written. */
-static size_t escape_bytes(char *dst, const unsigned char *bytes, size_t len)
-{
-    size_t written = 0;
-    for (size_t i = 0; i < len;) {
-        size_t char_len = bytes[i] >= 0x80 ? utf8_char_len(bytes + i, len - i) : 0;
-        bool c1_control = char_len == 2 && bytes[i] == 0xC2 && bytes[i + 1] < 0xA0;
-        if (char_len > 0 && !c1_control) {
-            memcpy(dst + written, bytes + i, char_len);
-            written += char_len;
-            i += char_len;
-        } else {
-            written += escape_byte(dst + written, bytes[i++]);
-        }
-    }
-    return written;
-}
-
-static bool reads_as_special_name(const unsigned char *bytes, size_t len)
-{
-    if (bytes[0] != '<') /* the quick answer for almost every piece */
-        return false;
-    for (size_t i = 0; i < N_SPECIAL; i++)
-        if (len == strlen(special_names[i]) && memcmp(bytes, special_names[i], len) == 0)
-            return true;
-    return false;
-}
-
 static void write_piece(output *out, const bp_model *model, uint32_t id)
 {
     if (id < N_SPECIAL) {
@@ -232,14 +163,7 @@ static void write_piece(output *out, const bp_model *model, uint32_t id)
     size_t len;
     const unsigned char *bytes = bp_model_piece(model, id, &len);
     output_reserve(out, MAX_ESCAPED_PER_BYTE * len);
-    if (reads_as_special_name(bytes, len)) {
-        /* Keep a piece spelled like a special token apart from the special token. */
-        memcpy(out->data + out->len, "\\x3c", 4);
-        out->len += 4;
-        bytes++;
-        len--;
-    }
-    out->len += escape_bytes(out->data + out->len, bytes, len);
+    out->len += escape_piece(out->data + out->len, bytes, len);
 }
 
 static void write_id(output *out, const bp_model *model, uint32_t id)
@@ -1138,7 +1062,9 @@ int main(int argc, char **argv)
     /* Each command parses argv from its own name on, and getopt_long prints its complaints
      * under argv[0]: so that becomes "bp encode" (messages then read "bp encode: ..."). */
     static char encode_name[] = "bp encode", decode_name[] = "bp decode",
-                train_name[] = "bp train", convert_name[] = "bp convert";
+                train_name[] = "bp train", convert_name[] = "bp convert",
+                info_name[] = "bp info", vocab_name[] = "bp vocab",
+                export_name[] = "bp export", import_name[] = "bp import";
     static const struct {
         const char *word;
         char *name;
@@ -1146,7 +1072,11 @@ int main(int argc, char **argv)
     } commands[] = {{"encode", encode_name, run_encode},
                     {"decode", decode_name, run_decode},
                     {"train", train_name, run_train},
-                    {"convert", convert_name, run_convert}};
+                    {"convert", convert_name, run_convert},
+                    {"info", info_name, run_info},
+                    {"vocab", vocab_name, run_vocab},
+                    {"export", export_name, run_export},
+                    {"import", import_name, run_import}};
 
     if (argc < 2)
         return usage_error("missing command");

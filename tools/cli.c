@@ -176,3 +176,129 @@ enum parse_result finish_parse(const char *model_path)
     }
     return PARSE_RUN;
 }
+
+/*====== Escaped pieces ======*/
+
+const char *const special_names[3] = {"<pad>", "<bos>", "<eos>"};
+
+/* Length of the well-formed UTF-8 character (U+0080 and up) starting at s, 0 if none. */
+static size_t utf8_char_len(const unsigned char *s, size_t avail)
+{
+    unsigned char lead = s[0], low = 0x80, high = 0xBF;
+    size_t len;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+        len = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+        len = 3;
+        low = lead == 0xE0 ? 0xA0 : 0x80;  /* no overlong forms */
+        high = lead == 0xED ? 0x9F : 0xBF; /* no surrogates */
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+        len = 4;
+        low = lead == 0xF0 ? 0x90 : 0x80;
+        high = lead == 0xF4 ? 0x8F : 0xBF; /* nothing above U+10FFFF */
+    } else {
+        return 0;
+    }
+    if (avail < len || s[1] < low || s[1] > high)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    return len;
+}
+
+static size_t escape_byte(char *dst, unsigned char byte)
+{
+    static const char hex[] = "0123456789abcdef";
+    const char *named = byte == '\\' ? "\\\\" : byte == '\n' ? "\\n"
+                      : byte == '\t' ? "\\t" : byte == '\r' ? "\\r" : NULL;
+    if (named != NULL) {
+        memcpy(dst, named, 2);
+        return 2;
+    }
+    if (byte > 0x20 && byte < 0x7F) {
+        dst[0] = (char)byte;
+        return 1;
+    }
+    dst[0] = '\\';
+    dst[1] = 'x';
+    dst[2] = hex[byte >> 4];
+    dst[3] = hex[byte & 15];
+    return 4;
+}
+
+size_t escape_bytes(char *dst, const unsigned char *bytes, size_t len)
+{
+    size_t written = 0;
+    for (size_t i = 0; i < len;) {
+        size_t char_len = bytes[i] >= 0x80 ? utf8_char_len(bytes + i, len - i) : 0;
+        bool c1_control = char_len == 2 && bytes[i] == 0xC2 && bytes[i + 1] < 0xA0;
+        if (char_len > 0 && !c1_control) {
+            memcpy(dst + written, bytes + i, char_len);
+            written += char_len;
+            i += char_len;
+        } else {
+            written += escape_byte(dst + written, bytes[i++]);
+        }
+    }
+    return written;
+}
+
+static bool reads_as_special_name(const unsigned char *bytes, size_t len)
+{
+    if (bytes[0] != '<') /* the quick answer for almost every piece */
+        return false;
+    for (size_t i = 0; i < 3; i++)
+        if (len == strlen(special_names[i]) && memcmp(bytes, special_names[i], len) == 0)
+            return true;
+    return false;
+}
+
+size_t escape_piece(char *dst, const unsigned char *bytes, size_t len)
+{
+    if (len > 0 && reads_as_special_name(bytes, len)) {
+        /* Keep a piece spelled like a special token apart from the special token. */
+        memcpy(dst, "\\x3c", 4);
+        return 4 + escape_bytes(dst + 4, bytes + 1, len - 1);
+    }
+    return escape_bytes(dst, bytes, len);
+}
+
+static int hex_value(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+bool unescape_piece(const char *text, size_t len, unsigned char *dst, size_t *out_len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] != '\\') {
+            dst[n++] = (unsigned char)text[i];
+            continue;
+        }
+        if (++i == len)
+            return false;
+        switch (text[i]) {
+        case '\\': dst[n++] = '\\'; break;
+        case 'n': dst[n++] = '\n'; break;
+        case 't': dst[n++] = '\t'; break;
+        case 'r': dst[n++] = '\r'; break;
+        case 'x': {
+            int hi = i + 1 < len ? hex_value(text[i + 1]) : -1;
+            int lo = i + 2 < len ? hex_value(text[i + 2]) : -1;
+            if (hi < 0 || lo < 0)
+                return false;
+            dst[n++] = (unsigned char)(hi << 4 | lo);
+            i += 2;
+            break;
+        }
+        default:
+            return false;
+        }
+    }
+    *out_len = n;
+    return true;
+}

@@ -1,11 +1,12 @@
 #!/bin/sh
 # Installs the Debian packages libbytepiece needs to build and test, when they are missing.
-# Usage: tools/install-deps.sh [--dev]   (--dev adds clang, for the fuzzing build)
+# Usage: tools/install-deps.sh [--dev]   (--dev adds clang and its libFuzzer/sanitizer runtimes,
+#                                        for the fuzzing build)
 # Runs apt-get as root, or through sudo when it is available.
 set -eu
 
-packages="cmake gcc make pkg-config zstd uthash-dev libcmocka-dev libzstd-dev libutf8proc-dev libcjson-dev"
-[ "${1:-}" = "--dev" ] && packages="$packages clang"
+packages="cmake gcc g++ make pkg-config zstd uthash-dev libcmocka-dev libzstd-dev libutf8proc-dev libcjson-dev sentencepiece"
+[ "${1:-}" = "--dev" ] && packages="$packages clang libclang-rt-dev"
 
 missing=""
 for p in $packages; do

@@ -58,34 +58,39 @@ bytes=$(wc -c <"$T/text")
 
 now_ns() { date +%s%N; }
 
-# median_ns FILE CMD...: median wall time in ns of RUNS runs of CMD FILE (output dropped).
-median_ns() {
-    file=$1
-    shift
-    : >"$T/times"
-    i=0
-    while [ $i -lt "$runs" ]; do
-        start=$(now_ns)
-        "$@" "$file" >/dev/null
-        end=$(now_ns)
-        echo $((end - start)) >>"$T/times"
-        i=$((i + 1))
+# The four commands (file operand last).
+cmd() {
+    case $1 in
+    bp_det) "$bp" encode -m "$T/model.bpm" "$2" ;;
+    bp_smp) "$bp" encode -m "$T/model.bpm" --alpha "$alpha" --seed 1 "$2" ;;
+    spm_det) spm_encode --model="$spm_model" --output_format=id "$2" ;;
+    spm_smp) spm_encode --model="$spm_model" --output_format=sample_id --nbest_size=-1 \
+        --alpha="$alpha" --random_seed=1 "$2" ;;
+    esac
+}
+
+# Runs are interleaved (every command once per round), so that the machine's state, which
+# varies on shared virtual machines, weighs on both tools alike.
+modes="bp_det spm_det bp_smp spm_smp"
+for m in $modes; do : >"$T/$m.full"; : >"$T/$m.base"; done
+i=0
+while [ $i -lt "$runs" ]; do
+    for m in $modes; do
+        for which in full base; do
+            file=$T/text
+            [ $which = base ] && file=$T/empty
+            start=$(now_ns)
+            cmd $m "$file" >/dev/null
+            end=$(now_ns)
+            echo $((end - start)) >>"$T/$m.$which"
+        done
     done
-    sort -n "$T/times" | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
-}
+    i=$((i + 1))
+done
 
-# measure CMD...: "ns-on-TEXT ns-on-empty-file" (medians).
-measure() {
-    full=$(median_ns "$T/text" "$@")
-    base=$(median_ns "$T/empty" "$@")
-    echo "$full $base"
+median() {
+    sort -n "$1" | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
-
-bp_det=$(measure "$bp" encode -m "$T/model.bpm")
-bp_smp=$(measure "$bp" encode -m "$T/model.bpm" --alpha "$alpha" --seed 1)
-spm_det=$(measure spm_encode --model="$spm_model" --output_format=id)
-spm_smp=$(measure spm_encode --model="$spm_model" --output_format=sample_id --nbest_size=-1 \
-    --alpha="$alpha" --random_seed=1)
 
 echo "text: $text ($bytes bytes), median of $runs runs, net of the same command on an empty file"
 echo "bp: $("$bp" --version | head -n 1), model $(basename "$bp_model") (native); spm_encode: $(basename "$spm_model")"
@@ -96,7 +101,7 @@ print_row() {
         bp = bytes / 1e6 / ((bf - bb) / 1e9); spm = bytes / 1e6 / ((sf - sb) / 1e9)
         printf "%-22s %14.1f %14.1f %14.1f %14.1f %7.1fx\n", label, bp, spm, bb / 1e6, sb / 1e6, bp / spm }'
 }
-# shellcheck disable=SC2086
-print_row deterministic $bp_det $spm_det
-# shellcheck disable=SC2086
-print_row "sampling alpha=$alpha" $bp_smp $spm_smp
+print_row deterministic "$(median "$T/bp_det.full")" "$(median "$T/bp_det.base")" \
+    "$(median "$T/spm_det.full")" "$(median "$T/spm_det.base")"
+print_row "sampling alpha=$alpha" "$(median "$T/bp_smp.full")" "$(median "$T/bp_smp.base")" \
+    "$(median "$T/spm_smp.full")" "$(median "$T/spm_smp.base")"

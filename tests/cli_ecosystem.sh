@@ -1,0 +1,244 @@
+#!/bin/sh
+# cli_ecosystem.sh -- end-to-end checks of the commands that connect bp to other tools:
+# `bp info`, `bp vocab`, `bp import`, `bp export` (the format; agreement with spm_encode is
+# tests/cli_spm.sh), the pipeline formats of `bp encode` (--input-format jsonl,
+# --output-format u16|u32|jsonl, --offsets), and the man page against the help texts.
+#
+# Usage: sh tests/cli_ecosystem.sh /path/to/bp
+# Environment: BP_DATA_DIR (the repository's data/), BP_SHARED_DIR (../shared; the checks
+# with the published 80k model are skipped without it).
+# Prints "ok - ..." or "not ok - ..." per check and ends with "N passed, M failed".
+# Exit status: 0 if every check passed, 1 otherwise, 77 (skipped) without the sample data.
+
+BP=${1:?usage: sh cli_ecosystem.sh /path/to/bp}
+case $BP in
+*/*) BP=$(cd "$(dirname "$BP")" && pwd)/$(basename "$BP") ;;
+esac
+HERE=$(cd "$(dirname "$0")" && pwd)
+DATA=${BP_DATA_DIR:-$HERE/../data}
+MAN=$HERE/../docs/bp.1
+SHARED=${BP_SHARED_DIR:-}
+M=$DATA/sample.model
+if [ ! -f "$M" ]; then
+    echo "SKIP: $M not found (set BP_DATA_DIR)"
+    exit 77
+fi
+T=$(mktemp -d) || exit 1
+trap 'rm -rf "$T"' EXIT
+trap 'exit 1' HUP INT TERM
+
+passed=0
+failed=0
+
+ok() {
+    passed=$((passed + 1))
+    printf 'ok - %s\n' "$1"
+}
+
+not_ok() {
+    failed=$((failed + 1))
+    printf 'not ok - %s\n' "$1"
+}
+
+# check DESCRIPTION COMMAND...: passes when COMMAND succeeds.
+check() {
+    desc=$1
+    shift
+    if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# run ARGS...: bp with ARGS, stdout in $T/out, stderr in $T/err, exit status in $status.
+run() {
+    "$BP" "$@" >"$T/out" 2>"$T/err" </dev/null
+    status=$?
+}
+
+# expect_exit STATUS DESCRIPTION ARGS...
+expect_exit() {
+    want=$1
+    desc=$2
+    shift 2
+    run "$@"
+    if [ "$status" -eq "$want" ]; then
+        ok "$desc"
+    else
+        not_ok "$desc (exit $status, want $want; stderr: $(head -c 300 "$T/err"))"
+    fi
+}
+
+stderr_has() {
+    check "$2" grep -qF -e "$1" "$T/err"
+}
+
+out_has() {
+    check "$2" grep -qF -e "$1" "$T/out"
+}
+
+same() {
+    check "$3" cmp -s "$1" "$2"
+}
+
+have_zstd() {
+    command -v zstd >/dev/null 2>&1
+}
+
+# =================================================================== bp info
+expect_exit 0 "info runs" info -m "$M"
+out_has "format:         reference JSON" "info: the format is reference JSON"
+vocab_size=$(sed -n 's/^ids: *\([0-9]*\).*/\1/p' "$T/out")
+check "info: 538 ids for the sample model" test "$vocab_size" = 538
+out_has "pieces:         256 single bytes, 279 longer" "info: single bytes and longer pieces"
+out_has "id order:       reference" "info: the sample model is in reference order"
+out_has "normalization:  NFC" "info: normalization"
+# The length table adds up to the number of pieces.
+awk 'f && NF == 2 {n += $2} /^length  pieces$/ {f = 1} END {print n}' "$T/out" >"$T/n"
+check "info: the piece-length table adds up to 535 pieces" test "$(cat "$T/n")" = 535
+cp "$T/out" "$T/info.json.txt"
+"$BP" convert "$M" "$T/s.bpm" 2>/dev/null
+expect_exit 0 "info on a native model" info -m "$T/s.bpm"
+out_has "format:         native" "info: the format is native"
+sed 1,2d "$T/out" >"$T/a"
+sed 1,2d "$T/info.json.txt" >"$T/b"
+same "$T/a" "$T/b" "info: native and JSON give the same figures"
+if have_zstd; then
+    zstd -q -c "$M" >"$T/s.model.zst"
+    expect_exit 0 "info on a zstd-compressed model" info -m "$T/s.model.zst"
+    out_has "format:         reference JSON (zstd-compressed)" "info: zstd compression is shown"
+fi
+expect_exit 2 "info without -m" info
+expect_exit 2 "info with an operand" info -m "$M" extra
+stderr_has "extra" "info: the operand is named"
+expect_exit 1 "info with a missing model" info -m "$T/nope.model"
+stderr_has "$T/nope.model" "info: the missing model is named"
+expect_exit 0 "info --help" info --help
+
+# =================================================================== bp vocab
+expect_exit 0 "vocab runs" vocab -m "$M"
+cp "$T/out" "$T/vocab.tsv"
+check "vocab: one line per id" test "$(wc -l <"$T/vocab.tsv")" -eq 538
+check "vocab: four tab-separated columns on every line" \
+    awk -F '\t' 'NF != 4 {exit 1}' "$T/vocab.tsv"
+check "vocab: ids 0..537 in order" awk -F '\t' '$1 != NR - 1 {exit 1}' "$T/vocab.tsv"
+check "vocab: special ids first" sh -c "head -n 3 '$T/vocab.tsv' | cut -f 2 | tr '\n' ' ' | grep -qx '<pad> <bos> <eos> '"
+check "vocab: byte 0x00 is id 3, escaped" grep -qx "$(printf '3\t\\\\x00\t1\t')-8.952346543226227" "$T/vocab.tsv"
+check "vocab: space is escaped \\x20" grep -q "$(printf '^35\t\\\\x20\t')" "$T/vocab.tsv"
+check "vocab: newline is escaped \\n" grep -q "$(printf '^13\t\\\\n\t')" "$T/vocab.tsv"
+# Scores are log(count) - log(total).
+total=$(sed -n 's/^total count: *//p' "$T/info.json.txt")
+check "vocab: scores are log(count) - log(total)" awk -F '\t' -v total="$total" '
+    NR > 3 { d = $4 - (log($3) - log(total)); if (d > 1e-12 || d < -1e-12) exit 1 }' "$T/vocab.tsv"
+check "vocab: counts add up to the total count" awk -F '\t' -v total="$total" '
+    {s += $3} END {exit s != total}' "$T/vocab.tsv"
+# The pieces column is what `bp encode --output-format pieces` writes for the same ids.
+"$BP" encode -m "$M" "$DATA/sample.txt" >"$T/ids"
+"$BP" encode -m "$M" --output-format pieces "$DATA/sample.txt" >"$T/pieces"
+awk -F '\t' 'NR == FNR {p[$1] = $2; next} {
+        line = ""; for (i = 1; i <= NF; i++) line = line (i > 1 ? " " : "") p[$i]; print line }' \
+    "$T/vocab.tsv" FS=' ' "$T/ids" >"$T/pieces_from_vocab"
+same "$T/pieces_from_vocab" "$T/pieces" "vocab: pieces escaped exactly as encode --output-format pieces"
+expect_exit 0 "vocab on a native model" vocab -m "$T/s.bpm"
+same "$T/out" "$T/vocab.tsv" "vocab: native and JSON list the same vocabulary"
+expect_exit 2 "vocab without -m" vocab
+expect_exit 1 "vocab with a missing model" vocab -m "$T/nope.model"
+expect_exit 0 "vocab --help" vocab --help
+if [ -w /dev/full ]; then
+    "$BP" vocab -m "$M" >/dev/full 2>"$T/err"
+    check "vocab: a write error gives exit status 1" test $? -eq 1
+    stderr_has "write error" "vocab: the write error is reported"
+fi
+
+# =================================================================== bp import
+# What `bp vocab` lists imports back: the sample model is a fixed point of the pruning.
+"$BP" vocab -m "$M" >"$T/vocab.tsv"
+expect_exit 0 "import the vocab listing" import -o "$T/imported.model" "$T/vocab.tsv"
+same "$T/imported.model" "$M" "import: vocab -> import gives the model back byte for byte"
+cut -f 2,3 "$T/vocab.tsv" >"$T/pieces.tsv"
+"$BP" import -o "$T/imported2.model" - <"$T/pieces.tsv" 2>"$T/err"
+check "import: PIECE<TAB>COUNT lines from standard input" test $? -eq 0
+same "$T/imported2.model" "$M" "import: two-column input gives the same model"
+expect_exit 0 "import --to native" import --to native -o "$T/imported.bpm" "$T/pieces.tsv"
+"$BP" convert "$T/imported.bpm" "$T/imported3.model" 2>/dev/null
+same "$T/imported3.model" "$M" "import --to native: the same model in the native format"
+# A wasted piece goes, and its count goes to the pieces that segment it (once per
+# occurrence); the missing single bytes come with count 1.
+printf 'xy\t1\nx\t1000\ny\t1000\n' >"$T/wasted.tsv"
+expect_exit 0 "import a table with a wasted piece" import -o "$T/wasted.model" "$T/wasted.tsv"
+"$BP" vocab -m "$T/wasted.model" >"$T/out"
+check "import: the wasted piece xy is gone (256 pieces left)" test "$(wc -l <"$T/out")" -eq 259
+check "import: x and y get the count of xy" sh -c "grep -q '^123	x	1001	' '$T/out' && grep -q '^124	y	1001	' '$T/out'"
+check "import: the missing bytes have count 1" grep -q "$(printf '^3\t\\\\x00\t1\t')" "$T/out"
+# A kept long piece stays; escapes and the reference id order (length, then bytes).
+printf 'hello\\x20world\t50\nhello\t40\n\\t\\n\t7\n' >"$T/kept.tsv"
+expect_exit 0 "import escaped pieces" import -o "$T/kept.model" "$T/kept.tsv"
+"$BP" vocab -m "$T/kept.model" >"$T/out"
+check "import: ids in the reference order, escapes read back" \
+    sh -c "tail -n 3 '$T/out' | cut -f 1,2 | tr '\t\n' '  ' | grep -qx '259 \\\\t\\\\n 260 hello 261 hello\\\\x20world '"
+printf 'hello world\n' >"$T/hw.txt"
+"$BP" encode -m "$T/kept.model" "$T/hw.txt" >"$T/out"
+check "import: the imported model encodes with its long piece" grep -qx '261 13' "$T/out"
+# The result does not depend on the number of threads.
+awk -F '\t' 'NR > 259 {print $2 "\t" (NR % 7) + 1}' "$T/vocab.tsv" >"$T/perturbed.tsv"
+expect_exit 0 "import with one thread" import --threads 1 -o "$T/t1.model" "$T/perturbed.tsv"
+expect_exit 0 "import with three threads" import --threads 3 -o "$T/t3.model" "$T/perturbed.tsv"
+same "$T/t1.model" "$T/t3.model" "import: the model does not depend on --threads"
+# Errors name the line.
+printf 'ab\t3\nc\\qd\t1\n' >"$T/bad.tsv"
+expect_exit 1 "import: a malformed escape" import -o "$T/x.model" "$T/bad.tsv"
+stderr_has "$T/bad.tsv:2: malformed escape" "import: the escape's file and line are named"
+check "import: no model after a failure" test ! -e "$T/x.model"
+printf 'ab\t0\n' >"$T/bad.tsv"
+expect_exit 1 "import: a count of 0" import -o "$T/x.model" "$T/bad.tsv"
+stderr_has "invalid count '0'" "import: the bad count is named"
+printf 'ab\t3\nab\t4\n' >"$T/bad.tsv"
+expect_exit 1 "import: a piece listed twice" import -o "$T/x.model" "$T/bad.tsv"
+stderr_has "$T/bad.tsv:2: the piece of this line is listed twice" "import: the repeated piece's line is named"
+printf 'ab\t3\tx\n' >"$T/bad.tsv"
+expect_exit 1 "import: three fields" import -o "$T/x.model" "$T/bad.tsv"
+printf 'ab\t1x\n' >"$T/bad.tsv"
+expect_exit 1 "import: a count that is not a number" import -o "$T/x.model" "$T/bad.tsv"
+expect_exit 1 "import: a missing input" import -o "$T/x.model" "$T/nope.tsv"
+stderr_has "$T/nope.tsv" "import: the missing input is named"
+expect_exit 1 "import: an output directory that does not exist" import -o "$T/no/dir/x.model" "$T/pieces.tsv"
+expect_exit 2 "import: two operands" import -o "$T/x.model" "$T/pieces.tsv" "$T/pieces.tsv"
+expect_exit 2 "import: --to yaml" import --to yaml -o "$T/x.model" "$T/pieces.tsv"
+expect_exit 0 "import --help" import --help
+expect_exit 0 "import of an empty table: the 256 bytes" import -o "$T/empty.model" /dev/null
+"$BP" info -m "$T/empty.model" >"$T/out"
+out_has "ids:            259 " "import: an empty table gives the 256 single bytes"
+
+# =================================================================== bp export (format only;
+# tests/cli_spm.sh compares with spm_encode)
+expect_exit 0 "export to SentencePiece" export --format sentencepiece "$M" "$T/s.spm"
+check "export: a protobuf that starts with a piece (field 1, length-delimited)" \
+    sh -c "head -c 1 '$T/s.spm' | od -An -tx1 | grep -q '0a'"
+expect_exit 2 "export --format yaml" export --format yaml "$M" "$T/x.spm"
+
+# =================================================================== man page and help texts
+if [ -f "$MAN" ]; then
+    if command -v groff >/dev/null 2>&1; then
+        check "man page: groff finds nothing to warn about" \
+            sh -c "groff -man -ww -z '$MAN' 2>'$T/groff' && test ! -s '$T/groff'"
+    fi
+    "$BP" --help >"$T/main_help"
+    commands=$(awk '/^Commands:/ {f = 1; next} f && /^  [a-z]/ {print $1} f && /^$/ {f = 0}' "$T/main_help")
+    check "bp --help lists commands" test -n "$commands"
+    for cmd in $commands; do
+        check "man page: section for bp $cmd" grep -q "^\\.SS \"bp $cmd" "$MAN"
+        "$BP" "$cmd" --help >"$T/help" 2>&1
+        check "bp $cmd --help exits 0" test $? -eq 0
+        # Every long option of the help text, spelled as roff writes it (\-\-name).
+        for opt in $(grep -oE -- '--[a-z][a-z0-9-]*' "$T/help" | sort -u); do
+            roff=$(printf '%s' "$opt" | sed 's/-/\\\\-/g')
+            check "man page: bp $cmd $opt" grep -q -- "$roff" "$MAN"
+        done
+    done
+    for opt in $(grep -oE -- '--[a-z][a-z0-9-]*' "$T/main_help" | sort -u); do
+        roff=$(printf '%s' "$opt" | sed 's/-/\\\\-/g')
+        check "man page: bp $opt" grep -q -- "$roff" "$MAN"
+    done
+else
+    not_ok "man page $MAN is missing"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,156 @@
+#!/bin/sh
+# install_test.sh -- installs libbytepiece as a user would and builds programs against it.
+#
+# Usage: sh tests/install_test.sh SOURCE_DIR
+# Configures SOURCE_DIR with the default prefix in a temporary directory, builds it and runs
+# `cmake --install BUILD --prefix DIR`, then moves DIR elsewhere (the install must be
+# relocatable) and checks: the files are where GNUInstallDirs puts them; the shared library
+# has its SONAME and exports only the bp_ names of the header; bp runs; the installed header
+# compiles as C99 (-pedantic) and as C++11; tests/install_consumer/consumer.c builds and runs
+# through pkg-config (shared, and static with --static) and through find_package(bytepiece)
+# (bytepiece::bytepiece and bytepiece::bytepiece_static); a C++ program links against the
+# library. Prints "ok - ..." or "not ok - ..." per check and ends with "N passed, M failed".
+# Exit status: 0 if every check passed, 1 otherwise, 77 (skipped) when cmake, pkg-config or
+# a C compiler is missing.
+
+SRC=${1:?usage: sh install_test.sh SOURCE_DIR}
+SRC=$(cd "$SRC" && pwd) || exit 1
+CC=${CC:-cc}
+CXX=${CXX:-c++}
+for tool in cmake pkg-config "$CC"; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "SKIP: $tool not found"
+        exit 77
+    fi
+done
+T=$(mktemp -d) || exit 1
+trap 'rm -rf "$T"' EXIT
+trap 'exit 1' HUP INT TERM
+jobs=$(nproc 2>/dev/null || echo 2)
+
+passed=0
+failed=0
+
+ok() {
+    passed=$((passed + 1))
+    printf 'ok - %s\n' "$1"
+}
+
+not_ok() {
+    failed=$((failed + 1))
+    printf 'not ok - %s\n' "$1"
+}
+
+# check DESCRIPTION COMMAND...: passes when COMMAND succeeds; its output goes to $T/log,
+# whose end is shown on failure.
+check() {
+    desc=$1
+    shift
+    if "$@" >"$T/log" 2>&1; then
+        ok "$desc"
+    else
+        not_ok "$desc"
+        tail -n 20 "$T/log" | sed 's/^/    /'
+    fi
+}
+
+finish() {
+    echo "$passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+    exit
+}
+
+# ---- Build and install, the way the README says ----
+# The build is configured with the default prefix (/usr/local), then installed elsewhere.
+check "configure with the default prefix" \
+    cmake -S "$SRC" -B "$T/build" -DCMAKE_BUILD_TYPE=Release -DBP_BUILD_TESTS=OFF
+check "build" cmake --build "$T/build" -j "$jobs"
+check "cmake --install --prefix" cmake --install "$T/build" --prefix "$T/staging"
+if [ "$failed" -gt 0 ]; then
+    finish
+fi
+# A relocatable tree works wherever it lands: move it before using it.
+mkdir -p "$T/moved" && mv "$T/staging" "$T/moved/prefix"
+P=$T/moved/prefix
+libdir=$P/lib # GNUInstallDirs gives lib (not lib/<multiarch>) under a prefix other than /usr
+
+for f in bin/bp include/bytepiece.h lib/libbytepiece.a lib/libbytepiece.so \
+    lib/libbytepiece.so.0 share/man/man1/bp.1 lib/pkgconfig/bytepiece.pc \
+    lib/cmake/bytepiece/bytepiece-config.cmake \
+    lib/cmake/bytepiece/bytepiece-config-version.cmake \
+    lib/cmake/bytepiece/bytepiece-targets.cmake; do
+    check "installed $f" test -e "$P/$f"
+done
+check "no installed file names the staging directory" \
+    sh -c "! grep -rl '$T/staging' '$P/lib/pkgconfig' '$P/lib/cmake'"
+
+# ---- The shared library ----
+if command -v readelf >/dev/null 2>&1; then
+    check "SONAME is libbytepiece.so.0" \
+        sh -c "readelf -d '$libdir/libbytepiece.so' | grep -q 'SONAME.*\\[libbytepiece\\.so\\.0\\]'"
+fi
+if command -v nm >/dev/null 2>&1; then
+    nm -D --defined-only "$libdir/libbytepiece.so" | awk '{print $3}' | sort >"$T/exported"
+    grep -oE 'BP_API [^(]*\(' "$P/include/bytepiece.h" | grep -oE 'bp_[a-z0-9_]+\($' |
+        tr -d '(' | sort >"$T/declared"
+    check "the shared library exports exactly the functions of the header" \
+        cmp "$T/exported" "$T/declared"
+fi
+
+# ---- bp ----
+check "bp --version runs from the moved prefix" sh -c "'$P/bin/bp' --version | grep -q '^bp '"
+if command -v man >/dev/null 2>&1; then
+    check "the man page renders" sh -c "MANWIDTH=80 man -l '$P/share/man/man1/bp.1' | grep -q encode"
+fi
+
+# ---- The header as C99 and as C++ ----
+printf '#include <bytepiece.h>\nint main(void) { return bp_version_number() == BP_VERSION_NUMBER ? 0 : 1; }\n' \
+    >"$T/header.c"
+check "the header compiles as C99 -pedantic -Werror" \
+    "$CC" -std=c99 -pedantic -Wall -Wextra -Werror -fsyntax-only -I"$P/include" "$T/header.c"
+if command -v "$CXX" >/dev/null 2>&1; then
+    check "the header compiles as C++11 -pedantic -Werror" \
+        "$CXX" -std=c++11 -pedantic -Wall -Wextra -Werror -x c++ -fsyntax-only \
+        -I"$P/include" "$T/header.c"
+    check "a C++ program links against the library" \
+        "$CXX" -std=c++11 -x c++ "$T/header.c" -x none -o "$T/cxx_consumer" \
+        -I"$P/include" -L"$libdir" -lbytepiece
+    check "the C++ program runs" env LD_LIBRARY_PATH="$libdir" "$T/cxx_consumer"
+else
+    echo "skipped: the C++ checks need a C++ compiler ($CXX)"
+fi
+
+# ---- pkg-config ----
+export PKG_CONFIG_PATH="$libdir/pkgconfig"
+check "pkg-config --modversion is the project version" \
+    sh -c "test \"\$(pkg-config --modversion bytepiece)\" = \"\$('$P/bin/bp' --version | sed 's/^bp \\([^ ]*\\).*/\\1/')\""
+check "pkg-config --cflags points into the moved prefix" \
+    sh -c "pkg-config --cflags bytepiece | grep -q -- '-I$P/'"
+consumer=$SRC/tests/install_consumer/consumer.c
+# shellcheck disable=SC2046
+check "consumer builds with \$(pkg-config --cflags --libs bytepiece)" \
+    "$CC" "$consumer" -o "$T/consumer_pc" $(pkg-config --cflags --libs bytepiece)
+check "the pkg-config consumer runs (shared library)" \
+    env LD_LIBRARY_PATH="$libdir" "$T/consumer_pc"
+if command -v readelf >/dev/null 2>&1; then
+    check "the pkg-config consumer needs libbytepiece.so.0" \
+        sh -c "readelf -d '$T/consumer_pc' | grep -q 'NEEDED.*libbytepiece\\.so\\.0'"
+fi
+# Static: what --static adds (Requires.private, Libs.private) must be enough.
+static_libs=$(pkg-config --static --libs bytepiece | sed 's/-lbytepiece/-l:libbytepiece.a/')
+# shellcheck disable=SC2086
+check "consumer builds with pkg-config --static against libbytepiece.a" \
+    "$CC" "$consumer" -o "$T/consumer_pc_static" $(pkg-config --cflags bytepiece) $static_libs
+check "the static pkg-config consumer runs without the shared library" "$T/consumer_pc_static"
+
+# ---- CMake find_package ----
+check "consumer project configures with find_package(bytepiece CONFIG)" \
+    cmake -S "$SRC/tests/install_consumer" -B "$T/consumer_build" -DCMAKE_PREFIX_PATH="$P" \
+    -DCMAKE_BUILD_TYPE=Release
+check "consumer project builds" cmake --build "$T/consumer_build"
+check "the CMake consumer runs (bytepiece::bytepiece, shared)" "$T/consumer_build/consumer"
+check "the CMake consumer runs (bytepiece::bytepiece_static)" "$T/consumer_build/consumer_static"
+check "the consumers print the version and the ids" \
+    sh -c "'$T/consumer_build/consumer' | grep -qx 'bytepiece [0-9.]*: 259 260 2 -> hello world'"
+
+finish
