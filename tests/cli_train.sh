@@ -208,6 +208,13 @@ if [ -n "${BP_SHARED_DIR:-}" ] && [ -f "$SMOKE" ]; then
         --min-count 8 --max-piece-length 36 -o "$T/smoke.model" "$SMOKE"
     same "$T/smoke.model" "$BP_SHARED_DIR/reference/train/smoke_1MB.v4000.mc8.model" \
         "smoke_1MB model is byte-identical to the reference trainer's"
+    # train_mix (12 MB, not NFC, with the reference's options for its 8k model).
+    expect_exit 0 "train on train_mix.txt.zst" train -q --vocab-size 8000 --min-count 32 \
+        -o "$T/mix.model" "$BP_SHARED_DIR/corpus/train_mix.txt.zst"
+    zstd -dcf "$BP_SHARED_DIR/reference/train/train_mix.v8000.mc32.model.zst" >"$T/mix.ref"
+    same "$T/mix.model" "$T/mix.ref" "train_mix model is byte-identical to the reference trainer's"
+elif [ "${BP_REQUIRE_SHARED:-}" = 1 ]; then
+    not_ok "the reference comparison needs BP_SHARED_DIR (BP_REQUIRE_SHARED=1)"
 else
     echo "# skip: the reference comparison needs BP_SHARED_DIR"
 fi
