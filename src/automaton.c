@@ -267,8 +267,10 @@ static bp_status build_outputs(builder *b, const piece_view *v, const double *sc
 {
     bp_automaton *ac = b->ac;
     size_t ns = ac->n_slots;
-    uint32_t *nearest = malloc(ns * sizeof *nearest); /* nearest piece state on the fail chain */
-    uint32_t *dparent = malloc(ns * sizeof *dparent); /* dictionary parent of a piece state */
+    /* The free lists are done with: their memory (>= n_slots entries each, already paged
+     * in) serves again, which spares fresh pages (costly on some virtual machines). */
+    uint32_t *nearest = (uint32_t *)b->next_free; /* nearest piece state on the fail chain */
+    uint32_t *dparent = (uint32_t *)b->prev_free; /* dictionary parent of a piece state */
     uint32_t *pref = malloc(ns * sizeof *pref);       /* preferred child, or NO_PIECE */
     uint32_t *list_len = malloc(ns * sizeof *list_len);
     ac->out_begin = malloc(ns * sizeof *ac->out_begin);
@@ -335,8 +337,6 @@ static bp_status build_outputs(builder *b, const piece_view *v, const double *sc
             ac->out_begin[s] = 0;
     st = BP_OK;
 done:
-    free(nearest);
-    free(dparent);
     free(pref);
     free(list_len);
     return st;

@@ -138,7 +138,7 @@ if command -v readelf >/dev/null 2>&1; then
 fi
 # Static: what --static adds (Requires.private, Libs.private) must be enough.
 static_libs=$(pkg-config --static --libs bytepiece | sed 's/-lbytepiece/-l:libbytepiece.a/')
-# shellcheck disable=SC2086
+# shellcheck disable=SC2046,SC2086
 check "consumer builds with pkg-config --static against libbytepiece.a" \
     "$CC" "$consumer" -o "$T/consumer_pc_static" $(pkg-config --cflags bytepiece) $static_libs
 check "the static pkg-config consumer runs without the shared library" "$T/consumer_pc_static"

@@ -142,7 +142,8 @@ static void test_export_small_model(void **state)
     (void)state;
     /* The bytes, then "a b" (a space inside), "\xe4\xb8" (not UTF-8), "a\xe2\x96\x81b"
      * ("a b" once ' ' is written U+2581) and a Chinese character. */
-    const char *extra[] = {"a b", "\xe4\xb8", "a\xe2\x96\x81" "b", "\xe4\xb8\xad"};
+    static const char a_mark_b[] = {'a', '\xe2', '\x96', '\x81', 'b', '\0'};
+    const char *extra[] = {"a b", "\xe4\xb8", a_mark_b, "\xe4\xb8\xad"};
     const uint64_t counts[] = {10, 20, 30, 40};
     bp_model *m = bp_test_small_model(extra, counts, 4);
     bp_error err;
@@ -179,7 +180,7 @@ static void test_export_small_model(void **state)
             assert_int_equal(sp->type, 6);
         }
     }
-    assert_string_equal(pieces[259].name, "a\xe2\x96\x81" "b");
+    assert_string_equal(pieces[259].name, a_mark_b);
     assert_int_equal(pieces[259].type, 1);
     assert_true(pieces[259].score == (float)bp_model_piece_score(m, 259));
     assert_string_equal(pieces[260].name, "<unused:260>"); /* not UTF-8 */
@@ -305,7 +306,9 @@ static void test_is_native(void **state)
     assert_int_equal(bp_model_is_native(m), 0);
     assert_int_equal(bp_model_is_native(NULL), 0);
     bp_error err;
-    const char *json = in_scratch("m.json"), *native = in_scratch("m.bpm");
+    char json[512], native[512]; /* in_scratch() reuses one buffer */
+    snprintf(json, sizeof json, "%s", in_scratch("m.json"));
+    snprintf(native, sizeof native, "%s", in_scratch("m.bpm"));
     assert_int_equal(bp_model_save(m, json, &err), BP_OK);
     assert_int_equal(bp_model_save_native(m, native, &err), BP_OK);
     bp_model *from_json = NULL, *from_native = NULL;

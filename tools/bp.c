@@ -83,7 +83,17 @@ static const char encode_help[] =
     "                         set_seed(S): glibc srand(S) once, then one rand()\n"
     "                         sequence across all texts; S < 2^32, default 0\n"
     "                         (which glibc treats as 1)\n"
-    "      --output-format F  ids (the default) or pieces (see below)\n"
+    "      --output-format F  ids (the default), pieces (see below), u16 or u32\n"
+    "                         (each id as 2 or 4 bytes, little-endian, nothing\n"
+    "                         between texts but --bos/--eos; u16 only for models\n"
+    "                         of at most 65536 ids), or jsonl: {\"ids\":[...]}\n"
+    "                         per text, one per line\n"
+    "      --offsets          with jsonl, also \"offsets\":[...]: the byte where\n"
+    "                         each token starts in the normalized text\n"
+    "      --input-format F   lines (the default) or jsonl: each line of a FILE\n"
+    "                         is a JSON object whose string member (--field) is\n"
+    "                         one text, a document (then one thread)\n"
+    "      --field NAME       the member holding the text (default text)\n"
     "      --bos              start each text with <bos> (id 1)\n"
     "      --eos              end each text with <eos> (id 2)\n"
     "      --no-normalize     encode the raw bytes; by default the text is put in\n"
@@ -99,7 +109,13 @@ static const char encode_help[] =
     "newline \\n, tab \\t, carriage return \\r, and every other byte (space, control\n"
     "bytes, bytes that are not part of a well-formed character) \\xHH with two\n"
     "lowercase hex digits. <bos> and <eos> stand for ids 1 and 2; a piece that\n"
-    "reads <pad>, <bos> or <eos> has its '<' written \\x3c.\n";
+    "reads <pad>, <bos> or <eos> has its '<' written \\x3c.\n"
+    "\n"
+    "FILEs that are zstd-compressed (recognised by content) are decompressed while\n"
+    "they are read; with --input-format jsonl, standard input may be too. Inputs\n"
+    "over 4 MB show their progress on standard error when it is a terminal and\n"
+    "standard output is not. u16 with a model of more than 65536 ids is refused\n"
+    "(exit status 1), and so is u16 or u32 output to a terminal (exit status 2).\n";
 
 static const char decode_help[] =
     "Usage: bp decode -m MODEL [FILE]...\n"
@@ -231,7 +247,7 @@ static int process_input(const char *path, bool whole, input_buffer *buf, text_h
 {
     bool is_stdin = strcmp(path, "-") == 0;
     text_source src = {.name = is_stdin ? "<stdin>" : path, .line_no = 0};
-    FILE *fp = is_stdin ? stdin : fopen(path, "rb");
+    FILE *fp = is_stdin ? stdin : open_input(path); /* zstd, progress: encode_formats.c */
     if (fp == NULL)
         return report_read_error(&src, errno);
     int rc = whole ? read_whole(fp, &src, buf, handle, ctx)
@@ -265,6 +281,7 @@ typedef struct encode_args {
     unsigned flags;
     unsigned threads; /* 0: one per core */
     token_writer write_token;
+    encode_formats fmt; /* the pipeline formats (encode_formats.c) */
 } encode_args;
 
 enum {
@@ -277,6 +294,9 @@ enum {
     OPT_EOS,
     OPT_NO_NORMALIZE,
     OPT_THREADS,
+    OPT_OFFSETS,
+    OPT_INPUT_FORMAT,
+    OPT_FIELD,
 };
 
 static const struct option encode_options[] = {
@@ -290,6 +310,9 @@ static const struct option encode_options[] = {
     {"eos", no_argument, NULL, OPT_EOS},
     {"no-normalize", no_argument, NULL, OPT_NO_NORMALIZE},
     {"threads", required_argument, NULL, OPT_THREADS},
+    {"offsets", no_argument, NULL, OPT_OFFSETS},
+    {"input-format", required_argument, NULL, OPT_INPUT_FORMAT},
+    {"field", required_argument, NULL, OPT_FIELD},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -300,8 +323,8 @@ static enum parse_result parse_output_format(const char *value, encode_args *arg
         args->write_token = write_id;
     else if (strcmp(value, "pieces") == 0)
         args->write_token = write_piece;
-    else
-        return bad_option_value("--output-format", value, "ids or pieces");
+    else if (!parse_text_format(value, &args->fmt))
+        return bad_option_value("--output-format", value, "ids, pieces, u16, u32 or jsonl");
     return PARSE_RUN;
 }
 
@@ -346,6 +369,16 @@ static enum parse_result apply_encode_option(int opt, const char *value, encode_
             return bad_option_value("--threads", value, "a number of threads from 0 to 256");
         args->threads = (unsigned)n;
         return PARSE_RUN;
+    case OPT_OFFSETS:
+        args->fmt.offsets = true;
+        return PARSE_RUN;
+    case OPT_INPUT_FORMAT:
+        return parse_input_format(value, &args->fmt)
+                   ? PARSE_RUN
+                   : bad_option_value("--input-format", value, "lines or jsonl");
+    case OPT_FIELD:
+        args->fmt.field = value;
+        return PARSE_RUN;
     case 'h':
         return PARSE_HELP;
     default: /* getopt_long has printed what is wrong */
@@ -367,6 +400,8 @@ static enum parse_result parse_encode_args(int argc, char **argv, encode_args *a
         usage_error("--seed must be below 2^32 with --glibc-rand");
         return PARSE_USAGE;
     }
+    if (check_encode_formats(&args->fmt, args->whole) != PARSE_RUN)
+        return PARSE_USAGE;
     return finish_parse(args->model_path);
 }
 
@@ -390,6 +425,8 @@ typedef struct encoder_slot {
     uint64_t seed;
     uint32_t *ids;
     size_t ids_cap;
+    size_t *offsets; /* --offsets: one per id */
+    size_t offsets_cap;
 } encoder_slot;
 
 static bp_status start_slot(encoder_slot *slot, const encode_args *args, const bp_model *model,
@@ -406,6 +443,7 @@ static bp_status start_slot(encoder_slot *slot, const encode_args *args, const b
 static void end_slot(encoder_slot *slot)
 {
     free(slot->ids);
+    free(slot->offsets);
     bp_encoder_free(slot->enc);
 }
 
@@ -430,6 +468,11 @@ static void write_id_line(output *out, const uint32_t *ids, size_t n_ids)
 
 static void write_tokens(output *out, const encoder_slot *slot, size_t n_ids)
 {
+    if (slot->args->fmt.write_text) { /* u16, u32, jsonl */
+        slot->args->fmt.write_text(out, slot->ids, slot->args->fmt.offsets ? slot->offsets : NULL,
+                                   n_ids);
+        return;
+    }
     if (slot->args->write_token == write_id) {
         write_id_line(out, slot->ids, n_ids);
         return;
@@ -453,13 +496,18 @@ static bp_status encode_one(encoder_slot *slot, uint64_t text_index, const unsig
         bp_rng_seed(&slot->rng, slot->seed, text_index);
     reserve_array(&slot->ids, &slot->ids_cap, len + 2, sizeof *slot->ids);
     bp_rng before = slot->rng;
-    bp_status status =
-        bp_encode(slot->enc, text, len, &slot->opts, slot->ids, NULL, slot->ids_cap, n_ids);
+    if (slot->args->fmt.offsets)
+        reserve_array(&slot->offsets, &slot->offsets_cap, slot->ids_cap, sizeof *slot->offsets);
+    bp_status status = bp_encode(slot->enc, text, len, &slot->opts, slot->ids, slot->offsets,
+                                 slot->ids_cap, n_ids);
     if (status == BP_ERR_BUFFER_TOO_SMALL) {
         reserve_array(&slot->ids, &slot->ids_cap, *n_ids, sizeof *slot->ids);
+        if (slot->args->fmt.offsets)
+            reserve_array(&slot->offsets, &slot->offsets_cap, slot->ids_cap,
+                          sizeof *slot->offsets);
         slot->rng = before;
-        status = bp_encode(slot->enc, text, len, &slot->opts, slot->ids, NULL, slot->ids_cap,
-                           n_ids);
+        status = bp_encode(slot->enc, text, len, &slot->opts, slot->ids, slot->offsets,
+                           slot->ids_cap, n_ids);
     }
     return status;
 }
@@ -661,7 +709,7 @@ static int open_next(block_reader *r)
     bool is_stdin = strcmp(path, "-") == 0;
     r->name = is_stdin ? "<stdin>" : path;
     r->line_no = 0;
-    r->fp = is_stdin ? stdin : fopen(path, "rb");
+    r->fp = is_stdin ? stdin : open_input(path); /* zstd, progress: encode_formats.c */
     if (r->fp == NULL) {
         text_source src = {.name = r->name, .line_no = 0};
         return report_read_error(&src, errno);
@@ -879,9 +927,12 @@ static int run_encode(int argc, char **argv)
     uint64_t seed = args.seed_given || args.glibc_rand ? args.seed : clock_seed();
     unsigned threads = args.threads == 0 ? online_cpus() : args.threads;
     /* --glibc-rand runs one random sequence through all texts in order: one thread. */
-    if (args.glibc_rand || args.whole)
+    if (args.glibc_rand || args.whole || args.fmt.jsonl_input)
         threads = 1;
     int rc = load_model(args.model_path, &model);
+    int bad_output = rc == 0 ? check_encode_output(&args.fmt, model, args.model_path) : 0;
+    if (bad_output != 0)
+        rc = 1;
     if (rc == 0 && threads > 1) {
         rc = encode_parallel(&args, model, seed, argv + optind, argc - optind, threads, &out);
     } else if (rc == 0) {
@@ -890,13 +941,16 @@ static int run_encode(int argc, char **argv)
             report("%s", bp_strerror(BP_ERR_NOMEM));
             rc = 1;
         }
-        if (rc == 0)
+        if (rc == 0 && args.fmt.jsonl_input)
+            rc = process_jsonl_inputs(argv + optind, argc - optind, args.fmt.field, encode_text,
+                                      &job);
+        else if (rc == 0)
             rc = process_inputs(argv + optind, argc - optind, args.whole, encode_text, &job);
         end_slot(&job.slot);
     }
     rc = output_close(&out, rc); /* what came before a failure is written out */
     bp_model_free(model);
-    return rc;
+    return bad_output != 0 ? bad_output : rc;
 }
 
 /*====== bp decode ======*/
