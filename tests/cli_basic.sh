@@ -8,71 +8,7 @@
 # and ends with "N passed, M failed". Exit status: 0 if every check passed, 1 otherwise.
 
 BP=${1:?usage: sh cli_basic.sh /path/to/bp}
-case $BP in
-*/*) BP=$(cd "$(dirname "$BP")" && pwd)/$(basename "$BP") ;; # absolute: some checks cd
-esac
-T=$(mktemp -d) || exit 1
-trap 'rm -rf "$T"' EXIT
-trap 'exit 1' HUP INT TERM
-
-passed=0
-failed=0
-
-ok() {
-    passed=$((passed + 1))
-    printf 'ok - %s\n' "$1"
-}
-
-not_ok() {
-    failed=$((failed + 1))
-    printf 'not ok - %s\n' "$1"
-}
-
-# check DESCRIPTION COMMAND...: passes when COMMAND succeeds.
-check() {
-    desc=$1
-    shift
-    if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-
-# run ARGS...: runs bp with ARGS (stdin from /dev/null unless redirected by the caller's
-# own command), stdout in $T/out, stderr in $T/err, exit status in $status.
-run() {
-    "$BP" "$@" >"$T/out" 2>"$T/err"
-    status=$?
-}
-
-# expect_exit STATUS DESCRIPTION ARGS...: runs bp with ARGS and checks the exit status.
-expect_exit() {
-    want=$1
-    desc=$2
-    shift 2
-    run "$@" </dev/null
-    if [ "$status" -eq "$want" ]; then
-        ok "$desc"
-    else
-        not_ok "$desc (exit $status, want $want; stderr: $(head -c 300 "$T/err"))"
-    fi
-}
-
-# stderr_has TEXT DESCRIPTION: the last run's stderr contains TEXT (a fixed string).
-stderr_has() {
-    check "$2" grep -qF -e "$1" "$T/err"
-}
-
-stderr_empty() {
-    check "$1" test ! -s "$T/err"
-}
-
-# same FILE1 FILE2 DESCRIPTION
-same() {
-    check "$3" cmp -s "$1" "$2"
-}
-
-differ() {
-    ! cmp -s "$1" "$2"
-}
-
+. "$(dirname "$0")/cli_lib.sh"
 # ---- A tiny model: byte b is id b+3 (count 1); longer pieces follow (count 100) ----
 M=$T/tiny.json
 b=0
@@ -198,7 +134,7 @@ check "--bos --eos on empty input give nothing" test ! -s "$T/out"
 
 run encode -m "$M" "$T/empty.txt"
 check "empty input gives empty output" test ! -s "$T/out"
-run encode -m "$M" - <"$T/empty.txt"
+run_with_stdin encode -m "$M" - <"$T/empty.txt"
 check "empty stdin gives empty output" test ! -s "$T/out"
 run encode -m "$M" "$T/newlines.txt"
 check "a file of 5 newlines gives 5 lines" test "$(wc -l <"$T/out")" -eq 5
@@ -304,5 +240,4 @@ if [ -w /dev/full ]; then
     check "a full disk makes --help fail" test $? -eq 1
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -11,57 +11,9 @@
 # "N passed, M failed". Exit status: 0 if every check passed, 1 otherwise.
 
 BP=${1:?usage: sh cli_convert.sh /path/to/bp}
+. "$(dirname "$0")/cli_lib.sh"
 DATA=${BP_DATA_DIR:-$(dirname "$0")/../data}
 SHARED=${BP_SHARED_DIR:-}
-T=$(mktemp -d) || exit 1
-trap 'rm -rf "$T"' EXIT
-trap 'exit 1' HUP INT TERM
-
-passed=0
-failed=0
-
-ok() {
-    passed=$((passed + 1))
-    printf 'ok - %s\n' "$1"
-}
-
-not_ok() {
-    failed=$((failed + 1))
-    printf 'not ok - %s\n' "$1"
-}
-
-check() {
-    desc=$1
-    shift
-    if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-
-# run ARGS...: bp with ARGS, stdout in $T/out, stderr in $T/err, exit status in $status.
-run() {
-    "$BP" "$@" >"$T/out" 2>"$T/err" </dev/null
-    status=$?
-}
-
-expect_exit() {
-    want=$1
-    desc=$2
-    shift 2
-    run "$@"
-    if [ "$status" -eq "$want" ]; then
-        ok "$desc"
-    else
-        not_ok "$desc (exit $status, want $want; stderr: $(head -c 300 "$T/err"))"
-    fi
-}
-
-stderr_has() {
-    check "$2" grep -qF -e "$1" "$T/err"
-}
-
-same() {
-    check "$3" cmp -s "$1" "$2"
-}
-
 M=$DATA/sample.model
 if [ ! -f "$M" ]; then
     echo "not ok - $M is missing"
@@ -144,5 +96,4 @@ else
     echo "skipped: the 80k checks need the reference folder (set BP_SHARED_DIR)"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -11,9 +11,7 @@
 # Exit status: 0 if every check passed, 1 otherwise, 77 (skipped) without the sample data.
 
 BP=${1:?usage: sh cli_ecosystem.sh /path/to/bp}
-case $BP in
-*/*) BP=$(cd "$(dirname "$BP")" && pwd)/$(basename "$BP") ;;
-esac
+. "$(dirname "$0")/cli_lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 DATA=${BP_DATA_DIR:-$HERE/../data}
 MAN=$HERE/../docs/bp.1
@@ -23,65 +21,6 @@ if [ ! -f "$M" ]; then
     echo "SKIP: $M not found (set BP_DATA_DIR)"
     exit 77
 fi
-T=$(mktemp -d) || exit 1
-trap 'rm -rf "$T"' EXIT
-trap 'exit 1' HUP INT TERM
-
-passed=0
-failed=0
-
-ok() {
-    passed=$((passed + 1))
-    printf 'ok - %s\n' "$1"
-}
-
-not_ok() {
-    failed=$((failed + 1))
-    printf 'not ok - %s\n' "$1"
-}
-
-# check DESCRIPTION COMMAND...: passes when COMMAND succeeds.
-check() {
-    desc=$1
-    shift
-    if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-
-# run ARGS...: bp with ARGS, stdout in $T/out, stderr in $T/err, exit status in $status.
-run() {
-    "$BP" "$@" >"$T/out" 2>"$T/err" </dev/null
-    status=$?
-}
-
-# expect_exit STATUS DESCRIPTION ARGS...
-expect_exit() {
-    want=$1
-    desc=$2
-    shift 2
-    run "$@"
-    if [ "$status" -eq "$want" ]; then
-        ok "$desc"
-    else
-        not_ok "$desc (exit $status, want $want; stderr: $(head -c 300 "$T/err"))"
-    fi
-}
-
-stderr_has() {
-    check "$2" grep -qF -e "$1" "$T/err"
-}
-
-out_has() {
-    check "$2" grep -qF -e "$1" "$T/out"
-}
-
-same() {
-    check "$3" cmp -s "$1" "$2"
-}
-
-have_zstd() {
-    command -v zstd >/dev/null 2>&1
-}
-
 # =================================================================== bp info
 expect_exit 0 "info runs" info -m "$M"
 out_has "format:         reference JSON" "info: the format is reference JSON"
@@ -408,5 +347,4 @@ else
     not_ok "man page $MAN is missing"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -20,6 +20,7 @@
 # "N passed, M failed". Exit status: 0 if every check passed, 1 otherwise, 77 (skipped).
 
 BP=${1:?usage: sh cli_spm.sh /path/to/bp}
+. "$(dirname "$0")/cli_lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 DATA=${BP_DATA_DIR:-$HERE/../data}
 SHARED=${BP_SHARED_DIR:-$HERE/../../shared}
@@ -29,46 +30,6 @@ for tool in spm_encode spm_decode spm_export_vocab; do
         exit 77
     fi
 done
-T=$(mktemp -d) || exit 1
-trap 'rm -rf "$T"' EXIT
-trap 'exit 1' HUP INT TERM
-
-passed=0
-failed=0
-
-ok() {
-    passed=$((passed + 1))
-    printf 'ok - %s\n' "$1"
-}
-
-not_ok() {
-    failed=$((failed + 1))
-    printf 'not ok - %s\n' "$1"
-}
-
-check() {
-    desc=$1
-    shift
-    if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-
-run() {
-    "$BP" "$@" >"$T/out" 2>"$T/err" </dev/null
-    status=$?
-}
-
-expect_exit() {
-    want=$1
-    desc=$2
-    shift 2
-    run "$@"
-    if [ "$status" -eq "$want" ]; then
-        ok "$desc"
-    else
-        not_ok "$desc (exit $status, want $want; stderr: $(head -c 300 "$T/err"))"
-    fi
-}
-
 # agreement MODEL SPM_MODEL TEXT: compares spm_encode with bp encode line by line and sets
 #   eligible  lines whose '\n' is a token of its own
 #   equal     of those, lines where spm_encode gives bp's ids without the last
@@ -166,5 +127,4 @@ else
     done
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

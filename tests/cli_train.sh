@@ -11,75 +11,12 @@
 # 0 if every check passed, 1 otherwise, 77 (skipped) without the sample data.
 
 BP=${1:?usage: sh cli_train.sh /path/to/bp}
-case $BP in
-*/*) BP=$(cd "$(dirname "$BP")" && pwd)/$(basename "$BP") ;; # absolute: some checks cd
-esac
+. "$(dirname "$0")/cli_lib.sh"
 SAMPLE=${BP_DATA_DIR:-$(dirname "$0")/../data}/sample.txt
 if [ ! -f "$SAMPLE" ]; then
     echo "SKIP: $SAMPLE not found (set BP_DATA_DIR)"
     exit 77
 fi
-T=$(mktemp -d) || exit 1
-trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
-trap 'exit 1' HUP INT TERM
-
-passed=0
-failed=0
-
-ok() {
-    passed=$((passed + 1))
-    printf 'ok - %s\n' "$1"
-}
-
-not_ok() {
-    failed=$((failed + 1))
-    printf 'not ok - %s\n' "$1"
-}
-
-# check DESCRIPTION COMMAND...: passes when COMMAND succeeds.
-check() {
-    desc=$1
-    shift
-    if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-
-# run ARGS...: runs bp with ARGS, stdout in $T/out, stderr in $T/err, exit status in $status.
-run() {
-    "$BP" "$@" >"$T/out" 2>"$T/err"
-    status=$?
-}
-
-# expect_exit STATUS DESCRIPTION ARGS...: runs bp with ARGS (stdin from /dev/null) and
-# checks the exit status.
-expect_exit() {
-    want=$1
-    desc=$2
-    shift 2
-    run "$@" </dev/null
-    if [ "$status" -eq "$want" ]; then
-        ok "$desc"
-    else
-        not_ok "$desc (exit $status, want $want; stderr: $(head -c 300 "$T/err"))"
-    fi
-}
-
-# stderr_has TEXT DESCRIPTION: the last run's stderr contains TEXT (a fixed string).
-stderr_has() {
-    check "$2" grep -qF -e "$1" "$T/err"
-}
-
-same() {
-    check "$3" cmp -s "$1" "$2"
-}
-
-absent() {
-    check "$2" test ! -e "$1"
-}
-
-have_zstd() {
-    command -v zstd >/dev/null 2>&1
-}
-
 # ---- Inputs ----
 printf 'hello world, hello bytes\nthe quick brown fox\n' >"$T/a.txt"
 printf 'good line\nbad \377 line\nanother good line\n' >"$T/invalid.txt"
@@ -169,10 +106,10 @@ check "--quiet prints nothing" test ! -s "$T/err"
 expect_exit 0 "--threads 2" train -q --threads 2 -o "$T/t2.model" "$SAMPLE"
 same "$T/t1.model" "$T/t2.model" "--threads 1 and --threads 2 give the same model"
 same "$T/t1.model" "$T/sample.model" "the default thread count gives the same model"
-run train -q -o "$T/stdin.model" - <"$SAMPLE"
+run_with_stdin train -q -o "$T/stdin.model" - <"$SAMPLE"
 check "standard input (-) trains" test "$status" -eq 0
 same "$T/stdin.model" "$T/sample.model" "standard input gives the model of the file"
-run train -q -o "$T/stdin2.model" <"$SAMPLE"
+run_with_stdin train -q -o "$T/stdin2.model" <"$SAMPLE"
 same "$T/stdin2.model" "$T/sample.model" "no FILE reads standard input"
 if mkfifo "$T/fifo" 2>/dev/null; then
     cat "$SAMPLE" >"$T/fifo" &
@@ -219,5 +156,4 @@ else
     echo "# skip: the reference comparison needs BP_SHARED_DIR"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

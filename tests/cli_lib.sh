@@ -1,0 +1,97 @@
+# cli_lib.sh -- the harness the CLI test scripts share. Sourced right after a script sets
+# BP (the path of the bp binary): makes BP absolute (some checks cd), creates the scratch
+# directory $T (removed at exit), and defines the counters and checks. Every check prints
+# "ok - DESCRIPTION" or "not ok - DESCRIPTION"; `finish` prints "N passed, M failed" and
+# exits 0 only when nothing failed.
+
+case $BP in
+*/*) BP=$(cd "$(dirname "$BP")" && pwd)/$(basename "$BP") ;;
+esac
+T=$(mktemp -d) || exit 1
+trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
+trap 'exit 1' HUP INT TERM
+
+passed=0
+failed=0
+
+ok() {
+    passed=$((passed + 1))
+    printf 'ok - %s\n' "$1"
+}
+
+not_ok() {
+    failed=$((failed + 1))
+    printf 'not ok - %s\n' "$1"
+}
+
+# check DESCRIPTION COMMAND...: passes when COMMAND succeeds.
+check() {
+    desc=$1
+    shift
+    if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# run ARGS...: bp with ARGS and no input; stdout in $T/out, stderr in $T/err, exit status
+# in $status.
+run() {
+    "$BP" "$@" </dev/null >"$T/out" 2>"$T/err"
+    status=$?
+}
+
+# run_with_stdin ARGS...: the same, reading the caller's standard input.
+run_with_stdin() {
+    "$BP" "$@" >"$T/out" 2>"$T/err"
+    status=$?
+}
+
+# expect_exit STATUS DESCRIPTION ARGS...: runs bp with ARGS and checks the exit status.
+expect_exit() {
+    want=$1
+    desc=$2
+    shift 2
+    run "$@"
+    if [ "$status" -eq "$want" ]; then
+        ok "$desc"
+    else
+        not_ok "$desc (exit $status, want $want; stderr: $(head -c 300 "$T/err"))"
+    fi
+}
+
+# stderr_has TEXT DESCRIPTION / out_has TEXT DESCRIPTION: the last run's stderr or stdout
+# contains TEXT (a fixed string).
+stderr_has() {
+    check "$2" grep -qF -e "$1" "$T/err"
+}
+
+out_has() {
+    check "$2" grep -qF -e "$1" "$T/out"
+}
+
+stderr_empty() {
+    check "$1" test ! -s "$T/err"
+}
+
+# same FILE1 FILE2 DESCRIPTION: the two files are byte-identical.
+same() {
+    check "$3" cmp -s "$1" "$2"
+}
+
+# differ FILE1 FILE2: a command that succeeds when the files differ.
+differ() {
+    ! cmp -s "$1" "$2"
+}
+
+# absent PATH DESCRIPTION: nothing exists at PATH.
+absent() {
+    check "$2" test ! -e "$1"
+}
+
+have_zstd() {
+    command -v zstd >/dev/null 2>&1
+}
+
+finish() {
+    echo "$passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+    exit $?
+}
