@@ -6,7 +6,7 @@
  * Loads MODEL (timed: the median of N loads), then saves it in the native format to a
  * temporary file and times loading that (median of N), reads FILE (plain or
  * zstd-compressed) into memory and encodes it N times with one encoder,
- * deterministically and then by sampling: each line with its '\n' is one text, as in
+ * deterministically and by sampling, alternately: each line with its '\n' is one text, as in
  * `bp encode`, or the whole file is one text with --whole. Only the encode loop is timed.
  * Prints the median throughput (MB = 10^6 bytes of input) by wall clock and by the
  * thread's CPU time (which other processes on a shared machine disturb less), the token
@@ -335,23 +335,49 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* Runs one mode `runs` times and prints its row of the table. */
-static void measure(const char *label, bp_encoder *enc, const texts *t, size_t total_bytes,
-                    const options *o, double alpha, id_buffer *buf)
+/* The runs of one mode. */
+typedef struct mode_runs {
+    double *mbps, *cpu_mbps;
+    size_t tokens;
+} mode_runs;
+
+static void print_row(const char *label, mode_runs *m, int runs, size_t total_bytes)
 {
-    double *mbps = realloc_or_die(NULL, (size_t)o->runs, sizeof *mbps);
-    double *cpu_mbps = realloc_or_die(NULL, (size_t)o->runs, sizeof *cpu_mbps);
-    size_t tokens = 0;
-    for (int r = 0; r < o->runs; r++) {
-        run res = encode_all(enc, t, alpha, o->flags, buf);
-        mbps[r] = (double)total_bytes / 1e6 / res.seconds;
-        cpu_mbps[r] = (double)total_bytes / 1e6 / res.cpu_seconds;
-        tokens = res.tokens;
+    printf("%-20s %10.2f %10.2f %12zu %12.3f\n", label, median(m->mbps, runs),
+           median(m->cpu_mbps, runs), m->tokens, (double)total_bytes / (double)m->tokens);
+}
+
+/* Runs deterministic and sampling encoding `runs` times each, alternately (so that a
+ * machine whose load changes weighs on both alike), and prints their rows and the median
+ * of the per-round ratio of sampling to deterministic speed (CPU time). */
+static void measure(bp_encoder *enc, const texts *t, size_t total_bytes, const options *o,
+                    id_buffer *buf)
+{
+    mode_runs m[2];
+    for (int k = 0; k < 2; k++) {
+        m[k].mbps = realloc_or_die(NULL, (size_t)o->runs, sizeof *m[k].mbps);
+        m[k].cpu_mbps = realloc_or_die(NULL, (size_t)o->runs, sizeof *m[k].cpu_mbps);
     }
-    printf("%-20s %10.2f %10.2f %12zu %12.3f\n", label, median(mbps, o->runs),
-           median(cpu_mbps, o->runs), tokens, (double)total_bytes / (double)tokens);
-    free(mbps);
-    free(cpu_mbps);
+    double *ratio = realloc_or_die(NULL, (size_t)o->runs, sizeof *ratio);
+    for (int r = 0; r < o->runs; r++) {
+        for (int k = 0; k < 2; k++) {
+            run res = encode_all(enc, t, k ? o->alpha : -1.0, o->flags, buf);
+            m[k].mbps[r] = (double)total_bytes / 1e6 / res.seconds;
+            m[k].cpu_mbps[r] = (double)total_bytes / 1e6 / res.cpu_seconds;
+            m[k].tokens = res.tokens;
+        }
+        ratio[r] = m[1].cpu_mbps[r] / m[0].cpu_mbps[r];
+    }
+    char sampling_label[64];
+    snprintf(sampling_label, sizeof sampling_label, "sampling alpha=%g", o->alpha);
+    print_row("deterministic", &m[0], o->runs, total_bytes);
+    print_row(sampling_label, &m[1], o->runs, total_bytes);
+    printf("%-20s %10.2f\n", "sampling/determ.", median(ratio, o->runs));
+    for (int k = 0; k < 2; k++) {
+        free(m[k].mbps);
+        free(m[k].cpu_mbps);
+    }
+    free(ratio);
 }
 
 static double peak_rss_mib(void)
@@ -478,10 +504,7 @@ int main(int argc, char **argv)
     printf("runs    %d per mode, median shown\n\n", o.runs);
     printf("%-20s %10s %10s %12s %12s\n", "mode", "MB/s", "MB/s(cpu)", "tokens", "bytes/token");
 
-    char sampling_label[64];
-    snprintf(sampling_label, sizeof sampling_label, "sampling alpha=%g", o.alpha);
-    measure("deterministic", enc, &t, len, &o, -1.0, &buf);
-    measure(sampling_label, enc, &t, len, &o, o.alpha, &buf);
+    measure(enc, &t, len, &o, &buf);
     if (o.threads > 1) {
         measure_batch(&t, len, &o, -1.0, model);
         measure_batch(&t, len, &o, o.alpha, model);

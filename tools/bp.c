@@ -134,14 +134,33 @@ static const char decode_help[] =
 
 enum { N_SPECIAL = 3, MAX_DECIMAL_U32 = 10 }; /* special_names, escaping: cli.h */
 
-/* Writes `value` in decimal at p (room for MAX_DECIMAL_U32 bytes) and returns the end:
- * two digits per step from a table, written from the last digit back. */
+/* Writes `value` in decimal at p (room for MAX_DECIMAL_U32 bytes) and returns the end.
+ * Below 10^8 (every id of any real model) without a branch on the value: the eight digits
+ * are made two at a time from a table into one 64-bit word, whose leading zeros are
+ * shifted out before it is stored whole (the bytes past the number are scratch). */
 static char *format_u32(char *p, uint32_t value)
 {
     static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
                                    "25262728293031323334353637383940414243444546474849"
                                    "50515253545556575859606162636465666768697071727374"
                                    "75767778798081828384858687888990919293949596979899";
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (value < 100000000) {
+        unsigned n = 1 + (value >= 10) + (value >= 100) + (value >= 1000) + (value >= 10000) +
+                     (value >= 100000) + (value >= 1000000) + (value >= 10000000);
+        uint32_t hi = value / 10000, lo = value % 10000;
+        char digits[8];
+        memcpy(digits, pairs + 2 * (hi / 100), 2);
+        memcpy(digits + 2, pairs + 2 * (hi % 100), 2);
+        memcpy(digits + 4, pairs + 2 * (lo / 100), 2);
+        memcpy(digits + 6, pairs + 2 * (lo % 100), 2);
+        uint64_t word;
+        memcpy(&word, digits, 8);
+        word >>= 8 * (8 - n); /* the first byte in memory is the lowest */
+        memcpy(p, &word, 8);
+        return p + n;
+    }
+#endif
     unsigned n = value < 10 ? 1 : value < 100 ? 2 : value < 1000 ? 3 : value < 10000 ? 4
                : value < 100000 ? 5 : value < 1000000 ? 6 : value < 10000000 ? 7
                : value < 100000000 ? 8 : value < 1000000000 ? 9 : 10;
