@@ -100,7 +100,7 @@ static const char encode_help[] =
     "                         NFC first (invalid UTF-8 passes through as bytes)\n"
     "      --threads N        encode lines on N threads (0: one per core; default\n"
     "                         1); the output is the same for every N. Inputs under\n"
-    "                         2 MB, --whole and --glibc-rand use one thread\n"
+    "                         1 MB, --whole and --glibc-rand use one thread\n"
     "  -h, --help             show this help and exit\n"
     "\n"
     "With --output-format pieces, each token is printed as the bytes of its piece,\n"
@@ -561,7 +561,7 @@ static int encode_text(void *ctx, const text_source *src, const unsigned char *t
  * the output of the previous block and reads the next one. Text k of the run is seeded
  * with stream k, so the output is the one-thread output, byte for byte. An input smaller
  * than one block is encoded without starting any thread. */
-enum { BLOCK_BYTES = 1 << 21, PART_BYTES = 1 << 16 };
+enum { BLOCK_BYTES = 1 << 20, PART_BYTES = 1 << 16 };
 
 typedef struct part {
     size_t lo, hi;     /* lines lo .. hi-1 of the block */

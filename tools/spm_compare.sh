@@ -80,7 +80,7 @@ while [ $i -lt "$runs" ]; do
             file=$T/text
             [ $which = base ] && file=$T/empty
             start=$(now_ns)
-            cmd $m "$file" >/dev/null
+            cmd "$m" "$file" >/dev/null
             end=$(now_ns)
             echo $((end - start)) >>"$T/$m.$which"
         done
