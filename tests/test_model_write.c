@@ -23,40 +23,10 @@
 
 /*------ A scratch directory per test ------*/
 
-static char scratch[64];
-
-static int make_scratch(void **state)
-{
-    (void)state;
-    strcpy(scratch, "/tmp/bp_test_model_write.XXXXXX");
-    return mkdtemp(scratch) ? 0 : -1;
-}
-
-/* Removes the scratch directory and everything directly in it. */
-static int remove_scratch(void **state)
-{
-    (void)state;
-    DIR *d = opendir(scratch);
-    if (d) {
-        struct dirent *e;
-        char path[512];
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            snprintf(path, sizeof path, "%s/%s", scratch, e->d_name);
-            chmod(path, 0755);
-            if (remove(path) != 0)
-                rmdir(path);
-        }
-        closedir(d);
-    }
-    return rmdir(scratch);
-}
-
 static const char *in_scratch(const char *name)
 {
     static char path[512];
-    snprintf(path, sizeof path, "%s/%s", scratch, name);
+    snprintf(path, sizeof path, "%s/%s", bp_test_scratch, name);
     return path;
 }
 
@@ -103,7 +73,7 @@ static void assert_saves_identically(const char *path)
     free(got);
     free(want);
     bp_model_free(m);
-    assert_int_equal(count_entries(scratch), 1); /* no temporary file left */
+    assert_int_equal(count_entries(bp_test_scratch), 1); /* no temporary file left */
 }
 
 static void test_reference_models_are_reproduced(void **state)
@@ -208,7 +178,7 @@ static void test_replaces_an_existing_file(void **state)
     bp_model *back = NULL;
     assert_int_equal(bp_model_load(path, &back, &err), BP_OK);
     assert_int_equal(bp_model_vocab_size(back), 259);
-    assert_int_equal(count_entries(scratch), 1);
+    assert_int_equal(count_entries(bp_test_scratch), 1);
     bp_model_free(back);
     bp_model_free(m);
 }
@@ -235,13 +205,13 @@ static void test_missing_directory(void **state)
     bp_model *m = bp_test_small_model(NULL, NULL, 0);
     bp_error err;
     char path[600];
-    snprintf(path, sizeof path, "%s/no/such/dir/x.model", scratch);
+    snprintf(path, sizeof path, "%s/no/such/dir/x.model", bp_test_scratch);
     assert_int_equal(bp_model_save(m, path, &err), BP_ERR_WRITE);
     assert_int_equal(err.code, BP_ERR_WRITE);
     assert_non_null(strstr(err.message, "cannot create"));
     assert_non_null(strstr(err.message, path));
     assert_non_null(strstr(err.message, "No such file or directory"));
-    assert_int_equal(count_entries(scratch), 0); /* nothing created, no directory either */
+    assert_int_equal(count_entries(bp_test_scratch), 0); /* nothing created, no directory either */
     bp_model_free(m);
 }
 
@@ -256,7 +226,7 @@ static void test_failed_rename_leaves_nothing(void **state)
     bp_error err;
     assert_int_equal(bp_model_save(m, path, &err), BP_ERR_WRITE);
     assert_non_null(strstr(err.message, path));
-    assert_int_equal(count_entries(scratch), 1); /* just the directory */
+    assert_int_equal(count_entries(bp_test_scratch), 1); /* just the directory */
     bp_model_free(m);
 }
 
@@ -287,26 +257,26 @@ static void test_invalid_arguments(void **state)
     assert_int_equal(bp_model_save(NULL, in_scratch("x"), &err), BP_ERR_INVALID_ARG);
     assert_int_equal(bp_model_save(m, NULL, &err), BP_ERR_INVALID_ARG);
     assert_int_equal(bp_model_save(m, "", NULL), BP_ERR_INVALID_ARG);
-    assert_int_equal(count_entries(scratch), 0);
+    assert_int_equal(count_entries(bp_test_scratch), 0);
     bp_model_free(m);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_reference_models_are_reproduced, make_scratch,
-                                        remove_scratch),
-        cmocka_unit_test_setup_teardown(test_escapes_and_ignored_bytes, make_scratch,
-                                        remove_scratch),
-        cmocka_unit_test_setup_teardown(test_replaces_an_existing_file, make_scratch,
-                                        remove_scratch),
-        cmocka_unit_test_setup_teardown(test_file_mode_follows_umask, make_scratch,
-                                        remove_scratch),
-        cmocka_unit_test_setup_teardown(test_missing_directory, make_scratch, remove_scratch),
-        cmocka_unit_test_setup_teardown(test_failed_rename_leaves_nothing, make_scratch,
-                                        remove_scratch),
-        cmocka_unit_test_setup_teardown(test_read_only_directory, make_scratch, remove_scratch),
-        cmocka_unit_test_setup_teardown(test_invalid_arguments, make_scratch, remove_scratch),
+        cmocka_unit_test_setup_teardown(test_reference_models_are_reproduced, bp_test_make_scratch,
+                                        bp_test_remove_scratch),
+        cmocka_unit_test_setup_teardown(test_escapes_and_ignored_bytes, bp_test_make_scratch,
+                                        bp_test_remove_scratch),
+        cmocka_unit_test_setup_teardown(test_replaces_an_existing_file, bp_test_make_scratch,
+                                        bp_test_remove_scratch),
+        cmocka_unit_test_setup_teardown(test_file_mode_follows_umask, bp_test_make_scratch,
+                                        bp_test_remove_scratch),
+        cmocka_unit_test_setup_teardown(test_missing_directory, bp_test_make_scratch, bp_test_remove_scratch),
+        cmocka_unit_test_setup_teardown(test_failed_rename_leaves_nothing, bp_test_make_scratch,
+                                        bp_test_remove_scratch),
+        cmocka_unit_test_setup_teardown(test_read_only_directory, bp_test_make_scratch, bp_test_remove_scratch),
+        cmocka_unit_test_setup_teardown(test_invalid_arguments, bp_test_make_scratch, bp_test_remove_scratch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,44 +30,17 @@ static const uint64_t WORD_COUNTS[] = {50, 20, 40, 9, 30, 7, 11, 5, 25, 6, 70, 3
 
 /*------ Scratch directory ------*/
 
-static char scratch[64];
-
-static int make_scratch(void **state)
-{
-    (void)state;
-    strcpy(scratch, "/tmp/bp_test_native.XXXXXX");
-    return mkdtemp(scratch) ? 0 : -1;
-}
-
-static int remove_scratch(void **state)
-{
-    (void)state;
-    DIR *d = opendir(scratch);
-    if (d) {
-        struct dirent *e;
-        char path[512];
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            snprintf(path, sizeof path, "%s/%s", scratch, e->d_name);
-            remove(path);
-        }
-        closedir(d);
-    }
-    return rmdir(scratch);
-}
-
 static const char *in_scratch(const char *name)
 {
     static char path[512];
-    snprintf(path, sizeof path, "%s/%s", scratch, name);
+    snprintf(path, sizeof path, "%s/%s", bp_test_scratch, name);
     return path;
 }
 
 static size_t scratch_entries(void)
 {
     size_t n = 0;
-    DIR *d = opendir(scratch);
+    DIR *d = opendir(bp_test_scratch);
     assert_non_null(d);
     struct dirent *e;
     while ((e = readdir(d)) != NULL)
@@ -606,5 +579,5 @@ int main(void)
         cmocka_unit_test(test_foreign_scores_are_recomputed),
         cmocka_unit_test(test_save_errors),
     };
-    return cmocka_run_group_tests(tests, make_scratch, remove_scratch);
+    return cmocka_run_group_tests(tests, bp_test_make_scratch, bp_test_remove_scratch);
 }

@@ -28,37 +28,11 @@
 
 /*------ Files in a scratch directory ------*/
 
-static char scratch[64];
-
-static int make_scratch(void **state)
-{
-    (void)state;
-    strcpy(scratch, "/tmp/bp_test_text_input.XXXXXX");
-    return mkdtemp(scratch) ? 0 : -1;
-}
-
-static int remove_scratch(void **state)
-{
-    (void)state;
-    DIR *d = opendir(scratch);
-    if (d) {
-        struct dirent *e;
-        char path[512];
-        while ((e = readdir(d)) != NULL) {
-            snprintf(path, sizeof path, "%s/%s", scratch, e->d_name);
-            if (e->d_name[0] != '.' && remove(path) != 0)
-                rmdir(path);
-        }
-        closedir(d);
-    }
-    return rmdir(scratch);
-}
-
 /* Writes bytes to a file of the scratch directory. @return its path (static buffer). */
 static const char *put_file(const char *name, const void *data, size_t len)
 {
     static char path[512];
-    snprintf(path, sizeof path, "%s/%s", scratch, name);
+    snprintf(path, sizeof path, "%s/%s", bp_test_scratch, name);
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
     assert_int_equal(fwrite(data, 1, len, f), len);
@@ -490,14 +464,14 @@ static void test_missing_file_and_directory(void **state)
 {
     (void)state;
     char path[512];
-    snprintf(path, sizeof path, "%s/does-not-exist.txt", scratch);
+    snprintf(path, sizeof path, "%s/does-not-exist.txt", bp_test_scratch);
     texts t = read_plain(path);
     assert_int_equal(t.status, BP_ERR_IO);
     assert_non_null(strstr(t.err.message, path));
     assert_non_null(strstr(t.err.message, "No such file or directory"));
-    t = read_jsonl(scratch, 0);
+    t = read_jsonl(bp_test_scratch, 0);
     assert_int_equal(t.status, BP_ERR_IO);
-    assert_non_null(strstr(t.err.message, scratch));
+    assert_non_null(strstr(t.err.message, bp_test_scratch));
     assert_non_null(strstr(t.err.message, "Is a directory"));
 }
 
@@ -515,7 +489,7 @@ static void test_invalid_arguments(void **state)
     bp_text_input_close(NULL);
 }
 
-#define WITH_SCRATCH(f) cmocka_unit_test_setup_teardown(f, make_scratch, remove_scratch)
+#define WITH_SCRATCH(f) cmocka_unit_test_setup_teardown(f, bp_test_make_scratch, bp_test_remove_scratch)
 
 int main(void)
 {

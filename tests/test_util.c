@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <dirent.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <zstd.h>
@@ -118,4 +120,33 @@ struct bp_model *bp_test_small_model(const char *const *extra, const uint64_t *c
         fail_msg("small model: %s", err.message);
     free(p);
     return m;
+}
+
+char bp_test_scratch[64];
+
+int bp_test_make_scratch(void **state)
+{
+    (void)state;
+    strcpy(bp_test_scratch, "/tmp/bp_test.XXXXXX");
+    return mkdtemp(bp_test_scratch) ? 0 : -1;
+}
+
+int bp_test_remove_scratch(void **state)
+{
+    (void)state;
+    DIR *d = opendir(bp_test_scratch);
+    if (d) {
+        struct dirent *e;
+        char path[512];
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            snprintf(path, sizeof path, "%s/%s", bp_test_scratch, e->d_name);
+            chmod(path, 0755); /* a test may have made it read-only */
+            if (remove(path) != 0)
+                rmdir(path);
+        }
+        closedir(d);
+    }
+    return rmdir(bp_test_scratch);
 }

@@ -23,4 +23,10 @@ struct bp_model *bp_test_load_reference_model(const char *name);
 struct bp_model *bp_test_small_model(const char *const *extra, const uint64_t *counts,
                                      size_t n_extra);
 
+/* A scratch directory for tests that write files: cmocka group setup and teardown. The
+ * teardown removes the directory and everything directly in it. */
+extern char bp_test_scratch[64];
+int bp_test_make_scratch(void **state);
+int bp_test_remove_scratch(void **state);
+
 #endif
