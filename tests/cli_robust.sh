@@ -12,41 +12,13 @@
 # Exit status: 0 if every check passed, 1 otherwise, 77 (skipped) without data/sample.model.
 
 BP=${1:?usage: sh cli_robust.sh /path/to/bp}
-case $BP in
-*/*) BP=$(cd "$(dirname "$BP")" && pwd)/$(basename "$BP") ;;
-esac
 DATA=${BP_DATA_DIR:-$(cd "$(dirname "$0")/../data" 2>/dev/null && pwd)}
 M=$DATA/sample.model
 if [ ! -f "$M" ]; then
     echo "SKIP: $M not found (set BP_DATA_DIR)"
     exit 77
 fi
-T=$(mktemp -d) || exit 1
-trap 'rm -rf "$T"' EXIT
-trap 'exit 1' HUP INT TERM
-
-passed=0
-failed=0
-ok() {
-    passed=$((passed + 1))
-    printf 'ok - %s\n' "$1"
-}
-not_ok() {
-    failed=$((failed + 1))
-    printf 'not ok - %s\n' "$1"
-}
-check() {
-    desc=$1
-    shift
-    if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-
-# run ARGS...: bp with ARGS, stdin from /dev/null, stdout in $T/out, stderr in $T/err,
-# exit status in $status.
-run() {
-    "$BP" "$@" </dev/null >"$T/out" 2>"$T/err"
-    status=$?
-}
+. "$(dirname "$0")/cli_lib.sh"
 
 # expect STATUS DESCRIPTION NEEDLE...: the last run exited with STATUS and its stderr holds
 # every NEEDLE (fixed strings) on one line that starts with "bp".
@@ -309,5 +281,4 @@ else
     fi
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
