@@ -31,7 +31,7 @@ same "$T/s2.bpm" "$T/s.bpm" "native -> native is byte-identical"
 expect_exit 0 "--to json from JSON" convert --to json "$M" "$T/s3.json"
 same "$T/s3.json" "$M" "JSON -> JSON is byte-identical (reference layout)"
 if zstd -q -c "$T/s.bpm" >"$T/s.bpm.zst" 2>/dev/null; then
-    expect_exit 0 "a zstd-compressed native model converts" convert --to json "$T/s.bpm.zst" "$T/z.json"
+    expect_exit 0 "a zstd-compressed native model converts to JSON" convert "$T/s.bpm.zst" "$T/z.json"
     same "$T/z.json" "$M" "zstd native -> JSON is byte-identical"
     expect_exit 0 "encode with a zstd-compressed native model" encode -m "$T/s.bpm.zst" "$DATA/hello.txt"
 fi

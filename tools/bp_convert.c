@@ -7,9 +7,7 @@
  */
 #define _GNU_SOURCE /* getopt_long */
 
-#include <errno.h>
 #include <getopt.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,8 +19,8 @@ static const char convert_help[] =
     "zstd-compressed) becomes a native model, which 'bp' and the library load in\n"
     "milliseconds, and a native model becomes reference JSON again (byte for byte\n"
     "what the Python BytePiece writes). The format of IN is recognised by content,\n"
-    "not by name; a zstd-compressed IN becomes native unless --to json is given.\n"
-    "OUT is replaced atomically; its directory must exist.\n"
+    "not by name (either may be zstd-compressed). OUT is replaced atomically; its\n"
+    "directory must exist.\n"
     "\n"
     "      --to FORMAT  write FORMAT whatever IN is: json or native\n"
     "  -h, --help       show this help and exit\n";
@@ -64,20 +62,6 @@ static enum parse_result parse_convert_args(int argc, char **argv, enum output_f
     return PARSE_RUN;
 }
 
-/* Whether the file at `path` starts with the native magic. Unreadable files are left to
- * the loader, which reports them. */
-static bool is_native_file(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return false;
-    char magic[BP_NATIVE_MAGIC_SIZE];
-    bool native = fread(magic, 1, sizeof magic, fp) == sizeof magic &&
-                  memcmp(magic, BP_NATIVE_MAGIC, sizeof magic) == 0;
-    fclose(fp);
-    return native;
-}
-
 int run_convert(int argc, char **argv)
 {
     enum output_format to;
@@ -85,12 +69,11 @@ int run_convert(int argc, char **argv)
     if (parsed != PARSE_RUN)
         return parsed == PARSE_HELP ? print_text(convert_help) : 2;
     const char *in = argv[optind], *out = argv[optind + 1];
-    if (to == TO_OTHER)
-        to = is_native_file(in) ? TO_JSON : TO_NATIVE;
-
     bp_model *model = NULL;
     if (load_model(in, &model) != 0)
         return 1;
+    if (to == TO_OTHER) /* the other format than the one read (zstd or not) */
+        to = bp_model_is_native(model) ? TO_JSON : TO_NATIVE;
     bp_error err;
     bp_status st = to == TO_JSON ? bp_model_save(model, out, &err)
                                  : bp_model_save_native(model, out, &err);
