@@ -974,29 +974,6 @@ static int run_encode(int argc, char **argv)
 
 /*====== bp decode ======*/
 
-static const struct option decode_options[] = {
-    {"model", required_argument, NULL, 'm'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
-static enum parse_result parse_decode_args(int argc, char **argv, const char **model_path)
-{
-    *model_path = NULL;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "m:h", decode_options, NULL)) != -1) {
-        if (opt == 'm') {
-            *model_path = optarg;
-        } else if (opt == 'h') {
-            return PARSE_HELP;
-        } else { /* getopt_long has printed what is wrong */
-            usage_hint();
-            return PARSE_USAGE;
-        }
-    }
-    return finish_parse(*model_path);
-}
-
 typedef struct decode_job {
     const bp_model *model;
     uint32_t *ids;
@@ -1101,7 +1078,7 @@ static int decode_line(void *ctx, const text_source *src, const unsigned char *l
 static int run_decode(int argc, char **argv)
 {
     const char *model_path;
-    enum parse_result parsed = parse_decode_args(argc, argv, &model_path);
+    enum parse_result parsed = parse_model_options(argc, argv, &model_path);
     if (parsed != PARSE_RUN)
         return parsed == PARSE_HELP ? print_text(decode_help) : 2;
 

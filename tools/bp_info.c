@@ -47,34 +47,19 @@ static const char vocab_help[] =
     "                     zstd-compressed, or native (required)\n"
     "  -h, --help         show this help and exit\n";
 
-static const struct option model_only_options[] = {
-    {"model", required_argument, NULL, 'm'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
 /* The options of a command that takes -m MODEL and nothing else. */
 static enum parse_result parse_model_only(int argc, char **argv, const char **model_path)
 {
-    *model_path = NULL;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "m:h", model_only_options, NULL)) != -1) {
-        if (opt == 'm') {
-            *model_path = optarg;
-        } else if (opt == 'h') {
-            return PARSE_HELP;
-        } else { /* getopt_long has printed what is wrong */
-            usage_hint();
-            return PARSE_USAGE;
-        }
-    }
+    enum parse_result parsed = parse_model_options(argc, argv, model_path);
+    if (parsed != PARSE_RUN)
+        return parsed;
     if (optind < argc) {
         char what[512];
         snprintf(what, sizeof what, "unexpected operand '%.400s'", argv[optind]);
         usage_error(what);
         return PARSE_USAGE;
     }
-    return finish_parse(*model_path);
+    return PARSE_RUN;
 }
 
 /*====== bp info ======*/

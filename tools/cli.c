@@ -1,7 +1,9 @@
 /*
  * cli.c -- the helpers every bp subcommand shares (see cli.h).
  */
+#define _GNU_SOURCE /* getopt_long */
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -301,4 +303,27 @@ bool unescape_piece(const char *text, size_t len, unsigned char *dst, size_t *ou
     }
     *out_len = n;
     return true;
+}
+
+static const struct option model_options[] = {
+    {"model", required_argument, NULL, 'm'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+enum parse_result parse_model_options(int argc, char **argv, const char **model_path)
+{
+    *model_path = NULL;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "m:h", model_options, NULL)) != -1) {
+        if (opt == 'm') {
+            *model_path = optarg;
+        } else if (opt == 'h') {
+            return PARSE_HELP;
+        } else { /* getopt_long has printed what is wrong */
+            usage_hint();
+            return PARSE_USAGE;
+        }
+    }
+    return finish_parse(*model_path);
 }

@@ -151,6 +151,10 @@ typedef int (*document_handler)(void *ctx, const text_source *src, const unsigne
 int process_jsonl_inputs(char **paths, int n_paths, const char *field, document_handler handle,
                          void *ctx);
 
+/* Parses the options of a command that takes -m MODEL (required) and --help; operands are
+ * left at argv[optind ..]. */
+enum parse_result parse_model_options(int argc, char **argv, const char **model_path);
+
 /* The subcommands that live in their own files (bp_train.c, bp_convert.c, bp_info.c). */
 int run_train(int argc, char **argv);
 int run_convert(int argc, char **argv);
