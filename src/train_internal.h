@@ -81,6 +81,26 @@ uint64_t bp_piece_table_get(const bp_piece_table *t, const unsigned char *bytes,
 bp_status bp_piece_table_merge(bp_piece_table *dst, const bp_piece_table *src);
 void bp_piece_table_free(bp_piece_table *t);
 
+/*------ Counts of bytes and byte pairs (train_table.c) ------*/
+
+/* Levels 1 and 2 of the n-gram counts, dense. Pair counts are kept by rows of their first
+ * byte, allocated when first needed, so that a small corpus costs a few rows rather than
+ * 512 KB. */
+typedef struct bp_byte_counts {
+    uint64_t uni[256];
+    uint64_t *pair[256]; /* pair[b0][b1], NULL while b0 has begun no pair */
+    uint64_t positions;  /* bytes counted, the 0-gram count (§3.1) */
+} bp_byte_counts;
+
+/* Counts the bytes and the pairs of adjacent bytes of one chunk. */
+bp_status bp_byte_counts_add(bp_byte_counts *c, const unsigned char *x, size_t len);
+void bp_byte_counts_free(bp_byte_counts *c);
+
+static inline uint64_t bp_pair_count(const bp_byte_counts *c, unsigned b0, unsigned b1)
+{
+    return c->pair[b0] ? c->pair[b0][b1] : 0;
+}
+
 /*------ The spooled corpus (trainer.c) ------*/
 
 /* Chunk records (a 4-byte little-endian length, then the bytes), grouped in blocks that
@@ -90,8 +110,9 @@ typedef struct bp_spool {
     uint64_t size;
     uint64_t *block_off; /* n_blocks + 1 offsets */
     size_t n_blocks, blocks_cap;
+    size_t max_block;    /* bytes of the largest block */
     unsigned char *wbuf; /* the block being written */
-    size_t wlen;
+    size_t wlen, wcap;
 } bp_spool;
 
 /* Creates the spool as an unlinked temporary file in `dir` (NULL: $TMPDIR or /tmp). */
@@ -113,14 +134,24 @@ bp_status bp_spool_for_each(const bp_spool *sp, unsigned threads, bp_chunk_fn fn
 /*------ n-gram model (train_ngram.c) ------*/
 
 /* The pruned n-gram LM as conditional log-probabilities (§3.2): l1 for single bytes, l2
- * dense, orders 3..n in one table (values are doubles stored as bits). Missing = -inf. */
+ * dense by rows, orders 3..n in one table (values are doubles stored as bits). Missing =
+ * -inf. A pair can reach min_count only if its first byte does, so only those bytes get a
+ * row of their own; the others share one row of -inf. A small corpus thus fills a few
+ * rows instead of 65536 entries, and a lookup is still two loads. */
 typedef struct bp_ngram_model {
     unsigned order;
     double l1[256];
-    double *l2;            /* 65536 entries, indexed by b0 << 8 | b1 */
+    const double *l2[256]; /* l2[b0][b1]: log P(b1 | b0) */
+    double *l2_rows;       /* the rows' storage: the shared -inf row first */
     bp_u64_table high;     /* orders >= 3, key = bp_ngram_key() */
     uint64_t n_kept;       /* n-grams of every order that survived */
 } bp_ngram_model;
+
+/* l2 of the pair whose bytes are the low 16 bits of `pair` (b0 above b1). */
+static inline double bp_ngram_l2(const bp_ngram_model *m, uint64_t pair)
+{
+    return m->l2[pair >> 8 & 0xFF][pair & 0xFF];
+}
 
 /* Packs g[0..k) (k <= 7) with its length in the top byte; earlier bytes are higher. */
 static inline uint64_t bp_ngram_key(const unsigned char *g, unsigned k)
@@ -131,12 +162,10 @@ static inline uint64_t bp_ngram_key(const unsigned char *g, unsigned k)
     return key | (uint64_t)k << 56;
 }
 
-/* Counts the n-grams of the spooled corpus level by level and prunes them (§3.1-3.2).
- * uni / bi: the counts of single bytes and byte pairs (gathered while spooling);
- * positions: the total number of bytes. */
-bp_status bp_ngram_build(bp_ngram_model *m, const bp_spool *sp, const uint64_t uni[256],
-                         const uint64_t *bi, uint64_t positions, const bp_train_options *o,
-                         unsigned threads, bp_error *err);
+/* Counts the n-grams of the spooled corpus level by level and prunes them (§3.1-3.2);
+ * levels 1 and 2 come from `c`, gathered while spooling. */
+bp_status bp_ngram_build(bp_ngram_model *m, const bp_spool *sp, const bp_byte_counts *c,
+                         const bp_train_options *o, unsigned threads, bp_error *err);
 void bp_ngram_free(bp_ngram_model *m);
 
 /*------ n-gram-LM segmentation (train_segment.c) ------*/

@@ -24,7 +24,7 @@
 /* What one level's pass needs: which (k-1)-grams survived, and per-thread state. */
 typedef struct level_pass {
     unsigned k;
-    const double *l2;          /* level 2 survivors are its finite entries (k == 3) */
+    const bp_ngram_model *m;   /* level 2 survivors are its finite l2 entries (k == 3) */
     const bp_u64_table *prev;  /* counts of the level k-1 survivors (k >= 4) */
     bp_u64_table *cand;        /* per thread: counts of this level's candidates */
     unsigned char **ok;        /* per thread: scratch, "the (k-1)-gram at i survived" */
@@ -34,7 +34,7 @@ typedef struct level_pass {
 static bool survived(const level_pass *lp, uint64_t bytes)
 {
     if (lp->k == 3)
-        return lp->l2[bytes] > -INFINITY;
+        return bp_ngram_l2(lp->m, bytes) > -INFINITY;
     return bp_u64_table_find(lp->prev, bytes | (uint64_t)(lp->k - 1) << 56) != NULL;
 }
 
@@ -120,55 +120,70 @@ static uint64_t as_bits(double v)
  * log-probabilities conditioned on their prefix into m->high. prefix_count gives the count
  * of a (k-1)-gram given its bytes. */
 static bp_status keep_level(bp_ngram_model *m, unsigned k, const bp_u64_table *counts,
-                            uint64_t min_count, const uint64_t *bi, const bp_u64_table *prev,
-                            bp_u64_table *survivors)
+                            uint64_t min_count, const bp_byte_counts *c,
+                            const bp_u64_table *prev, bp_u64_table *survivors)
 {
     for (size_t i = 0; i < counts->cap; i++) {
-        uint64_t key = counts->slots[i].key, c = counts->slots[i].val;
-        if (!key || c < min_count)
+        uint64_t key = counts->slots[i].key, n = counts->slots[i].val;
+        if (!key || n < min_count)
             continue;
         uint64_t prefix = (key & ((UINT64_C(1) << 56) - 1)) >> 8;
-        uint64_t pc = k == 3 ? bi[prefix] : *bp_u64_table_find(prev, prefix | (uint64_t)(k - 1) << 56);
-        double lp = log((double)c) - log((double)pc);
+        uint64_t pc = k == 3 ? bp_pair_count(c, (unsigned)(prefix >> 8), prefix & 0xFF)
+                             : *bp_u64_table_find(prev, prefix | (uint64_t)(k - 1) << 56);
+        double lp = log((double)n) - log((double)pc);
         if (bp_u64_table_add(&m->high, key, as_bits(lp)) != BP_OK ||
-            bp_u64_table_add(survivors, key, c) != BP_OK)
+            bp_u64_table_add(survivors, key, n) != BP_OK)
             return BP_ERR_NOMEM;
         m->n_kept++;
     }
     return BP_OK;
 }
 
-bp_status bp_ngram_build(bp_ngram_model *m, const bp_spool *sp, const uint64_t uni[256],
-                         const uint64_t *bi, uint64_t positions, const bp_train_options *o,
-                         unsigned threads, bp_error *err)
+bp_status bp_ngram_build(bp_ngram_model *m, const bp_spool *sp, const bp_byte_counts *c,
+                         const bp_train_options *o, unsigned threads, bp_error *err)
 {
     memset(m, 0, sizeof *m);
     m->order = o->order;
     /* §3.2 step 1: every byte is a 1-gram; missing ones count 1 and add to N. */
-    uint64_t c1[256], n_total = positions;
+    uint64_t c1[256], n_total = c->positions;
     for (unsigned b = 0; b < 256; b++) {
-        c1[b] = uni[b] ? uni[b] : 1;
-        n_total += !uni[b];
+        c1[b] = c->uni[b] ? c->uni[b] : 1;
+        n_total += !c->uni[b];
     }
     double log_n = log((double)n_total);
     for (unsigned b = 0; b < 256; b++)
         m->l1[b] = log((double)c1[b]) - log_n;
     m->n_kept = 256;
-    m->l2 = malloc(65536 * sizeof *m->l2);
-    if (!m->l2)
+    /* Rows for the bytes that reach min_count: a pair never counts more than its first
+     * byte, so no other byte begins a surviving pair. */
+    size_t rows = 1;
+    for (unsigned b = 0; b < 256; b++)
+        rows += o->order >= 2 && c->uni[b] >= o->min_count;
+    m->l2_rows = malloc(rows * 256 * sizeof *m->l2_rows);
+    if (!m->l2_rows)
         return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory");
-    for (size_t p = 0; p < 65536; p++) {
-        bool keep = o->order >= 2 && bi[p] >= o->min_count;
-        m->l2[p] = keep ? log((double)bi[p]) - log((double)c1[p >> 8]) : -INFINITY;
-        m->n_kept += keep;
+    for (unsigned b1 = 0; b1 < 256; b1++)
+        m->l2_rows[b1] = -INFINITY;
+    double *row = m->l2_rows;
+    for (unsigned b0 = 0; b0 < 256; b0++) {
+        m->l2[b0] = m->l2_rows;
+        if (o->order < 2 || c->uni[b0] < o->min_count)
+            continue;
+        m->l2[b0] = row += 256;
+        for (unsigned b1 = 0; b1 < 256; b1++) {
+            uint64_t n = bp_pair_count(c, b0, b1);
+            bool keep = n >= o->min_count;
+            row[b1] = keep ? log((double)n) - log((double)c1[b0]) : -INFINITY;
+            m->n_kept += keep;
+        }
     }
     bp_u64_table prev = {0};
     bp_status st = BP_OK;
     for (unsigned k = 3; k <= o->order && st == BP_OK; k++) {
-        level_pass lp = {.k = k, .l2 = m->l2, .prev = &prev};
+        level_pass lp = {.k = k, .m = m, .prev = &prev};
         bp_u64_table counts = {0}, survivors = {0};
         st = count_level(&lp, sp, o, threads, &counts, err);
-        if (st == BP_OK && keep_level(m, k, &counts, o->min_count, bi, &prev, &survivors) != BP_OK)
+        if (st == BP_OK && keep_level(m, k, &counts, o->min_count, c, &prev, &survivors) != BP_OK)
             st = bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory counting n-grams");
         bp_u64_table_free(&counts);
         bp_u64_table_free(&prev);
@@ -182,7 +197,7 @@ bp_status bp_ngram_build(bp_ngram_model *m, const bp_spool *sp, const uint64_t u
 
 void bp_ngram_free(bp_ngram_model *m)
 {
-    free(m->l2);
+    free(m->l2_rows);
     bp_u64_table_free(&m->high);
-    m->l2 = NULL;
+    m->l2_rows = NULL;
 }

@@ -27,7 +27,7 @@ static void emissions(const bp_ngram_model *m, bool ensure_unicode, const unsign
     phi[0] = ensure_unicode && (x[i] & 0xC0) == 0x80 ? -INFINITY : m->l1[x[i]];
     unsigned t = 1;
     if (n > 1 && i >= 1) {
-        phi[1] = m->l2[win & 0xFFFF];
+        phi[1] = bp_ngram_l2(m, win);
         for (t = 2; t < n && t <= i && phi[t - 1] > -INFINITY; t++) {
             uint64_t key = (win & ((UINT64_C(1) << (8 * (t + 1))) - 1)) | (uint64_t)(t + 1) << 56;
             const uint64_t *v = bp_u64_table_find(&m->high, key);

@@ -1,12 +1,35 @@
 /*
- * train_table.c -- the trainer's two flat hash tables: uint64 keys (packed n-grams) and
- * byte strings (pieces). Open addressing with linear probing over arrays, no allocation
- * per entry: the trainer holds millions of entries and its memory is a target.
+ * train_table.c -- the trainer's counting structures: dense byte and pair counts, and two
+ * flat hash tables, of uint64 keys (packed n-grams) and of byte strings (pieces). The
+ * tables use open addressing with linear probing over arrays, no allocation per entry:
+ * the trainer holds millions of entries and its memory is a target.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "train_internal.h"
+
+bp_status bp_byte_counts_add(bp_byte_counts *c, const unsigned char *x, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        c->uni[x[i]]++;
+    for (size_t i = 0; i + 1 < len; i++) {
+        uint64_t *row = c->pair[x[i]];
+        if (!row && !(row = c->pair[x[i]] = calloc(256, sizeof *row)))
+            return BP_ERR_NOMEM;
+        row[x[i + 1]]++;
+    }
+    c->positions += len;
+    return BP_OK;
+}
+
+void bp_byte_counts_free(bp_byte_counts *c)
+{
+    for (unsigned b = 0; b < 256; b++) {
+        free(c->pair[b]);
+        c->pair[b] = NULL;
+    }
+}
 
 #define MAX_LOAD_NUM 3 /* grow beyond 3/4 full */
 #define MAX_LOAD_DEN 4

@@ -20,15 +20,15 @@
 #include "train_internal.h"
 
 #define SPOOL_BLOCK (512u << 10) /* bytes of records per block; a chunk is at most ~40 KB */
+#define SPOOL_FIRST_BUFFER (16u << 10) /* the write buffer grows to SPOOL_BLOCK as needed, so
+                                        * that a small corpus costs little memory */
 
 struct bp_trainer {
     bp_train_options opts;
     unsigned threads;
     bp_chunker *chunker;
     bp_spool spool;
-    uint64_t uni[256];
-    uint64_t *bi;            /* 65536 byte-pair counts */
-    uint64_t positions;      /* bytes of chunk text, the 0-gram count (§3.1) */
+    bp_byte_counts counts;   /* of the chunks spooled so far */
     bp_error sink_error;     /* why the last chunk could not be spooled */
     bool trained;
     bp_train_stats stats;
@@ -83,7 +83,8 @@ bp_status bp_spool_open(bp_spool *sp, const char *dir, bp_error *err)
     if (sp->fd < 0)
         return bp_fail_errno(err, BP_ERR_IO, errno, "cannot create a temporary file in %s", dir);
     unlink(path); /* the file lives as long as the descriptor: nothing is ever left behind */
-    sp->wbuf = malloc(SPOOL_BLOCK);
+    sp->wcap = SPOOL_FIRST_BUFFER;
+    sp->wbuf = malloc(sp->wcap);
     sp->block_off = malloc(16 * sizeof *sp->block_off);
     if (!sp->wbuf || !sp->block_off)
         return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory");
@@ -114,6 +115,8 @@ bp_status bp_spool_flush(bp_spool *sp, bp_error *err)
     }
     sp->size += sp->wlen;
     sp->block_off[++sp->n_blocks] = sp->size;
+    if (sp->wlen > sp->max_block)
+        sp->max_block = sp->wlen;
     sp->wlen = 0;
     return BP_OK;
 }
@@ -126,6 +129,18 @@ bp_status bp_spool_append(bp_spool *sp, const unsigned char *chunk, size_t len, 
         bp_status st = bp_spool_flush(sp, err);
         if (st != BP_OK)
             return st;
+    }
+    if (sp->wlen + 4 + len > sp->wcap) {
+        size_t cap = sp->wcap;
+        while (cap < sp->wlen + 4 + len)
+            cap *= 2;
+        if (cap > SPOOL_BLOCK)
+            cap = SPOOL_BLOCK;
+        unsigned char *w = realloc(sp->wbuf, cap);
+        if (!w)
+            return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory");
+        sp->wbuf = w;
+        sp->wcap = cap;
     }
     uint32_t n = (uint32_t)len;
     unsigned char *p = sp->wbuf + sp->wlen;
@@ -198,7 +213,7 @@ static void *pass_thread(void *arg)
 {
     pass_worker *w = arg;
     pass *p = w->p;
-    unsigned char *buf = malloc(SPOOL_BLOCK);
+    unsigned char *buf = malloc(p->sp->max_block ? p->sp->max_block : 1);
     bp_error e;
     if (!buf) {
         bp_fail(&e, BP_ERR_NOMEM, UINT64_MAX, "out of memory");
@@ -292,10 +307,7 @@ bp_status bp_trainer_create(const bp_train_options *o, bp_trainer **out, bp_erro
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     t->threads = o->threads ? o->threads : (cores > 0 ? (unsigned)cores : 1);
     t->spool.fd = -1;
-    t->bi = calloc(65536, sizeof *t->bi);
-    bp_status st = t->bi ? BP_OK : bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory");
-    if (st == BP_OK)
-        st = bp_spool_open(&t->spool, o->temp_dir, err);
+    bp_status st = bp_spool_open(&t->spool, o->temp_dir, err);
     if (st == BP_OK && bp_chunker_create(o->isolate_digits, o->skip_bad_lines, &t->chunker) != BP_OK)
         st = bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory");
     if (st != BP_OK) {
@@ -312,11 +324,8 @@ bp_status bp_trainer_create(const bp_train_options *o, bp_trainer **out, bp_erro
 static bp_status ingest_chunk(void *ctx, const unsigned char *x, size_t len)
 {
     bp_trainer *t = ctx;
-    for (size_t i = 0; i < len; i++)
-        t->uni[x[i]]++;
-    for (size_t i = 0; i + 1 < len; i++)
-        t->bi[(size_t)x[i] << 8 | x[i + 1]]++;
-    t->positions += len;
+    if (bp_byte_counts_add(&t->counts, x, len) != BP_OK)
+        return bp_fail(&t->sink_error, BP_ERR_NOMEM, UINT64_MAX, "out of memory counting bytes");
     t->stats.chunks++;
     return bp_spool_append(&t->spool, x, len, &t->sink_error);
 }
@@ -335,7 +344,7 @@ bp_status bp_trainer_feed(bp_trainer *t, const void *data, size_t len, bp_error 
     if (!t || (!data && len) || t->trained)
         return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_trainer_feed: invalid call");
     bp_status st = bp_chunker_feed(t->chunker, data, len, ingest_chunk, t, err);
-    report_progress(&t->opts, "reading", t->positions, 0);
+    report_progress(&t->opts, "reading", t->counts.positions, 0);
     return chunker_status(t, st, err);
 }
 
@@ -391,20 +400,19 @@ bp_status bp_trainer_train(bp_trainer *t, const size_t *vocab_sizes, size_t n_si
     bp_status st = chunker_status(t, bp_chunker_end_text(t->chunker, ingest_chunk, t, err), err);
     if (st == BP_OK)
         st = bp_spool_flush(&t->spool, err);
-    t->stats.bytes = t->positions;
+    t->stats.bytes = t->counts.positions;
     t->stats.skipped_lines = bp_chunker_skipped_lines(t->chunker);
     end_stage(t, &t->stats.seconds_reading);
     if (st != BP_OK)
         return st;
-    if (t->positions == 0)
+    if (t->counts.positions == 0)
         return bp_fail(err, BP_ERR_EMPTY_CORPUS, UINT64_MAX,
                        "the training corpus is empty (no text to learn from)");
 
     bp_ngram_model lm = {0};
-    st = bp_ngram_build(&lm, &t->spool, t->uni, t->bi, t->positions, &t->opts, t->threads, err);
+    st = bp_ngram_build(&lm, &t->spool, &t->counts, &t->opts, t->threads, err);
     t->stats.ngrams = lm.n_kept;
-    free(t->bi);
-    t->bi = NULL;
+    bp_byte_counts_free(&t->counts);
     end_stage(t, &t->stats.seconds_counting);
     bp_piece_table pieces = {0};
     if (st == BP_OK)
@@ -424,7 +432,7 @@ void bp_trainer_stats(const bp_trainer *t, bp_train_stats *stats)
     if (t && stats) {
         *stats = t->stats;
         if (!t->trained) {
-            stats->bytes = t->positions;
+            stats->bytes = t->counts.positions;
             stats->skipped_lines = t->chunker ? bp_chunker_skipped_lines(t->chunker) : 0;
         }
     }
@@ -436,6 +444,6 @@ void bp_trainer_free(bp_trainer *t)
         return;
     bp_chunker_free(t->chunker);
     bp_spool_close(&t->spool);
-    free(t->bi);
+    bp_byte_counts_free(&t->counts);
     free(t);
 }
