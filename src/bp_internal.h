@@ -264,6 +264,17 @@ bp_status bp_open_for_reading(const char *path, int *fd, size_t *size_hint, bp_e
  * content decides, not the file name. */
 bool bp_is_zstd(const unsigned char *s, size_t n);
 
+/* Limits the window a zstd frame may make `dctx` allocate, for a compressed input of
+ * `in_len` bytes (0: unknown, a pipe): 128 MiB, more only for inputs large enough to need
+ * it, so that a few corrupt header bytes cannot claim gigabytes. */
+struct ZSTD_DCtx_s;
+void bp_zstd_limit_window(struct ZSTD_DCtx_s *dctx, uint64_t in_len);
+
+/* Fails with the zstd decoder error `zstd_ret` on input `name` at `offset` (bytes of
+ * output): BP_ERR_TOO_LARGE for a window over the limit above, else BP_ERR_IO. */
+bp_status bp_zstd_fail(bp_error *err, size_t zstd_ret, const char *name, uint64_t offset,
+                       uint64_t in_len);
+
 /* The same for bytes already in memory: decompresses when they are a zstd stream, else
  * copies them. `name` (may be NULL) is used in messages. */
 bp_status bp_read_memory(const void *in, size_t in_len, const char *name, unsigned char **data,

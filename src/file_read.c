@@ -104,7 +104,7 @@ static size_t decompressed_size_hint(const unsigned char *in, size_t in_len)
  * 128 MiB are always accepted; larger ones (zstd --long=28 .. 31) when the input is large
  * enough to plausibly need them: the window over 1024, the ratio decompressed_size_hint()
  * trusts, must not exceed the input's size. */
-static int window_log_max(size_t in_len)
+static int window_log_max(uint64_t in_len)
 {
     ZSTD_bounds bounds = ZSTD_dParam_getBounds(ZSTD_d_windowLogMax);
     int max = ZSTD_isError(bounds.error) ? DEFAULT_WINDOW_LOG : bounds.upperBound;
@@ -114,11 +114,29 @@ static int window_log_max(size_t in_len)
     return log;
 }
 
+void bp_zstd_limit_window(struct ZSTD_DCtx_s *dctx, uint64_t in_len)
+{
+    ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, window_log_max(in_len));
+}
+
+bp_status bp_zstd_fail(bp_error *err, size_t zstd_ret, const char *name, uint64_t offset,
+                       uint64_t in_len)
+{
+    if (ZSTD_getErrorCode(zstd_ret) == ZSTD_error_frameParameter_windowTooLarge)
+        return bp_fail(err, BP_ERR_TOO_LARGE, offset,
+                       "%s: a zstd frame asks for a window larger than %d MiB, more than "
+                       "%s can need (corrupt?); decompress it with zstd first",
+                       name, 1 << (window_log_max(in_len) - 20),
+                       in_len ? "this small a file" : "a stream of unknown size");
+    return bp_fail(err, BP_ERR_IO, offset, "%s: corrupt zstd data: %s", name,
+                   ZSTD_getErrorName(zstd_ret));
+}
+
 /* Decompresses all frames of in[0..in_len) into `out`. */
 static bp_status zstd_decompress_all(ZSTD_DCtx *dctx, const unsigned char *in, size_t in_len,
                                      const char *name, byte_buffer *out, bp_error *err)
 {
-    ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, window_log_max(in_len));
+    bp_zstd_limit_window(dctx, in_len);
 
     bp_status st = buffer_reserve_expected(out, decompressed_size_hint(in, in_len));
     ZSTD_inBuffer src = {in, in_len, 0};
@@ -127,15 +145,8 @@ static bp_status zstd_decompress_all(ZSTD_DCtx *dctx, const unsigned char *in, s
     while (st == BP_OK && (src.pos < src.size || output_full)) {
         ZSTD_outBuffer dst = {out->data, out->cap - 1, out->len};
         pending = ZSTD_decompressStream(dctx, &dst, &src);
-        if (ZSTD_isError(pending) &&
-            ZSTD_getErrorCode(pending) == ZSTD_error_frameParameter_windowTooLarge)
-            return bp_fail(err, BP_ERR_TOO_LARGE, out->len,
-                           "%s: a zstd frame asks for a window larger than %d MiB, more than "
-                           "this small a file can need (corrupt?); decompress it with zstd first",
-                           name, 1 << (window_log_max(in_len) - 20));
         if (ZSTD_isError(pending))
-            return bp_fail(err, BP_ERR_IO, UINT64_MAX, "%s: corrupt zstd data: %s", name,
-                           ZSTD_getErrorName(pending));
+            return bp_zstd_fail(err, pending, name, out->len, in_len);
         out->len = dst.pos;
         /* A full output buffer may hide data the decoder still holds back. */
         output_full = dst.pos == dst.size;

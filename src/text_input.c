@@ -47,6 +47,7 @@ struct bp_text_input {
     unsigned char *raw;
     size_t raw_len, raw_pos, raw_cap;
     bool raw_eof;
+    uint64_t file_size;    /* of a regular file (also as stdin), else 0 */
     ZSTD_DCtx *zstd;       /* NULL for a file that is not compressed */
     size_t frame_left;     /* zstd's last answer: 0 when no frame is open */
     bool zstd_holds_output; /* the decoder may have output it could not give yet */
@@ -125,11 +126,7 @@ static bp_status sniff_format(bp_text_input *in, bp_error *err)
     in->zstd = ZSTD_createDCtx();
     if (!in->zstd)
         return fail_nomem(err, in->name);
-    /* Accept any window the format allows (frames made with zstd --long): memory is only
-     * spent when a frame asks for it. */
-    ZSTD_bounds wlog = ZSTD_dParam_getBounds(ZSTD_d_windowLogMax);
-    if (!ZSTD_isError(wlog.error))
-        ZSTD_DCtx_setParameter(in->zstd, ZSTD_d_windowLogMax, wlog.upperBound);
+    bp_zstd_limit_window(in->zstd, in->file_size);
     return BP_OK;
 }
 
@@ -151,8 +148,7 @@ static bp_status read_zstd(bp_text_input *in, unsigned char *dst, size_t cap, si
         ZSTD_inBuffer src = {in->raw, in->raw_len, in->raw_pos};
         size_t ret = ZSTD_decompressStream(in->zstd, &out, &src);
         if (ZSTD_isError(ret))
-            return bp_fail(err, BP_ERR_IO, in->stream_pos + out.pos,
-                           "%s: corrupt zstd data: %s", in->name, ZSTD_getErrorName(ret));
+            return bp_zstd_fail(err, ret, in->name, in->stream_pos + out.pos, in->file_size);
         in->raw_pos = src.pos;
         in->frame_left = ret;
         /* A full output buffer may hide data the decoder holds back, unless the frame
@@ -457,9 +453,14 @@ static bp_status open_file(bp_text_input *in, const char *path, bp_error *err)
 {
     if (strcmp(path, "-") == 0) {
         in->fd = STDIN_FILENO;
+        struct stat sb;
+        if (fstat(in->fd, &sb) == 0 && S_ISREG(sb.st_mode))
+            in->file_size = (uint64_t)sb.st_size;
         return BP_OK;
     }
-    bp_status st = bp_open_for_reading(path, &in->fd, NULL, err);
+    size_t size = 0;
+    bp_status st = bp_open_for_reading(path, &in->fd, &size, err);
+    in->file_size = size;
     in->owns_fd = st == BP_OK;
     return st;
 }

@@ -438,6 +438,23 @@ static texts read_stdin_pipe(const void *data, size_t len, bp_input_format forma
     return t;
 }
 
+/* A corpus gets the same guard as a model (see test_zstd_window_too_large in
+ * test_model_load.c): a small file whose frame header asks for a 2 GiB window is refused
+ * before anything large is allocated. */
+static void test_zstd_window_too_large(void **state)
+{
+    (void)state;
+    static const unsigned char frame[30] = {
+        0x28, 0xb5, 0x2f, 0xfd, 0x00, 0xa8, 0x10, 0x3d, 0x23, 0x40, 0x00, 0x44, 0x3d, 0x23, 0x40,
+        0x00, 0x44, 0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x24, 0x10, 0x23, 0x00, 0x00, 0x00, 0x88, 0x2a};
+    const char *path = put_file("window.zst", frame, sizeof frame);
+    texts t = read_plain(path);
+    assert_int_equal(t.status, BP_ERR_TOO_LARGE);
+    assert_non_null(strstr(t.err.message, path));
+    assert_non_null(strstr(t.err.message, "window larger than 128 MiB"));
+    free(t.p);
+}
+
 static void test_stdin_zstd_through_a_pipe(void **state)
 {
     (void)state;
@@ -505,6 +522,7 @@ int main(void)
         WITH_SCRATCH(test_zstd_plain_and_jsonl),
         WITH_SCRATCH(test_zstd_several_frames),
         WITH_SCRATCH(test_zstd_truncated),
+        WITH_SCRATCH(test_zstd_window_too_large),
         WITH_SCRATCH(test_stdin_zstd_through_a_pipe),
         WITH_SCRATCH(test_missing_file_and_directory),
         WITH_SCRATCH(test_invalid_arguments),
