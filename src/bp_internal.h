@@ -246,6 +246,30 @@ static inline uint64_t bp_xoshiro_next(uint64_t s[4])
     return result;
 }
 
+/*------ JSON syntax (json_scan.c) ------*/
+
+/* The result of checking a JSON text, and what the model loader learns on the way about
+ * the members of the top-level object. */
+typedef struct bp_json_scan {
+    const unsigned char *s;
+    size_t len, pos;
+    unsigned depth;
+    const char *problem;   /* why the text is not JSON, NULL if it is */
+    size_t problem_pos;    /* where; == len when the text ends early */
+    size_t n_members;      /* of the top-level object */
+    size_t want_member;    /* index of the member whose key position to record */
+    size_t member_pos;     /* that position, SIZE_MAX if not reached */
+    size_t nul_key_member; /* first member whose key has an escaped NUL, SIZE_MAX if none */
+} bp_json_scan;
+
+/* Checks that s[0..len) is one JSON value with only whitespace around it, accepting
+ * exactly what cJSON parses. Returns true if so; else js->problem and js->problem_pos say
+ * what and where. */
+bool bp_json_scan_text(bp_json_scan *js, const unsigned char *s, size_t len, size_t want_member);
+
+/* The position of the first byte at or after `pos` that is not JSON whitespace. */
+size_t bp_json_skip_space(const unsigned char *s, size_t len, size_t pos);
+
 /*------ Reading files (file_read.c) ------*/
 
 /* Reads the whole file at `path` into a new malloc'd buffer (*data, *len; one NUL byte is

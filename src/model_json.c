@@ -1,7 +1,7 @@
 /*
  * model_json.c -- loading a model in the reference BytePiece JSON format,
  * {"<base64 piece>": [id, "text", count], ...}, plain or zstd-compressed. The bytes are
- * first checked against the JSON grammar (RFC 8259) by a small scanner of our own: it tells
+ * first checked against the JSON grammar (RFC 8259) by our own scanner (json_scan.c): it tells
  * a file that merely stops early (truncated) from one that is not JSON, and gives the line
  * and column of the problem, which cJSON cannot. cJSON then builds the tree, every entry
  * is checked (canonical base64 key, [id, text, count] value, integral id and count), and
@@ -19,292 +19,11 @@
 
 #include "bp_internal.h"
 
-/* Upstream cJSON copies a number into a 64-byte buffer before strtod and cannot parse a
- * longer one (some distributions patch this). Refusing those in the scanner keeps what is
- * accepted the same whichever cJSON build is linked. */
-#define JSON_NUMBER_MAX_LEN 63
-
 #define MAX_COUNT 9007199254740992.0 /* 2^53: counts must stay exact as doubles */
 #define ID_LIMIT 4294967296.0        /* 2^32: ids are uint32_t */
 
 /* Guards cJSON's process-wide error state (see load_text). */
 static pthread_mutex_t cjson_parse_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/*====== JSON syntax scanner ======*/
-
-typedef struct json_scan {
-    const unsigned char *s;
-    size_t len, pos;
-    unsigned depth;
-    const char *problem;   /* why the scan stopped, NULL while the text is fine */
-    size_t problem_pos;    /* == len when the text ends early */
-    /* Bookkeeping for the members of the top-level object. */
-    size_t n_members;
-    size_t want_member;    /* index of the member whose key position to record */
-    size_t member_pos;
-    size_t nul_key_member; /* first member whose key has an escaped NUL, SIZE_MAX if none */
-} json_scan;
-
-static void scan_init(json_scan *js, const unsigned char *s, size_t len, size_t want_member)
-{
-    memset(js, 0, sizeof *js);
-    js->s = s;
-    js->len = len;
-    js->want_member = want_member;
-    js->member_pos = SIZE_MAX;
-    js->nul_key_member = SIZE_MAX;
-}
-
-static bool scan_error(json_scan *js, const char *problem)
-{
-    js->problem = problem;
-    js->problem_pos = js->pos;
-    return false;
-}
-
-static bool at_end(const json_scan *js) { return js->pos >= js->len; }
-
-static int peek(const json_scan *js) { return at_end(js) ? -1 : js->s[js->pos]; }
-
-static bool is_digit(int c) { return c >= '0' && c <= '9'; }
-
-static void skip_space(json_scan *js)
-{
-    while (!at_end(js)) {
-        unsigned char c = js->s[js->pos];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-            return;
-        js->pos++;
-    }
-}
-
-static bool scan_value(json_scan *js);
-
-static bool scan_literal(json_scan *js, const char *word)
-{
-    for (; *word; word++, js->pos++)
-        if (peek(js) != (unsigned char)*word)
-            return scan_error(js, "invalid literal (expected true, false or null)");
-    return true;
-}
-
-static bool scan_digits(json_scan *js)
-{
-    if (!is_digit(peek(js)))
-        return scan_error(js, "expected a digit");
-    while (is_digit(peek(js)))
-        js->pos++;
-    return true;
-}
-
-static bool scan_number(json_scan *js)
-{
-    size_t start = js->pos;
-    if (peek(js) == '-')
-        js->pos++;
-    if (peek(js) == '0')
-        js->pos++;
-    else if (!scan_digits(js))
-        return false;
-    if (peek(js) == '.') {
-        js->pos++;
-        if (!scan_digits(js))
-            return false;
-    }
-    if (peek(js) == 'e' || peek(js) == 'E') {
-        js->pos++;
-        if (peek(js) == '+' || peek(js) == '-')
-            js->pos++;
-        if (!scan_digits(js))
-            return false;
-    }
-    if (js->pos - start > JSON_NUMBER_MAX_LEN) {
-        js->pos = start;
-        return scan_error(js, "number longer than 63 characters");
-    }
-    return true;
-}
-
-static int hex_value(int c)
-{
-    if (is_digit(c))
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Scans the 4 hex digits of a \u escape. */
-static bool scan_hex4(json_scan *js, unsigned *code)
-{
-    *code = 0;
-    for (int i = 0; i < 4; i++, js->pos++) {
-        int v = hex_value(peek(js));
-        if (v < 0)
-            return scan_error(js, "invalid \\u escape (expected 4 hex digits)");
-        *code = *code << 4 | (unsigned)v;
-    }
-    return true;
-}
-
-static bool is_high_surrogate(unsigned code) { return code >= 0xD800 && code <= 0xDBFF; }
-static bool is_low_surrogate(unsigned code) { return code >= 0xDC00 && code <= 0xDFFF; }
-
-/* Scans the second half of a surrogate pair; cJSON (like Python's json for keys it
- * decodes) needs pairs to be complete. */
-static bool scan_low_surrogate(json_scan *js, size_t escape_start)
-{
-    unsigned code;
-    if (peek(js) == '\\')
-        js->pos++;
-    if (peek(js) == 'u') {
-        js->pos++;
-        if (!scan_hex4(js, &code))
-            return false;
-        if (is_low_surrogate(code))
-            return true;
-    }
-    if (at_end(js))
-        return scan_error(js, "unterminated surrogate pair");
-    js->pos = escape_start;
-    return scan_error(js, "unpaired UTF-16 surrogate in a \\u escape");
-}
-
-/* Scans an escape sequence; js->pos is just after the backslash. */
-static bool scan_escape(json_scan *js, bool *has_nul)
-{
-    size_t escape_start = js->pos - 1;
-    int c = peek(js);
-    if (c > 0 && strchr("\"\\/bfnrt", c)) {
-        js->pos++;
-        return true;
-    }
-    if (c != 'u')
-        return at_end(js) ? scan_error(js, "unterminated string")
-                          : scan_error(js, "invalid escape sequence");
-    js->pos++;
-    unsigned code;
-    if (!scan_hex4(js, &code))
-        return false;
-    if (code == 0)
-        *has_nul = true;
-    if (is_low_surrogate(code)) {
-        js->pos = escape_start;
-        return scan_error(js, "unpaired UTF-16 surrogate in a \\u escape");
-    }
-    return !is_high_surrogate(code) || scan_low_surrogate(js, escape_start);
-}
-
-/* Scans a string. *has_nul tells whether it holds an escaped NUL: cJSON's strings are
- * NUL-terminated, so such a key would be silently cut short. Bytes >= 0x80 are not checked
- * for UTF-8 validity: the only strings the loader uses are keys, checked as base64. */
-static bool scan_string(json_scan *js, bool *has_nul)
-{
-    *has_nul = false;
-    js->pos++;
-    for (;;) {
-        int c = peek(js);
-        if (c < 0)
-            return scan_error(js, "unterminated string");
-        if (c < 0x20)
-            return scan_error(js, "control character inside a string (must be escaped)");
-        js->pos++;
-        if (c == '"')
-            return true;
-        if (c == '\\' && !scan_escape(js, has_nul))
-            return false;
-    }
-}
-
-/* Scans `"key": value` of an object, recording what the loader needs about the members of
- * the top-level object. */
-static bool scan_member(json_scan *js)
-{
-    skip_space(js);
-    if (peek(js) != '"')
-        return scan_error(js, "expected a string key");
-    bool top = js->depth == 1;
-    size_t index = js->n_members;
-    if (top) {
-        if (index == js->want_member)
-            js->member_pos = js->pos;
-        js->n_members++;
-    }
-    bool has_nul;
-    if (!scan_string(js, &has_nul))
-        return false;
-    if (top && has_nul && js->nul_key_member == SIZE_MAX)
-        js->nul_key_member = index;
-    skip_space(js);
-    if (peek(js) != ':')
-        return scan_error(js, "expected ':' after the key");
-    js->pos++;
-    return scan_value(js);
-}
-
-/* Scans an object or an array: items separated by commas between brackets. */
-static bool scan_container(json_scan *js, bool is_object)
-{
-    const int closer = is_object ? '}' : ']';
-    /* The same limit as cJSON's, so that whatever passes here parses there. */
-    if (js->depth >= CJSON_NESTING_LIMIT)
-        return scan_error(js, "nested too deeply");
-    js->depth++;
-    js->pos++;
-    skip_space(js);
-    if (peek(js) != closer) {
-        for (;;) {
-            if (!(is_object ? scan_member(js) : scan_value(js)))
-                return false;
-            skip_space(js);
-            if (peek(js) == closer)
-                break;
-            if (peek(js) != ',')
-                return scan_error(js, is_object ? "expected ',' or '}' after an object member"
-                                                : "expected ',' or ']' after an array element");
-            js->pos++;
-        }
-    }
-    js->pos++;
-    js->depth--;
-    return true;
-}
-
-static bool scan_value(json_scan *js)
-{
-    skip_space(js);
-    int c = peek(js);
-    bool has_nul;
-    switch (c) {
-    case '{':
-        return scan_container(js, true);
-    case '[':
-        return scan_container(js, false);
-    case '"':
-        return scan_string(js, &has_nul);
-    case 't':
-        return scan_literal(js, "true");
-    case 'f':
-        return scan_literal(js, "false");
-    case 'n':
-        return scan_literal(js, "null");
-    default:
-        if (c == '-' || is_digit(c))
-            return scan_number(js);
-        return scan_error(js, "expected a JSON value");
-    }
-}
-
-/* Scans a whole JSON text: one value, with only whitespace around it. */
-static bool scan_text(json_scan *js)
-{
-    if (!scan_value(js))
-        return false;
-    skip_space(js);
-    return at_end(js) || scan_error(js, "unexpected data after the JSON value");
-}
 
 /*====== Canonical base64 ======*/
 
@@ -314,7 +33,7 @@ static int base64_value(unsigned char c)
         return c - 'A';
     if (c >= 'a' && c <= 'z')
         return c - 'a' + 26;
-    if (is_digit(c))
+    if (c >= '0' && c <= '9')
         return c - '0' + 52;
     if (c == '+')
         return 62;
@@ -409,18 +128,14 @@ static bp_status fail_at(const loader *ld, bp_status code, size_t pos, const cha
 /* Where the JSON value starts: after the leading whitespace (len if there is nothing else). */
 static size_t value_start(const loader *ld)
 {
-    json_scan js;
-    scan_init(&js, ld->text, ld->len, SIZE_MAX);
-    skip_space(&js);
-    return js.pos;
+    return bp_json_skip_space(ld->text, ld->len, 0);
 }
 
 /* The text must be one JSON value; a text that stops before its end is truncated rather
  * than malformed, which is what a cut download or a full disk produces. */
-static bp_status check_syntax(const loader *ld, json_scan *js)
+static bp_status check_syntax(const loader *ld, bp_json_scan *js)
 {
-    scan_init(js, ld->text, ld->len, SIZE_MAX);
-    if (scan_text(js))
+    if (bp_json_scan_text(js, ld->text, ld->len, SIZE_MAX))
         return BP_OK;
     if (js->problem_pos < ld->len)
         return fail_at(ld, BP_ERR_NOT_JSON, js->problem_pos, "not valid JSON: %s", js->problem);
@@ -468,9 +183,8 @@ static bp_status fail_entry(const loader *ld, size_t k, const char *key, bp_stat
     vsnprintf(problem, sizeof problem, fmt, ap);
     va_end(ap);
     quote_key(key, quoted, sizeof quoted);
-    json_scan js;
-    scan_init(&js, ld->text, ld->len, k);
-    scan_text(&js);
+    bp_json_scan js;
+    bp_json_scan_text(&js, ld->text, ld->len, k);
     return fail_at(ld, code, js.member_pos, "key %s: %s", quoted, problem);
 }
 
@@ -509,7 +223,7 @@ static bp_status read_value(const loader *ld, size_t k, const cJSON *member, siz
 }
 
 /* Reads the k-th member into *piece (its bytes decoded to `arena`) and *id. */
-static bp_status read_member(const loader *ld, const json_scan *js, size_t k,
+static bp_status read_member(const loader *ld, const bp_json_scan *js, size_t k,
                              const cJSON *member, size_t n_pieces, unsigned char *arena,
                              bp_piece *piece, uint32_t *id)
 {
@@ -526,7 +240,7 @@ static bp_status read_member(const loader *ld, const json_scan *js, size_t k,
 }
 
 /* Turns the top-level object into a piece table and builds the model from it. */
-static bp_status build_from_object(const loader *ld, const json_scan *js, const cJSON *root,
+static bp_status build_from_object(const loader *ld, const bp_json_scan *js, const cJSON *root,
                                    bp_model **out)
 {
     size_t n = 0, key_chars = 0;
@@ -576,7 +290,7 @@ static bp_status load_text(const char *name, const unsigned char *data, size_t l
     /* Editors on some systems add a byte order mark; it carries no meaning in UTF-8. */
     size_t skipped = len >= sizeof bom && memcmp(data, bom, sizeof bom) == 0 ? sizeof bom : 0;
     loader ld = {name, data + skipped, len - skipped, skipped, err};
-    json_scan js;
+    bp_json_scan js;
     bp_status st = check_syntax(&ld, &js);
     if (st != BP_OK)
         return st;

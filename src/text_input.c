@@ -399,10 +399,17 @@ static bp_status parse_record(bp_text_input *in, const unsigned char *line, size
     cJSON *root = cJSON_ParseWithLengthOpts((const char *)json, n, &end, 0);
     pthread_mutex_unlock(&cjson_parse_lock);
     size_t parsed = end ? (size_t)(end - (const char *)json) : n;
-    if (root) /* what follows the value must be blank: point at what is not */
+    if (root) /* what follows the value must be blank */
         parsed += blank_run(json + parsed, n - parsed);
     if (!root || parsed < n) {
-        snprintf(what, sizeof what, "not valid JSON (at column %zu)", parsed + 1);
+        /* The scanner accepts exactly what cJSON parses, so if it accepts the line, cJSON
+         * ran out of memory: an error, never a bad record to skip. */
+        bp_json_scan js;
+        if (bp_json_scan_text(&js, json, n, SIZE_MAX) && !root)
+            return fail_nomem(err, in->name);
+        snprintf(what, sizeof what, "not valid JSON (at column %zu: %s)",
+                 (js.problem ? js.problem_pos : parsed) + 1,
+                 js.problem ? js.problem : "unexpected data after the JSON value");
         st = bad_record(in, offset, err, what);
     } else if (!cJSON_IsObject(root)) {
         st = bad_record(in, offset, err, "not a JSON object");

@@ -285,16 +285,20 @@ static void assert_bad_record(const char *name, const char *bad_line, const char
 static void test_jsonl_bad_records(void **state)
 {
     (void)state;
-    assert_bad_record("notjson.jsonl", "this is not json", "not valid JSON (at column 1)");
-    assert_bad_record("cut.jsonl", "{\"text\": \"open", "not valid JSON");
-    assert_bad_record("trailing.jsonl", "{\"text\": \"a\"} x", "not valid JSON (at column 15)");
+    assert_bad_record("notjson.jsonl", "this is not json",
+                      "not valid JSON (at column 2: invalid literal (expected true, false or null))");
+    assert_bad_record("cut.jsonl", "{\"text\": \"open",
+                      "not valid JSON (at column 15: unterminated string)");
+    assert_bad_record("trailing.jsonl", "{\"text\": \"a\"} x",
+                      "not valid JSON (at column 15: unexpected data after the JSON value)");
     assert_bad_record("array.jsonl", "[\"text\"]", "not a JSON object");
     assert_bad_record("string.jsonl", "\"text\"", "not a JSON object");
     assert_bad_record("missing.jsonl", "{\"txt\": \"a\"}", "no member \"text\"");
     assert_bad_record("number.jsonl", "{\"text\": 12}", "member \"text\" is not a string");
     assert_bad_record("null.jsonl", "{\"text\": null}", "member \"text\" is not a string");
     assert_bad_record("utf8.jsonl", "{\"text\": \"a\xff\"}", "not valid UTF-8 (byte 0xff at column 12)");
-    assert_bad_record("surrogate.jsonl", "{\"text\": \"\\ud800\"}", "not valid JSON");
+    assert_bad_record("surrogate.jsonl", "{\"text\": \"\\ud800\"}",
+                      "not valid JSON (at column 11: unpaired UTF-16 surrogate in a \\u escape)");
 }
 
 static void test_jsonl_skip_counts_every_bad_line(void **state)
