@@ -92,6 +92,10 @@ static bp_status split_pieces(const piece_set *keep, const piece_set *todo, unsi
     bp_status st = bp_model_from_pieces(keep->items, keep->n, &model, err);
     if (st != BP_OK)
         return st;
+    /* Work is claimed SPLIT_BATCH pieces at a time: no more threads than batches. */
+    size_t batches = (todo->n + SPLIT_BATCH - 1) / SPLIT_BATCH;
+    if (threads > batches)
+        threads = batches ? (unsigned)batches : 1;
     if (threads > 64)
         threads = 64;
     split_job job = {.model = model, .todo = todo};

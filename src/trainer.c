@@ -260,6 +260,10 @@ bp_status bp_spool_for_each(const bp_spool *sp, unsigned threads, bp_chunk_fn fn
     atomic_init(&p.bytes_done, 0);
     atomic_init(&p.failed, 0);
     pthread_mutex_init(&p.lock, NULL);
+    /* A block is the unit of work: more threads than blocks would only be started to
+     * find nothing to do (a small corpus is one block). */
+    if (threads > sp->n_blocks)
+        threads = (unsigned)sp->n_blocks;
     if (threads < 1)
         threads = 1;
     pthread_t tid[64];
