@@ -10,7 +10,7 @@
 # A finding (crash, failed check, leak, timeout, memory blow-up) stops the run: the input
 # is saved under BUILD/artifacts/TARGET/, the log under BUILD/logs/, and the exit status
 # is 1. Every run appends a line to BUILD/fuzz-runs.tsv:
-#   date, target, seconds, executions, result (clean or finding)
+#   date, target, seconds, executions, result (clean, interrupted (SIGINT) or finding)
 # Environment: FUZZ_BUILD_DIR (default build-fuzz), FUZZ_ARGS (more libFuzzer flags),
 # CC (default clang).
 set -eu
@@ -22,7 +22,7 @@ seconds=${2:-60}
 
 if [ "$what" = totals ]; then
     [ -f "$build/fuzz-runs.tsv" ] || { echo "no runs recorded in $build/fuzz-runs.tsv"; exit 0; }
-    awk -F '\t' '{ n[$2] += $4; s[$2] += $3; r[$2]++; if ($5 != "clean") f[$2]++ }
+    awk -F '\t' '{ n[$2] += $4; s[$2] += $3; r[$2]++; if ($5 == "finding") f[$2]++ }
         END { for (t in n) printf "%-16s %12d executions in %6d s over %d runs, %d with a finding\n",
                                    t, n[t], s[t], r[t], f[t] + 0 }' "$build/fuzz-runs.tsv" | sort
     exit 0
@@ -66,6 +66,7 @@ for t in $targets; do
     esac
     dict=""
     [ -f "tests/fuzz/$t.dict" ] && dict="-dict=tests/fuzz/$t.dict"
+    started=$(date +%s)
     set +e
     # shellcheck disable=SC2086
     ASAN_OPTIONS=${ASAN_OPTIONS:-$quarantine} "$build/fuzz/$t" "$corpus" "tests/fuzz/corpus/$t" $dict -max_total_time="$seconds" \
@@ -73,19 +74,23 @@ for t in $targets; do
         -artifact_prefix="$artifacts/" ${FUZZ_ARGS:-} >"$log" 2>&1
     rc=$?
     set -e
+    elapsed=$(($(date +%s) - started))
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     [ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9]*\).*/\1/p' "$log" | tail -1)
     [ -n "$execs" ] || execs=0
     if [ "$rc" -eq 0 ]; then
         result=clean
-        echo "$t: $execs executions in ${seconds} s, no finding"
+        echo "$t: $execs executions in ${elapsed} s, no finding"
+    elif [ "$rc" -eq 72 ]; then # libFuzzer's exit status when stopped by SIGINT
+        result=interrupted
+        echo "$t: interrupted after $execs executions, no finding"
     else
         result=finding
         status=1
         echo "$t: FINDING after $execs executions (exit $rc); input in $artifacts/, log $log:" >&2
         grep -E 'ERROR|check failed|WARNING|SUMMARY|returned' "$log" | head -20 >&2 || true
     fi
-    printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$t" "$seconds" "$execs" \
+    printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$t" "$elapsed" "$execs" \
         "$result" >>"$build/fuzz-runs.tsv"
 done
 exit $status
