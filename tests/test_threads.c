@@ -351,37 +351,6 @@ static void assert_same_model(const bp_model *a, const bp_model *b)
     }
 }
 
-/* The small test model as reference JSON (ids in order, the text field left empty). */
-static char *small_model_json(const bp_model *m, size_t *len)
-{
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t v = bp_model_vocab_size(m), cap = 80 * v + 16, n = 0;
-    char *json = malloc(cap);
-    assert_non_null(json);
-    json[n++] = '{';
-    for (uint32_t id = 3; id < v; id++) {
-        size_t plen;
-        const unsigned char *p = bp_model_piece(m, id, &plen);
-        char key[64];
-        size_t k = 0;
-        for (size_t i = 0; i < plen; i += 3) {
-            uint32_t x = (uint32_t)p[i] << 16 | (i + 1 < plen ? (uint32_t)p[i + 1] << 8 : 0) |
-                         (i + 2 < plen ? p[i + 2] : 0);
-            key[k++] = tab[x >> 18 & 63];
-            key[k++] = tab[x >> 12 & 63];
-            key[k++] = i + 1 < plen ? tab[x >> 6 & 63] : '=';
-            key[k++] = i + 2 < plen ? tab[x & 63] : '=';
-        }
-        key[k] = 0;
-        n += (size_t)snprintf(json + n, cap - n, "%s\"%s\": [%u, \"\", %llu]", id > 3 ? ", " : "",
-                              key, id, (unsigned long long)bp_model_piece_count(m, id));
-    }
-    n += (size_t)snprintf(json + n, cap - n, "}");
-    assert_true(n < cap);
-    *len = n;
-    return json;
-}
-
 static void write_file(const char *path, const void *data, size_t len)
 {
     FILE *f = fopen(path, "wb");
@@ -417,7 +386,7 @@ static void test_concurrent_loads(void **state)
     (void)state;
     bp_model *m = bp_test_small_model(WORDS, WORD_COUNTS, sizeof WORDS / sizeof WORDS[0]);
     size_t json_len;
-    char *json = small_model_json(m, &json_len);
+    char *json = bp_test_model_json(m, &json_len);
     bp_model *alone = NULL;
     bp_error err;
     assert_int_equal(bp_model_load_memory(json, json_len, "alone", &alone, &err), BP_OK);
@@ -484,7 +453,7 @@ static void test_concurrent_good_and_bad_loads(void **state)
     (void)state;
     bp_model *m = bp_test_small_model(WORDS, WORD_COUNTS, sizeof WORDS / sizeof WORDS[0]);
     size_t json_len;
-    char *json = small_model_json(m, &json_len);
+    char *json = bp_test_model_json(m, &json_len);
     pthread_barrier_t start;
     assert_int_equal(pthread_barrier_init(&start, NULL, N_THREADS), 0);
     mixed_job jobs[N_THREADS];

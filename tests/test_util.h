@@ -23,6 +23,10 @@ struct bp_model *bp_test_load_reference_model(const char *name);
 struct bp_model *bp_test_small_model(const char *const *extra, const uint64_t *counts,
                                      size_t n_extra);
 
+/* Model `m` as reference JSON on one line, ids in order, the text fields left empty: a
+ * malloc'd NUL-terminated string of *len bytes. */
+char *bp_test_model_json(const struct bp_model *m, size_t *len);
+
 /* A scratch directory for tests that write files: cmocka group setup and teardown. The
  * teardown removes the directory and everything directly in it. */
 extern char bp_test_scratch[64];

@@ -54,12 +54,7 @@ static enum parse_result parse_convert_args(int argc, char **argv, enum output_f
             return PARSE_USAGE;
         }
     }
-    int operands = argc - optind;
-    if (operands != 2) {
-        usage_error(operands < 2 ? "missing IN or OUT operand" : "too many operands");
-        return PARSE_USAGE;
-    }
-    return PARSE_RUN;
+    return expect_operands(argc, 2, "IN or OUT");
 }
 
 int run_convert(int argc, char **argv)
@@ -78,9 +73,5 @@ int run_convert(int argc, char **argv)
     bp_status st = to == TO_JSON ? bp_model_save(model, out, &err)
                                  : bp_model_save_native(model, out, &err);
     bp_model_free(model);
-    if (st != BP_OK) {
-        report("%s", err.message);
-        return 1;
-    }
-    return 0;
+    return exit_status(st, &err);
 }

@@ -93,12 +93,7 @@ static enum parse_result parse_export_args(int argc, char **argv)
             return PARSE_USAGE;
         }
     }
-    int operands = argc - optind;
-    if (operands != 2) {
-        usage_error(operands < 2 ? "missing MODEL or OUT operand" : "too many operands");
-        return PARSE_USAGE;
-    }
-    return PARSE_RUN;
+    return expect_operands(argc, 2, "MODEL or OUT");
 }
 
 int run_export(int argc, char **argv)
@@ -113,11 +108,7 @@ int run_export(int argc, char **argv)
     bp_error err;
     bp_status st = bp_model_export_sentencepiece(model, out, &err);
     bp_model_free(model);
-    if (st != BP_OK) {
-        report("%s", err.message);
-        return 1;
-    }
-    return 0;
+    return exit_status(st, &err);
 }
 
 /*====== bp import ======*/
@@ -347,14 +338,10 @@ int run_import(int argc, char **argv)
         }
         rc = 1;
     }
-    if (rc == 0) {
-        st = args.native ? bp_model_save_native(model, args.output, &err)
-                         : bp_model_save(model, args.output, &err);
-        if (st != BP_OK) {
-            report("%s", err.message);
-            rc = 1;
-        }
-    }
+    if (rc == 0)
+        rc = exit_status(args.native ? bp_model_save_native(model, args.output, &err)
+                                     : bp_model_save(model, args.output, &err),
+                         &err);
     bp_model_free(model);
     free(pieces);
     free(t.arena);

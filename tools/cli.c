@@ -128,13 +128,33 @@ int print_text(const char *text)
     return output_close(&out, 0);
 }
 
+int exit_status(bp_status st, const bp_error *err)
+{
+    if (st == BP_OK)
+        return 0;
+    report("%s", err->message);
+    return 1;
+}
+
 int load_model(const char *path, bp_model **model)
 {
     bp_error err;
-    if (bp_model_load(path, model, &err) == BP_OK)
-        return 0;
-    report("%s", err.message);
-    return 1;
+    return exit_status(bp_model_load(path, model, &err), &err);
+}
+
+enum parse_result expect_operands(int argc, int want, const char *names)
+{
+    int operands = argc - optind;
+    if (operands == want)
+        return PARSE_RUN;
+    if (operands < want) {
+        char what[128];
+        snprintf(what, sizeof what, "missing %s operand", names);
+        usage_error(what);
+    } else {
+        usage_error("too many operands");
+    }
+    return PARSE_USAGE;
 }
 
 bool parse_u64(const char *text, uint64_t *value)

@@ -74,8 +74,15 @@ int output_close(output *out, int run_status);
 /* Help and version texts go through the same checks as data. */
 int print_text(const char *text);
 
+/* The exit status of a library call: 0, or 1 after printing err's message. */
+int exit_status(bp_status st, const bp_error *err);
+
 /* Loads the model at `path`, reporting a failure. @return 0, or 1 after a message. */
 int load_model(const char *path, bp_model **model);
+
+/* Checks that exactly `want` operands follow the options (from optind); `names` says
+ * which in the message, e.g. "IN or OUT". @return PARSE_RUN or PARSE_USAGE. */
+enum parse_result expect_operands(int argc, int want, const char *names);
 
 /* A decimal integer 0 .. 2^64-1, digits only (no sign: strtoull would wrap "-1"). */
 bool parse_u64(const char *text, uint64_t *value);
