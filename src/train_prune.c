@@ -43,7 +43,8 @@ typedef struct split_worker {
     unsigned thread;
 } split_worker;
 
-#define SPLIT_BATCH 256
+#define SPLIT_BATCH 256        /* pieces claimed at a time by a thread */
+#define SPLIT_PER_THREAD 1024  /* pieces of work needed to start one more thread */
 
 static void *split_thread(void *arg)
 {
@@ -92,10 +93,11 @@ static bp_status split_pieces(const piece_set *keep, const piece_set *todo, unsi
     bp_status st = bp_model_from_pieces(keep->items, keep->n, &model, err);
     if (st != BP_OK)
         return st;
-    /* Work is claimed SPLIT_BATCH pieces at a time: no more threads than batches. */
-    size_t batches = (todo->n + SPLIT_BATCH - 1) / SPLIT_BATCH;
-    if (threads > batches)
-        threads = batches ? (unsigned)batches : 1;
+    /* Segmenting a piece takes about a microsecond or less, starting a thread tens of
+     * microseconds: a thread is worth it only with SPLIT_PER_THREAD pieces to do. */
+    size_t useful = todo->n / SPLIT_PER_THREAD;
+    if (threads > useful)
+        threads = useful ? (unsigned)useful : 1;
     if (threads > 64)
         threads = 64;
     split_job job = {.model = model, .todo = todo};
