@@ -45,12 +45,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bp_internal.h"
@@ -230,22 +228,6 @@ static bp_status build_image(const bp_model *m, unsigned char **image, size_t *s
     return BP_OK;
 }
 
-/* Writes all of data[0..len) to fd. @return 0 or an errno value. */
-static int write_all(int fd, const unsigned char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write(fd, data, len < ((size_t)1 << 30) ? len : ((size_t)1 << 30));
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return errno;
-        }
-        data += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 bp_status bp_model_save_native(const bp_model *model, const char *path, bp_error *err)
 {
     if (!model || !path || !*path)
@@ -259,31 +241,7 @@ bp_status bp_model_save_native(const bp_model *model, const char *path, bp_error
     bp_status st = build_image(model, &image, &size);
     if (st != BP_OK)
         return bp_fail(err, st, UINT64_MAX, "%s: %s", path, bp_strerror(st));
-    /* The temporary file sits beside the target, so that rename() replaces it atomically. */
-    size_t tmp_size = strlen(path) + sizeof ".tmp.XXXXXX";
-    char *tmp = malloc(tmp_size);
-    if (!tmp) {
-        free(image);
-        return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "%s: out of memory", path);
-    }
-    snprintf(tmp, tmp_size, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        st = bp_fail_errno(err, BP_ERR_WRITE, errno, "cannot create %s", path);
-    } else {
-        int e = write_all(fd, image, size);
-        if (fchmod(fd, 0644) != 0 && e == 0) /* mkstemp makes the file private (0600) */
-            e = errno;
-        if (close(fd) != 0 && e == 0)
-            e = errno;
-        if (e == 0 && rename(tmp, path) != 0)
-            e = errno;
-        if (e != 0) {
-            unlink(tmp);
-            st = bp_fail_errno(err, BP_ERR_WRITE, e, "cannot write %s", path);
-        }
-    }
-    free(tmp);
+    st = bp_write_file_atomic(path, image, size, err);
     free(image);
     return st;
 }

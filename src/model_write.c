@@ -196,58 +196,24 @@ static bp_status create_temp(const char *path, char *tmp, size_t tmp_size, int *
     return fail_write(err, "create", path, EEXIST);
 }
 
-/* Writes the model to the open temporary file and closes it. */
-static bp_status write_and_close(const bp_model *m, int fd, const char *path, bp_error *err)
+/* Creates a temporary file next to `path`, writes through `w` to it (the bytes already in
+ * w->buf, then what fill(w, ctx) puts, if fill is not NULL), closes it and renames it over
+ * `path`. On any failure the temporary file is removed and `path` is left as it was. */
+static bp_status write_atomically(const char *path, writer w,
+                                  void (*fill)(writer *w, const void *ctx), const void *ctx,
+                                  bp_error *err)
 {
-    writer w = {.fd = fd, .buf = malloc(WRITE_BUFFER_SIZE), .len = 0, .errnum = 0};
-    if (!w.buf) {
-        close(fd);
-        return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "%s: out of memory", path);
-    }
-    put_model(&w, m);
-    writer_flush(&w);
-    free(w.buf);
-    /* close() reports what a file system defers (NFS, quotas), so it counts too. */
-    if (close(fd) != 0 && w.errnum == 0)
-        w.errnum = errno;
-    return w.errnum ? fail_write(err, "write", path, w.errnum) : BP_OK;
-}
-
-bp_status bp_model_save(const bp_model *model, const char *path, bp_error *err)
-{
-    if (!model || !path || !*path)
-        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_model_save: no model or path");
     size_t tmp_size = strlen(path) + sizeof ".tmp." + 16;
     char *tmp = malloc(tmp_size);
     if (!tmp)
         return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "%s: out of memory", path);
-    int fd = -1;
-    bp_status st = create_temp(path, tmp, tmp_size, &fd, err);
+    bp_status st = create_temp(path, tmp, tmp_size, &w.fd, err);
     if (st == BP_OK) {
-        st = write_and_close(model, fd, path, err);
-        if (st == BP_OK && rename(tmp, path) != 0)
-            st = fail_write(err, "replace", path, errno);
-        if (st != BP_OK)
-            unlink(tmp);
-    }
-    free(tmp);
-    return st;
-}
-
-bp_status bp_write_file_atomic(const char *path, const void *data, size_t len, bp_error *err)
-{
-    if (!path || !*path || (!data && len > 0))
-        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_write_file_atomic: no path or data");
-    size_t tmp_size = strlen(path) + sizeof ".tmp." + 16;
-    char *tmp = malloc(tmp_size);
-    if (!tmp)
-        return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "%s: out of memory", path);
-    int fd = -1;
-    bp_status st = create_temp(path, tmp, tmp_size, &fd, err);
-    if (st == BP_OK) {
-        writer w = {.fd = fd, .buf = (unsigned char *)data, .len = len, .errnum = 0};
-        writer_flush(&w); /* writes the caller's bytes in place, without a copy */
-        if (close(fd) != 0 && w.errnum == 0)
+        if (fill)
+            fill(&w, ctx);
+        writer_flush(&w);
+        /* close() reports what a file system defers (NFS, quotas), so it counts too. */
+        if (close(w.fd) != 0 && w.errnum == 0)
             w.errnum = errno;
         st = w.errnum ? fail_write(err, "write", path, w.errnum) : BP_OK;
         if (st == BP_OK && rename(tmp, path) != 0)
@@ -257,4 +223,27 @@ bp_status bp_write_file_atomic(const char *path, const void *data, size_t len, b
     }
     free(tmp);
     return st;
+}
+
+static void fill_model(writer *w, const void *model) { put_model(w, model); }
+
+bp_status bp_model_save(const bp_model *model, const char *path, bp_error *err)
+{
+    if (!model || !path || !*path)
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_model_save: no model or path");
+    writer w = {.fd = -1, .buf = malloc(WRITE_BUFFER_SIZE), .len = 0, .errnum = 0};
+    if (!w.buf)
+        return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "%s: out of memory", path);
+    bp_status st = write_atomically(path, w, fill_model, model, err);
+    free(w.buf);
+    return st;
+}
+
+bp_status bp_write_file_atomic(const char *path, const void *data, size_t len, bp_error *err)
+{
+    if (!path || !*path || (!data && len > 0))
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_write_file_atomic: no path or data");
+    /* The caller's bytes are written in place, without a copy. */
+    writer w = {.fd = -1, .buf = (unsigned char *)data, .len = len, .errnum = 0};
+    return write_atomically(path, w, NULL, NULL, err);
 }
