@@ -158,20 +158,6 @@ static void put_piece(buf *b, const unsigned char *name, size_t name_len, float 
 
 /*------ Piece names ------*/
 
-/* Whether s[0..len) is well-formed UTF-8 (bp_utf8_decode: no overlongs, no surrogates,
- * nothing above U+10FFFF). */
-static bool is_utf8(const unsigned char *s, size_t len)
-{
-    for (size_t i = 0; i < len;) {
-        int32_t cp;
-        size_t n = bp_utf8_decode(s + i, len - i, &cp);
-        if (n == 0)
-            return false;
-        i += n;
-    }
-    return true;
-}
-
 /* A byte that Python's str(bytes([b])) prints as b'x' (4 characters). */
 static bool prints_plain(unsigned char c)
 {
@@ -290,7 +276,8 @@ static bp_status put_pieces(buf *out, const bp_model *m, size_t *n_written)
             if (len == 1)
                 appended[bytes[0]] = true;
             name_len = normal_name(name, bytes, len);
-            int added = len > 1 && !is_utf8(bytes, len) ? 0 : name_set_add(&names, name, name_len);
+            bool utf8 = len == 1 || bp_utf8_valid_prefix(bytes, len) == len;
+            int added = utf8 ? name_set_add(&names, name, name_len) : 0;
             if (added < 0) {
                 st = BP_ERR_NOMEM;
                 break;

@@ -288,3 +288,20 @@ bp_status bp_nfc(bp_nfc_buffer *buf, const unsigned char *text, size_t len)
         st = append_bytes(buf, text + copied, len - copied);
     return st;
 }
+
+size_t bp_utf8_valid_prefix(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (s[i] < 0x80) {
+            i = bp_skip_ascii(s, i, n);
+            continue;
+        }
+        int32_t cp;
+        size_t len = bp_utf8_decode(s + i, n - i, &cp);
+        if (len == 0)
+            return i;
+        i += len;
+    }
+    return n;
+}

@@ -274,24 +274,6 @@ static size_t blank_run(const unsigned char *s, size_t n)
     return i;
 }
 
-/* Index of the first byte of s[0..n) that is not part of well-formed UTF-8, or n. */
-static size_t utf8_valid_prefix(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        if (s[i] < 0x80) {
-            i = bp_skip_ascii(s, i, n);
-            continue;
-        }
-        int32_t cp;
-        size_t len = bp_utf8_decode(s + i, n - i, &cp);
-        if (len == 0)
-            return i;
-        i += len;
-    }
-    return n;
-}
-
 /* Whether s[i] starts the escape \u0000 inside a JSON string. `in_string` and `escaped`
  * carry the lexical state from byte to byte. */
 static bool is_escaped_nul(const unsigned char *s, size_t n, size_t i, bool *in_string,
@@ -382,7 +364,7 @@ static bp_status parse_record(bp_text_input *in, const unsigned char *line, size
                               uint64_t offset, size_t *len, bp_error *err)
 {
     char what[300];
-    size_t valid = utf8_valid_prefix(line, n);
+    size_t valid = bp_utf8_valid_prefix(line, n);
     if (valid < n) {
         snprintf(what, sizeof what, "not valid UTF-8 (byte 0x%02x at column %zu)", line[valid],
                  valid + 1);

@@ -51,14 +51,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+/* The oracle is utf8proc's decoder, independent of the library's own. */
 static bool valid_utf8(const unsigned char *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
-        int32_t cp;
-        size_t k = bp_utf8_decode(s + i, n - i, &cp);
-        if (k == 0)
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate(s + i, (utf8proc_ssize_t)(n - i), &cp);
+        if (k <= 0)
             return false;
-        i += k;
+        i += (size_t)k;
     }
     return true;
 }
