@@ -259,22 +259,17 @@ static bp_status run_job(batch_run *run, bp_encoder *enc, batch_job *job)
         size_t len = run->lens[i], n;
         if (len > SIZE_MAX - job->n_ids - 2)
             return BP_ERR_TOO_LARGE;
-        bp_status st = grow_ids(job, job->n_ids + len + 2);
-        if (st != BP_OK)
-            return st;
-        if (eo.rng)
-            bp_rng_seed(&rng, o->seed, o->first_stream + i);
-        st = bp_encode(enc, run->texts[i], len, &eo, job->ids + job->n_ids, NULL,
-                       job->cap - job->n_ids, &n);
-        if (st == BP_ERR_BUFFER_TOO_SMALL) { /* NFC lengthened the text: again, with room */
-            st = grow_ids(job, job->n_ids + n);
-            if (st != BP_OK)
+        size_t room = len + 2; /* one id per byte, <bos> and <eos> */
+        bp_status st;
+        do { /* a second round only when NFC lengthened the text, with the room it said */
+            if ((st = grow_ids(job, job->n_ids + room)) != BP_OK)
                 return st;
             if (eo.rng)
                 bp_rng_seed(&rng, o->seed, o->first_stream + i);
             st = bp_encode(enc, run->texts[i], len, &eo, job->ids + job->n_ids, NULL,
                            job->cap - job->n_ids, &n);
-        }
+            room = n;
+        } while (st == BP_ERR_BUFFER_TOO_SMALL);
         if (st != BP_OK)
             return st;
         job->counts[i - job->lo] = n;
