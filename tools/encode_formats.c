@@ -30,31 +30,27 @@ enum { PROGRESS_MIN_BYTES = 4 << 20, PROGRESS_INTERVAL_MS = 200 };
 
 /*====== Options ======*/
 
-/* Packs ids little-endian, whatever the machine's byte order. */
+/* Packs ids little-endian in `width` bytes each, whatever the machine's byte order. */
+static void write_le_ids(output *out, const uint32_t *ids, size_t n, unsigned width)
+{
+    output_reserve(out, width * n);
+    unsigned char *p = (unsigned char *)out->data + out->len;
+    for (size_t i = 0; i < n; i++)
+        for (unsigned b = 0; b < width; b++)
+            *p++ = (unsigned char)(ids[i] >> 8 * b);
+    out->len += width * n;
+}
+
 static void write_u16_text(output *out, const uint32_t *ids, const size_t *offsets, size_t n)
 {
     (void)offsets;
-    output_reserve(out, 2 * n);
-    unsigned char *p = (unsigned char *)out->data + out->len;
-    for (size_t i = 0; i < n; i++) {
-        *p++ = (unsigned char)ids[i];
-        *p++ = (unsigned char)(ids[i] >> 8);
-    }
-    out->len += 2 * n;
+    write_le_ids(out, ids, n, 2);
 }
 
 static void write_u32_text(output *out, const uint32_t *ids, const size_t *offsets, size_t n)
 {
     (void)offsets;
-    output_reserve(out, 4 * n);
-    unsigned char *p = (unsigned char *)out->data + out->len;
-    for (size_t i = 0; i < n; i++) {
-        *p++ = (unsigned char)ids[i];
-        *p++ = (unsigned char)(ids[i] >> 8);
-        *p++ = (unsigned char)(ids[i] >> 16);
-        *p++ = (unsigned char)(ids[i] >> 24);
-    }
-    out->len += 4 * n;
+    write_le_ids(out, ids, n, 4);
 }
 
 /* Writes `value` in decimal at p (room for 20 bytes). @return the end. */
