@@ -24,7 +24,7 @@
 
 #include "bp_internal.h"
 
-#define WRITE_BUFFER_SIZE ((size_t)1 << 20)
+#define WRITE_BUFFER_SIZE ((size_t)64 << 10) /* write() calls of 64 KB: few, and a small buffer */
 #define TEMP_NAME_ATTEMPTS 100
 
 /*------ Buffered output to a file descriptor ------*/
