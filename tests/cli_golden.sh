@@ -10,45 +10,17 @@
 # Prints "ok - ..." or "not ok - ..." per check and ends with "N passed, M failed".
 
 BP=${1:?usage: sh cli_golden.sh /path/to/bp}
+. "$(dirname "$0")/cli_lib.sh"
 SHARED=${BP_SHARED_DIR:-}
 
 if [ -z "$SHARED" ] || [ ! -d "$SHARED/reference" ]; then
     if [ "${BP_REQUIRE_SHARED:-0}" = 1 ]; then
-        echo "not ok - reference folder '$SHARED/reference' is absent and BP_REQUIRE_SHARED=1"
-        echo "0 passed, 1 failed"
-        exit 1
+        not_ok "reference folder '$SHARED/reference' is absent and BP_REQUIRE_SHARED=1"
+        finish
     fi
     echo "skipped: reference folder '$SHARED/reference' is absent (set BP_SHARED_DIR)"
     exit 77
 fi
-
-T=$(mktemp -d) || exit 1
-trap 'rm -rf "$T"' EXIT
-trap 'exit 1' HUP INT TERM
-
-passed=0
-failed=0
-
-# same FILE1 FILE2 DESCRIPTION: the files are equal byte for byte.
-same() {
-    if cmp -s "$1" "$2"; then
-        passed=$((passed + 1))
-        printf 'ok - %s\n' "$3"
-    else
-        failed=$((failed + 1))
-        printf 'not ok - %s (%s)\n' "$3" "$(cmp "$1" "$2" 2>&1 | head -n 1)"
-    fi
-}
-
-differ() {
-    if cmp -s "$1" "$2"; then
-        failed=$((failed + 1))
-        printf 'not ok - %s\n' "$3"
-    else
-        passed=$((passed + 1))
-        printf 'ok - %s\n' "$3"
-    fi
-}
 
 # encode MODEL INPUT OUTPUT [OPTIONS...]: bp encode into OUTPUT; a failure shows on stderr
 # and leaves OUTPUT as far as it got, so the comparison that follows fails.
@@ -86,7 +58,8 @@ for name in bytepiece.plus.80k bytepiece.zh.id.eu.80k bytepiece_80k; do
             decode "$model" "$out.whole" "$out.whole.text"
             same "$out.lines.text" "$out.whole.text" \
                 "$name edge: round trip is the same NFC text in line and --whole mode"
-            differ "$out.lines.text" "$input" "$name edge: round trip puts the NFD text in NFC"
+            check "$name edge: round trip puts the NFD text in NFC" \
+                differ "$out.lines.text" "$input"
             encode "$model" "$input" "$out.raw" --no-normalize
             decode "$model" "$out.raw" "$out.raw.text"
             same "$out.raw.text" "$input" "$name edge: --no-normalize round trip is byte-exact"
@@ -96,5 +69,4 @@ for name in bytepiece.plus.80k bytepiece.zh.id.eu.80k bytepiece_80k; do
     done
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

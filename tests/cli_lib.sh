@@ -1,8 +1,9 @@
-# cli_lib.sh -- the harness the CLI test scripts share. Sourced right after a script sets
+# cli_lib.sh -- the harness the test scripts share. Sourced right after a script sets
 # BP (the path of the bp binary): makes BP absolute (some checks cd), creates the scratch
-# directory $T (removed at exit), and defines the counters and checks. Every check prints
-# "ok - DESCRIPTION" or "not ok - DESCRIPTION"; `finish` prints "N passed, M failed" and
-# exits 0 only when nothing failed.
+# directory $T (removed at exit), and defines the counters and checks. A script that runs
+# no bp of its own (install_test.sh) leaves BP empty and does not use run/expect_exit.
+# Every check prints "ok - DESCRIPTION" or "not ok - DESCRIPTION"; `finish` prints
+# "N passed, M failed" and exits 0 only when nothing failed.
 
 case $BP in
 */*) BP=$(cd "$(dirname "$BP")" && pwd)/$(basename "$BP") ;;
@@ -29,6 +30,19 @@ check() {
     desc=$1
     shift
     if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# check_logged DESCRIPTION COMMAND...: the same, for a noisy COMMAND: its output goes to
+# $T/log, whose last 20 lines are shown on failure.
+check_logged() {
+    desc=$1
+    shift
+    if "$@" >"$T/log" 2>&1; then
+        ok "$desc"
+    else
+        not_ok "$desc"
+        tail -n 20 "$T/log" | sed 's/^/    /'
+    fi
 }
 
 # run ARGS...: bp with ARGS and no input; stdout in $T/out, stderr in $T/err, exit status
@@ -71,9 +85,14 @@ stderr_empty() {
     check "$1" test ! -s "$T/err"
 }
 
-# same FILE1 FILE2 DESCRIPTION: the two files are byte-identical.
+# same FILE1 FILE2 DESCRIPTION: the two files are byte-identical; a failure names the first
+# byte that differs (cmp's message).
 same() {
-    check "$3" cmp -s "$1" "$2"
+    if cmp -s "$1" "$2"; then
+        ok "$3"
+    else
+        not_ok "$3 ($(cmp "$1" "$2" 2>&1 | head -n 1))"
+    fi
 }
 
 # differ FILE1 FILE2: a command that succeeds when the files differ.

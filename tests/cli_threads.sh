@@ -65,15 +65,14 @@ compare "--glibc-rand" --alpha 0.1 --seed 42 --glibc-rand "$T/small.txt" "$T/big
 compare "--whole" --whole "$T/small.txt" "$T/big.txt"
 "$BP" encode -m "$M" --threads 0 <"$T/big.txt" >"$T/stdin.out"
 "$BP" encode -m "$M" --threads 1 "$T/big.txt" >"$T/file.out"
-check "standard input, one thread per core (--threads 0)" cmp -s "$T/stdin.out" "$T/file.out"
+same "$T/stdin.out" "$T/file.out" "standard input, one thread per core (--threads 0)"
 check "line count is kept" test "$(wc -l <"$T/file.out")" -eq "$(($(wc -l <"$T/big.txt") + 1))"
 
-"$BP" encode -m "$M" --threads banana "$T/small.txt" >/dev/null 2>"$T/err"
-check "bad --threads is a usage error" test $? -eq 2
-"$BP" encode -m "$M" --threads 2 "$T/big.txt" "$T/missing.txt" >"$T/out" 2>"$T/err"
-check "a missing file fails with threads" test $? -eq 1
-check "the missing file is named" grep -qF "$T/missing.txt" "$T/err"
-check "the output before it is complete" cmp -s "$T/out" "$T/file.out"
+expect_exit 2 "bad --threads is a usage error" encode -m "$M" --threads banana "$T/small.txt"
+expect_exit 1 "a missing file fails with threads" \
+    encode -m "$M" --threads 2 "$T/big.txt" "$T/missing.txt"
+stderr_has "$T/missing.txt" "the missing file is named"
+same "$T/out" "$T/file.out" "the output before it is complete"
 
 if [ -n "$SHARED" ] && [ -d "$SHARED/reference" ]; then
     Z=$T/plus80k.bpm # native: loads in milliseconds, even under sanitizers
@@ -83,10 +82,10 @@ if [ -n "$SHARED" ] && [ -d "$SHARED/reference" ]; then
         zstd -q -d -c "$SHARED/reference/golden/bytepiece.plus.80k.$text.lines.ids.zst" >"$T/want"
         "$BP" encode -m "$Z" --threads 2 "$input" "$input" >"$T/got2"
         cat "$T/want" "$T/want" >"$T/want2"
-        check "80k $text x2, 2 threads: the reference's ids" cmp -s "$T/got2" "$T/want2"
+        same "$T/got2" "$T/want2" "80k $text x2, 2 threads: the reference's ids"
         "$BP" encode -m "$Z" --threads 1 --alpha 0.1 --seed 9 "$input" "$input" >"$T/s1"
         "$BP" encode -m "$Z" --threads 2 --alpha 0.1 --seed 9 "$input" "$input" >"$T/s2"
-        check "80k $text x2, sampling: 2 threads equal 1" cmp -s "$T/s1" "$T/s2"
+        same "$T/s1" "$T/s2" "80k $text x2, sampling: 2 threads equal 1"
     done
 else
     echo "skipped: the golden checks need the reference folder (set BP_SHARED_DIR)"

@@ -23,49 +23,16 @@ for tool in cmake pkg-config "$CC"; do
         exit 77
     fi
 done
-T=$(mktemp -d) || exit 1
-trap 'rm -rf "$T"' EXIT
-trap 'exit 1' HUP INT TERM
+BP= # cli_lib.sh's bp is not used here: the installed bp is run by its path
+. "$(dirname "$0")/cli_lib.sh"
 jobs=$(nproc 2>/dev/null || echo 2)
-
-passed=0
-failed=0
-
-ok() {
-    passed=$((passed + 1))
-    printf 'ok - %s\n' "$1"
-}
-
-not_ok() {
-    failed=$((failed + 1))
-    printf 'not ok - %s\n' "$1"
-}
-
-# check DESCRIPTION COMMAND...: passes when COMMAND succeeds; its output goes to $T/log,
-# whose end is shown on failure.
-check() {
-    desc=$1
-    shift
-    if "$@" >"$T/log" 2>&1; then
-        ok "$desc"
-    else
-        not_ok "$desc"
-        tail -n 20 "$T/log" | sed 's/^/    /'
-    fi
-}
-
-finish() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit
-}
 
 # ---- Build and install, the way the README says ----
 # The build is configured with the default prefix (/usr/local), then installed elsewhere.
-check "configure with the default prefix" \
+check_logged "configure with the default prefix" \
     cmake -S "$SRC" -B "$T/build" -DCMAKE_BUILD_TYPE=Release -DBP_BUILD_TESTS=OFF
-check "build" cmake --build "$T/build" -j "$jobs"
-check "cmake --install --prefix" cmake --install "$T/build" --prefix "$T/staging"
+check_logged "build" cmake --build "$T/build" -j "$jobs"
+check_logged "cmake --install --prefix" cmake --install "$T/build" --prefix "$T/staging"
 if [ "$failed" -gt 0 ]; then
     finish
 fi
@@ -79,78 +46,78 @@ for f in bin/bp include/bytepiece.h lib/libbytepiece.a lib/libbytepiece.so \
     lib/cmake/bytepiece/bytepiece-config.cmake \
     lib/cmake/bytepiece/bytepiece-config-version.cmake \
     lib/cmake/bytepiece/bytepiece-targets.cmake; do
-    check "installed $f" test -e "$P/$f"
+    check_logged "installed $f" test -e "$P/$f"
 done
-check "no installed file names the staging directory" \
+check_logged "no installed file names the staging directory" \
     sh -c "! grep -rl '$T/staging' '$P/lib/pkgconfig' '$P/lib/cmake'"
 
 # ---- The shared library ----
 if command -v readelf >/dev/null 2>&1; then
-    check "SONAME is libbytepiece.so.0" \
+    check_logged "SONAME is libbytepiece.so.0" \
         sh -c "readelf -d '$libdir/libbytepiece.so' | grep -q 'SONAME.*\\[libbytepiece\\.so\\.0\\]'"
 fi
 if command -v nm >/dev/null 2>&1; then
     nm -D --defined-only "$libdir/libbytepiece.so" | awk '{print $3}' | sort >"$T/exported"
     grep -oE 'BP_API [^(]*\(' "$P/include/bytepiece.h" | grep -oE 'bp_[a-z0-9_]+\($' |
         tr -d '(' | sort >"$T/declared"
-    check "the shared library exports exactly the functions of the header" \
+    check_logged "the shared library exports exactly the functions of the header" \
         cmp "$T/exported" "$T/declared"
 fi
 
 # ---- bp ----
-check "bp --version runs from the moved prefix" sh -c "'$P/bin/bp' --version | grep -q '^bp '"
+check_logged "bp --version runs from the moved prefix" sh -c "'$P/bin/bp' --version | grep -q '^bp '"
 if command -v man >/dev/null 2>&1; then
-    check "the man page renders" sh -c "MANWIDTH=80 man -l '$P/share/man/man1/bp.1' | grep -q encode"
+    check_logged "the man page renders" sh -c "MANWIDTH=80 man -l '$P/share/man/man1/bp.1' | grep -q encode"
 fi
 
 # ---- The header as C99 and as C++ ----
 printf '#include <bytepiece.h>\nint main(void) { return bp_version_number() == BP_VERSION_NUMBER ? 0 : 1; }\n' \
     >"$T/header.c"
-check "the header compiles as C99 -pedantic -Werror" \
+check_logged "the header compiles as C99 -pedantic -Werror" \
     "$CC" -std=c99 -pedantic -Wall -Wextra -Werror -fsyntax-only -I"$P/include" "$T/header.c"
 if command -v "$CXX" >/dev/null 2>&1; then
-    check "the header compiles as C++11 -pedantic -Werror" \
+    check_logged "the header compiles as C++11 -pedantic -Werror" \
         "$CXX" -std=c++11 -pedantic -Wall -Wextra -Werror -x c++ -fsyntax-only \
         -I"$P/include" "$T/header.c"
-    check "a C++ program links against the library" \
+    check_logged "a C++ program links against the library" \
         "$CXX" -std=c++11 -x c++ "$T/header.c" -x none -o "$T/cxx_consumer" \
         -I"$P/include" -L"$libdir" -lbytepiece
-    check "the C++ program runs" env LD_LIBRARY_PATH="$libdir" "$T/cxx_consumer"
+    check_logged "the C++ program runs" env LD_LIBRARY_PATH="$libdir" "$T/cxx_consumer"
 else
     echo "skipped: the C++ checks need a C++ compiler ($CXX)"
 fi
 
 # ---- pkg-config ----
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
-check "pkg-config --modversion is the project version" \
+check_logged "pkg-config --modversion is the project version" \
     sh -c "test \"\$(pkg-config --modversion bytepiece)\" = \"\$('$P/bin/bp' --version | sed 's/^bp \\([^ ]*\\).*/\\1/')\""
-check "pkg-config --cflags points into the moved prefix" \
+check_logged "pkg-config --cflags points into the moved prefix" \
     sh -c "pkg-config --cflags bytepiece | grep -q -- '-I$P/'"
 consumer=$SRC/tests/install_consumer/consumer.c
 # shellcheck disable=SC2046
-check "consumer builds with \$(pkg-config --cflags --libs bytepiece)" \
+check_logged "consumer builds with \$(pkg-config --cflags --libs bytepiece)" \
     "$CC" "$consumer" -o "$T/consumer_pc" $(pkg-config --cflags --libs bytepiece)
-check "the pkg-config consumer runs (shared library)" \
+check_logged "the pkg-config consumer runs (shared library)" \
     env LD_LIBRARY_PATH="$libdir" "$T/consumer_pc"
 if command -v readelf >/dev/null 2>&1; then
-    check "the pkg-config consumer needs libbytepiece.so.0" \
+    check_logged "the pkg-config consumer needs libbytepiece.so.0" \
         sh -c "readelf -d '$T/consumer_pc' | grep -q 'NEEDED.*libbytepiece\\.so\\.0'"
 fi
 # Static: what --static adds (Requires.private, Libs.private) must be enough.
 static_libs=$(pkg-config --static --libs bytepiece | sed 's/-lbytepiece/-l:libbytepiece.a/')
 # shellcheck disable=SC2046,SC2086
-check "consumer builds with pkg-config --static against libbytepiece.a" \
+check_logged "consumer builds with pkg-config --static against libbytepiece.a" \
     "$CC" "$consumer" -o "$T/consumer_pc_static" $(pkg-config --cflags bytepiece) $static_libs
-check "the static pkg-config consumer runs without the shared library" "$T/consumer_pc_static"
+check_logged "the static pkg-config consumer runs without the shared library" "$T/consumer_pc_static"
 
 # ---- CMake find_package ----
-check "consumer project configures with find_package(bytepiece CONFIG)" \
+check_logged "consumer project configures with find_package(bytepiece CONFIG)" \
     cmake -S "$SRC/tests/install_consumer" -B "$T/consumer_build" -DCMAKE_PREFIX_PATH="$P" \
     -DCMAKE_BUILD_TYPE=Release
-check "consumer project builds" cmake --build "$T/consumer_build"
-check "the CMake consumer runs (bytepiece::bytepiece, shared)" "$T/consumer_build/consumer"
-check "the CMake consumer runs (bytepiece::bytepiece_static)" "$T/consumer_build/consumer_static"
-check "the consumers print the version and the ids" \
+check_logged "consumer project builds" cmake --build "$T/consumer_build"
+check_logged "the CMake consumer runs (bytepiece::bytepiece, shared)" "$T/consumer_build/consumer"
+check_logged "the CMake consumer runs (bytepiece::bytepiece_static)" "$T/consumer_build/consumer_static"
+check_logged "the consumers print the version and the ids" \
     sh -c "'$T/consumer_build/consumer' | grep -qx 'bytepiece [0-9.]*: 259 260 2 -> hello world'"
 
 finish
