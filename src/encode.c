@@ -206,27 +206,37 @@ bp_status bp_decode(const bp_model *model, const uint32_t *ids, size_t n_ids, vo
 
 /*====== Batch encoding ======*/
 
-/* The texts are cut into jobs of consecutive texts, about JOB_BYTES of input each; the
- * threads take jobs in turn, each with its own encoder, and write the ids of a job into
- * the job's own buffer; at the end the buffers are joined in text order. Text i draws
- * from stream first_stream + i of the seed, so the result does not depend on the number
- * of threads. Less input than MIN_THREADED_BYTES is encoded by the calling thread alone. */
+/* The texts are cut into jobs of consecutive texts, about JOB_BYTES of input each. Two
+ * phases run on the threads, each taking jobs in turn: encoding, where a job's ids go to
+ * the job's own buffer (reserved at one id per byte, so it rarely grows), and joining,
+ * where they are copied to their place in the result, whose offsets are known only once
+ * every job is encoded. Joining in parallel matters: the result is fresh memory, and
+ * touching it for the first time costs about as much as writing it.
+ * Text i draws from stream first_stream + i of the seed, so the result does not depend on
+ * the number of threads. Less input than MIN_THREADED_BYTES is encoded by the calling
+ * thread alone. */
 enum { JOB_BYTES = 1 << 18, MIN_THREADED_BYTES = 1 << 19, MAX_BATCH_THREADS = 256 };
 
 typedef struct batch_job {
     size_t lo, hi;      /* texts lo .. hi-1 */
+    size_t room;        /* ids reserved: one per byte, plus <bos> and <eos> per text */
     uint32_t *ids;
     size_t n_ids, cap;
     size_t *counts;     /* ids of each text */
+    size_t out_begin;   /* where the job's ids go in the result */
 } batch_job;
+
+typedef enum batch_phase { PHASE_ENCODE, PHASE_JOIN } batch_phase;
 
 typedef struct batch_run {
     const bp_model *model;
     const void *const *texts;
     const size_t *lens;
     const bp_batch_options *opts;
+    bp_batch *out;
     batch_job *jobs;
     size_t n_jobs;
+    batch_phase phase;
     pthread_mutex_t lock;
     size_t next_job;
     bp_status status;   /* the first failure, BP_OK if none */
@@ -247,7 +257,7 @@ static bp_status grow_ids(batch_job *job, size_t need)
     return BP_OK;
 }
 
-static bp_status run_job(batch_run *run, bp_encoder *enc, batch_job *job)
+static bp_status encode_job(batch_run *run, bp_encoder *enc, batch_job *job)
 {
     const bp_batch_options *o = run->opts;
     bp_rng rng;
@@ -255,12 +265,14 @@ static bp_status run_job(batch_run *run, bp_encoder *enc, batch_job *job)
     job->counts = malloc((job->hi - job->lo) * sizeof *job->counts);
     if (!job->counts)
         return BP_ERR_NOMEM;
+    bp_status st = grow_ids(job, job->room);
+    if (st != BP_OK)
+        return st;
     for (size_t i = job->lo; i < job->hi; i++) {
         size_t len = run->lens[i], n;
         if (len > SIZE_MAX - job->n_ids - 2)
             return BP_ERR_TOO_LARGE;
         size_t room = len + 2; /* one id per byte, <bos> and <eos> */
-        bp_status st;
         do { /* a second round only when NFC lengthened the text, with the room it said */
             if ((st = grow_ids(job, job->n_ids + room)) != BP_OK)
                 return st;
@@ -278,11 +290,25 @@ static bp_status run_job(batch_run *run, bp_encoder *enc, batch_job *job)
     return BP_OK;
 }
 
+/* Copies a job's ids to their place in the result and frees its buffer. */
+static void join_job(batch_run *run, batch_job *job)
+{
+    bp_batch *out = run->out;
+    memcpy(out->ids + job->out_begin, job->ids, job->n_ids * sizeof *job->ids);
+    size_t k = job->out_begin;
+    for (size_t i = job->lo; i < job->hi; i++) {
+        out->ids_begin[i] = k;
+        k += job->counts[i - job->lo];
+    }
+    free(job->ids);
+    job->ids = NULL;
+}
+
 static void *batch_worker(void *arg)
 {
     batch_run *run = arg;
-    bp_encoder *enc;
-    bp_status st = bp_encoder_create(run->model, &enc);
+    bp_encoder *enc = NULL;
+    bp_status st = run->phase == PHASE_ENCODE ? bp_encoder_create(run->model, &enc) : BP_OK;
     for (;;) {
         pthread_mutex_lock(&run->lock);
         if (st != BP_OK && run->status == BP_OK)
@@ -292,10 +318,29 @@ static void *batch_worker(void *arg)
         pthread_mutex_unlock(&run->lock);
         if (j == SIZE_MAX)
             break;
-        st = run_job(run, enc, &run->jobs[j]);
+        if (run->phase == PHASE_ENCODE)
+            st = encode_job(run, enc, &run->jobs[j]);
+        else
+            join_job(run, &run->jobs[j]);
     }
     bp_encoder_free(enc);
     return NULL;
+}
+
+/* Runs one phase over all jobs on `threads` threads, the calling thread among them. */
+static bp_status run_phase(batch_run *run, batch_phase phase, unsigned threads)
+{
+    run->phase = phase;
+    run->next_job = 0;
+    pthread_t tids[MAX_BATCH_THREADS];
+    unsigned started = 0;
+    for (unsigned t = 1; t < threads; t++)
+        if (pthread_create(&tids[started], NULL, batch_worker, run) == 0)
+            started++;
+    batch_worker(run);
+    for (unsigned t = 0; t < started; t++)
+        pthread_join(tids[t], NULL);
+    return run->status;
 }
 
 static unsigned default_threads(void)
@@ -304,31 +349,31 @@ static unsigned default_threads(void)
     return n < 1 ? 1 : n > MAX_BATCH_THREADS ? MAX_BATCH_THREADS : (unsigned)n;
 }
 
-/* Cuts texts into jobs; returns the number of jobs (0 on allocation failure). */
-static size_t plan_jobs(const size_t *lens, size_t n_texts, batch_job **jobs, size_t *total)
+/* Cuts texts into jobs (a new array in *jobs, which the caller frees, also on failure). */
+static bp_status plan_jobs(const size_t *lens, size_t n_texts, batch_job **jobs, size_t *n_jobs,
+                           size_t *total_bytes)
 {
-    *total = 0;
-    size_t n_jobs = 0, cap = 0;
-    *jobs = NULL;
+    size_t cap = 0;
     for (size_t lo = 0; lo < n_texts;) {
-        size_t bytes = 0, hi = lo;
-        while (hi < n_texts && (hi == lo || bytes < JOB_BYTES))
-            bytes += lens[hi++];
-        if (n_jobs == cap) {
-            cap = cap ? 2 * cap : 16;
-            batch_job *j = realloc(*jobs, cap * sizeof *j);
-            if (!j) {
-                free(*jobs);
-                *jobs = NULL;
-                return 0;
-            }
-            *jobs = j;
+        size_t bytes = 0, room = 0, hi = lo;
+        while (hi < n_texts && (hi == lo || bytes < JOB_BYTES)) {
+            if (lens[hi] > SIZE_MAX / sizeof(uint32_t) - 2 - room)
+                return BP_ERR_TOO_LARGE;
+            bytes += lens[hi];
+            room += lens[hi++] + 2;
         }
-        (*jobs)[n_jobs++] = (batch_job){.lo = lo, .hi = hi};
-        *total += bytes;
+        if (*n_jobs == cap) {
+            cap = cap ? 2 * cap : 16;
+            batch_job *grown = realloc(*jobs, cap * sizeof *grown);
+            if (!grown)
+                return BP_ERR_NOMEM;
+            *jobs = grown;
+        }
+        (*jobs)[(*n_jobs)++] = (batch_job){.lo = lo, .hi = hi, .room = room};
+        *total_bytes += bytes;
         lo = hi;
     }
-    return n_jobs;
+    return BP_OK;
 }
 
 bp_status bp_encode_batch(const bp_model *model, const void *const *texts, const size_t *lens,
@@ -346,56 +391,35 @@ bp_status bp_encode_batch(const bp_model *model, const void *const *texts, const
     if (!out->ids_begin)
         return BP_ERR_NOMEM;
     out->n_texts = n_texts;
-    batch_run run = {.model = model, .texts = texts, .lens = lens, .opts = opts};
-    size_t total_bytes;
-    run.n_jobs = plan_jobs(lens, n_texts, &run.jobs, &total_bytes);
-    if (n_texts && !run.n_jobs) {
-        bp_batch_free(out);
-        return BP_ERR_NOMEM;
-    }
+    batch_run run = {.model = model, .texts = texts, .lens = lens, .opts = opts, .out = out};
+    size_t total_bytes = 0;
+    bp_status st = plan_jobs(lens, n_texts, &run.jobs, &run.n_jobs, &total_bytes);
     unsigned threads = opts->threads ? opts->threads : default_threads();
     if (threads > MAX_BATCH_THREADS)
         threads = MAX_BATCH_THREADS;
     if (threads > run.n_jobs)
-        threads = (unsigned)run.n_jobs;
+        threads = run.n_jobs ? (unsigned)run.n_jobs : 1;
     if (total_bytes < MIN_THREADED_BYTES)
         threads = 1;
     pthread_mutex_init(&run.lock, NULL);
-    pthread_t tids[MAX_BATCH_THREADS];
-    unsigned started = 0;
-    for (unsigned t = 1; t < threads; t++) /* the calling thread is the first worker */
-        if (pthread_create(&tids[started], NULL, batch_worker, &run) == 0)
-            started++;
-    if (n_texts)
-        batch_worker(&run);
-    for (unsigned t = 0; t < started; t++)
-        pthread_join(tids[t], NULL);
-    pthread_mutex_destroy(&run.lock);
-    /* Join the jobs' ids in text order. */
-    bp_status st = run.status;
+    if (st == BP_OK)
+        st = run_phase(&run, PHASE_ENCODE, threads);
     size_t n_ids = 0;
-    for (size_t j = 0; j < run.n_jobs && st == BP_OK; j++)
+    for (size_t j = 0; j < run.n_jobs && st == BP_OK; j++) {
+        run.jobs[j].out_begin = n_ids;
         n_ids += run.jobs[j].n_ids;
-    if (st == BP_OK) {
-        out->ids = malloc((n_ids ? n_ids : 1) * sizeof *out->ids);
-        if (!out->ids)
-            st = BP_ERR_NOMEM;
     }
-    size_t k = 0;
+    if (st == BP_OK && !(out->ids = malloc((n_ids ? n_ids : 1) * sizeof *out->ids)))
+        st = BP_ERR_NOMEM;
+    if (st == BP_OK)
+        st = run_phase(&run, PHASE_JOIN, threads);
+    pthread_mutex_destroy(&run.lock);
+    out->ids_begin[n_texts] = n_ids;
     for (size_t j = 0; j < run.n_jobs; j++) {
-        batch_job *job = &run.jobs[j];
-        if (st == BP_OK) {
-            memcpy(out->ids + k, job->ids, job->n_ids * sizeof *job->ids);
-            for (size_t i = job->lo; i < job->hi; i++) {
-                out->ids_begin[i] = k;
-                k += job->counts[i - job->lo];
-            }
-        }
-        free(job->ids);
-        free(job->counts);
+        free(run.jobs[j].ids); /* NULL once joined */
+        free(run.jobs[j].counts);
     }
     free(run.jobs);
-    out->ids_begin[n_texts] = k;
     if (st != BP_OK)
         bp_batch_free(out);
     return st;

@@ -11,7 +11,8 @@
  * Prints the median throughput (MB = 10^6 bytes of input) by wall clock and by the
  * thread's CPU time (which other processes on a shared machine disturb less), the token
  * count, the bytes per token and the peak RSS of the process. With --threads N > 1, the
- * same texts also go through bp_encode_batch on N threads (wall clock). Sampling seeds
+ * same texts also go through bp_encode_batch on 1 and on N threads, runs alternating (wall
+ * clock), and the median ratio of the two shows how the batch API scales. Sampling seeds
  * text k with stream k of seed 42, so every run, and every build, draws the same tokens.
  * Uses the public API only (bytepiece.h), like any other program would.
  */
@@ -48,7 +49,8 @@ static const char help[] =
     "                     median is reported\n"
     "      --alpha A      alpha of the sampling runs, A >= 0 (default 0.1); text k draws\n"
     "                     from stream k of seed 42\n"
-    "      --threads N    also encode with bp_encode_batch on N threads (N >= 2)\n"
+    "      --threads N    also encode with bp_encode_batch on 1 and on N threads\n"
+    "                     (N >= 2) and print the speed-up\n"
     "      --no-normalize encode the raw bytes (no NFC)\n"
     "      --whole        the whole file is one text\n"
     "  -h, --help         show this help and exit\n"
@@ -343,7 +345,7 @@ typedef struct mode_runs {
 
 static void print_row(const char *label, mode_runs *m, int runs, size_t total_bytes)
 {
-    printf("%-20s %10.2f %10.2f %12zu %12.3f\n", label, median(m->mbps, runs),
+    printf("%-26s %10.2f %10.2f %12zu %12.3f\n", label, median(m->mbps, runs),
            median(m->cpu_mbps, runs), m->tokens, (double)total_bytes / (double)m->tokens);
 }
 
@@ -372,7 +374,7 @@ static void measure(bp_encoder *enc, const texts *t, size_t total_bytes, const o
     snprintf(sampling_label, sizeof sampling_label, "sampling alpha=%g", o->alpha);
     print_row("deterministic", &m[0], o->runs, total_bytes);
     print_row(sampling_label, &m[1], o->runs, total_bytes);
-    printf("%-20s %10.2f\n", "sampling/determ.", median(ratio, o->runs));
+    printf("%-26s %10.2f\n", "sampling/determ.", median(ratio, o->runs));
     for (int k = 0; k < 2; k++) {
         free(m[k].mbps);
         free(m[k].cpu_mbps);
@@ -394,7 +396,8 @@ static const char *base_name(const char *path)
     return slash ? slash + 1 : path;
 }
 
-/* One batch run over all texts on `threads` threads; prints its row (median of runs). */
+/* bp_encode_batch over all texts on one thread and on o->threads, runs alternating; prints
+ * a row for each (median of runs) and the median ratio of the two. */
 static void measure_batch(const texts *t, size_t total_bytes, const options *o, double alpha,
                           const bp_model *model)
 {
@@ -404,26 +407,38 @@ static void measure_batch(const texts *t, size_t total_bytes, const options *o, 
         ptrs[k] = t->data + t->off[k];
         lens[k] = t->off[k + 1] - t->off[k];
     }
-    bp_batch_options bo = {alpha, o->flags, SAMPLING_SEED, 0, o->threads};
-    double *mbps = realloc_or_die(NULL, (size_t)o->runs, sizeof *mbps);
+    const unsigned threads[2] = {1, o->threads};
+    double *mbps[2], *ratio = realloc_or_die(NULL, (size_t)o->runs, sizeof *ratio);
     size_t tokens = 0;
+    for (int k = 0; k < 2; k++)
+        mbps[k] = realloc_or_die(NULL, (size_t)o->runs, sizeof *mbps[k]);
     for (int r = 0; r < o->runs; r++) {
-        bp_batch b;
-        double start = now_seconds();
-        bp_status st = bp_encode_batch(model, ptrs, lens, t->n, &bo, &b);
-        double seconds = now_seconds() - start;
-        if (st != BP_OK)
-            die("batch encoding failed: %s", bp_strerror(st));
-        mbps[r] = (double)total_bytes / 1e6 / seconds;
-        tokens = b.ids_begin[b.n_texts];
-        bp_batch_free(&b);
+        for (int k = 0; k < 2; k++) {
+            bp_batch_options bo = {alpha, o->flags, SAMPLING_SEED, 0, threads[k]};
+            bp_batch b;
+            double start = now_seconds();
+            bp_status st = bp_encode_batch(model, ptrs, lens, t->n, &bo, &b);
+            double seconds = now_seconds() - start;
+            if (st != BP_OK)
+                die("batch encoding failed: %s", bp_strerror(st));
+            mbps[k][r] = (double)total_bytes / 1e6 / seconds;
+            tokens = b.ids_begin[b.n_texts];
+            bp_batch_free(&b);
+        }
+        ratio[r] = mbps[1][r] / mbps[0][r];
+    }
+    for (int k = 0; k < 2; k++) {
+        char label[64];
+        snprintf(label, sizeof label, "%s, batch, %u thread%s",
+                 alpha < 0 ? "determ." : "sampling", threads[k], threads[k] > 1 ? "s" : "");
+        printf("%-26s %10.2f %10s %12zu %12.3f\n", label, median(mbps[k], o->runs), "-", tokens,
+               (double)total_bytes / (double)tokens);
+        free(mbps[k]);
     }
     char label[64];
-    snprintf(label, sizeof label, "%s, %u threads", alpha < 0 ? "deterministic" : "sampling",
-             o->threads);
-    printf("%-20s %10.2f %10s %12zu %12.3f\n", label, median(mbps, o->runs), "-", tokens,
-           (double)total_bytes / (double)tokens);
-    free(mbps);
+    snprintf(label, sizeof label, "batch, %u threads / 1", o->threads);
+    printf("%-26s %10.2f\n", label, median(ratio, o->runs));
+    free(ratio);
     free(ptrs);
     free(lens);
 }
@@ -502,7 +517,7 @@ int main(int argc, char **argv)
            o.whole ? "text (whole file)" : "texts (lines)",
            o.flags & BP_ENCODE_NO_NORMALIZE ? "no normalization" : "NFC");
     printf("runs    %d per mode, median shown\n\n", o.runs);
-    printf("%-20s %10s %10s %12s %12s\n", "mode", "MB/s", "MB/s(cpu)", "tokens", "bytes/token");
+    printf("%-26s %10s %10s %12s %12s\n", "mode", "MB/s", "MB/s(cpu)", "tokens", "bytes/token");
 
     measure(enc, &t, len, &o, &buf);
     if (o.threads > 1) {
