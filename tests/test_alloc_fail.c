@@ -147,19 +147,6 @@ static unsigned char *sample_text(size_t *len)
     return t;
 }
 
-static void assert_same_model(const bp_model *a, const bp_model *b)
-{
-    size_t v = bp_model_vocab_size(a);
-    assert_int_equal(bp_model_vocab_size(b), v);
-    for (uint32_t id = 3; id < v; id++) {
-        size_t la, lb;
-        const unsigned char *pa = bp_model_piece(a, id, &la), *pb = bp_model_piece(b, id, &lb);
-        assert_int_equal(la, lb);
-        assert_memory_equal(pa, pb, la);
-        assert_int_equal(bp_model_piece_count(a, id), bp_model_piece_count(b, id));
-    }
-}
-
 typedef struct fixture {
     bp_model *model;
     char *json;
@@ -241,7 +228,7 @@ static bp_status op_load(void *vctx, size_t n, bool all_after)
                            : UNDER_TEST(n, all_after,
                                         bp_model_load_memory(c->data, c->size, "mem", &m, &err));
     if (st == BP_OK) {
-        assert_same_model(m, c->fx->model);
+        bp_test_assert_same_model(m, c->fx->model);
         bp_model_free(m);
     } else {
         assert_null(m);
@@ -304,7 +291,7 @@ static bp_status op_from_pieces(void *vctx, size_t n, bool all_after)
     bp_error err;
     bp_status st = UNDER_TEST(n, all_after, bp_model_from_pieces(c->pieces, c->n, &m, &err));
     if (st == BP_OK) {
-        assert_same_model(m, c->fx->model);
+        bp_test_assert_same_model(m, c->fx->model);
         bp_model_free(m);
     } else {
         assert_null(m);
@@ -484,7 +471,7 @@ static bp_status op_save(void *vctx, size_t n, bool all_after)
     if (st == BP_OK) {
         bp_model *back = NULL;
         assert_int_equal(bp_model_load(c->path, &back, &err), BP_OK);
-        assert_same_model(back, c->fx->model);
+        bp_test_assert_same_model(back, c->fx->model);
         bp_model_free(back);
         assert_true(dir_holds_only(c->dir, "saved.model"));
         unlink(c->path);
@@ -641,7 +628,7 @@ static bp_status op_train(void *vctx, size_t n, bool all_after)
     if (st == BP_OK) {
         for (int i = 0; i < 2; i++) {
             if (c->expect[i])
-                assert_same_model(models[i], c->expect[i]);
+                bp_test_assert_same_model(models[i], c->expect[i]);
         }
     } else {
         assert_null(models[0]);

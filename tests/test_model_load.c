@@ -137,19 +137,6 @@ static void assert_model_matches(const bp_model *m, const spec *sp)
     assert_null(bp_model_piece(m, (uint32_t)sp->n + 3, NULL));
 }
 
-static void assert_same_model(const bp_model *a, const bp_model *b)
-{
-    assert_int_equal(bp_model_vocab_size(a), bp_model_vocab_size(b));
-    for (uint32_t id = 3; id < bp_model_vocab_size(a); id++) {
-        size_t la, lb;
-        const unsigned char *pa = bp_model_piece(a, id, &la), *pb = bp_model_piece(b, id, &lb);
-        assert_int_equal(la, lb);
-        assert_memory_equal(pa, pb, la);
-        assert_int_equal(bp_model_piece_count(a, id), bp_model_piece_count(b, id));
-        assert_true(bp_model_piece_score(a, id) == bp_model_piece_score(b, id));
-    }
-}
-
 /*====== Loading helpers ======*/
 
 #define NAME "test.json"
@@ -364,7 +351,7 @@ static void test_zstd_in_memory(void **state)
     unsigned char *z = zstd_compress(json, len, &zlen);
     bp_model *plain = load_memory_ok(json, len);
     bp_model *packed = load_memory_ok(z, zlen);
-    assert_same_model(plain, packed);
+    bp_test_assert_same_model(plain, packed);
     assert_model_matches(packed, &sp);
     bp_model_free(packed);
     bp_model_free(plain);
@@ -410,7 +397,7 @@ static void test_model_files(void **state)
     /* Recognised by content: the name says nothing. */
     bp_model *packed = load_file_ok(write_tmp("model.json.bin", z, zlen));
     assert_model_matches(plain, &sp);
-    assert_same_model(plain, packed);
+    bp_test_assert_same_model(plain, packed);
     bp_model_free(packed);
     bp_model_free(plain);
     free(z);
@@ -436,8 +423,8 @@ static void test_large_content(void **state)
     bp_model *from_zstd_file = load_file_ok(write_tmp("big.json.zst", z, zlen));
     bp_model *from_zstd = load_memory_ok(z, zlen);
     assert_model_matches(from_file, &sp);
-    assert_same_model(from_file, from_zstd_file);
-    assert_same_model(from_file, from_zstd);
+    bp_test_assert_same_model(from_file, from_zstd_file);
+    bp_test_assert_same_model(from_file, from_zstd);
     bp_model_free(from_zstd);
     bp_model_free(from_zstd_file);
     bp_model_free(from_file);

@@ -146,24 +146,6 @@ static void assert_same_encoding(const bp_model *a, const bp_model *b, const voi
     bp_encoder_free(eb);
 }
 
-static void assert_same_pieces(const bp_model *a, const bp_model *b)
-{
-    assert_int_equal(bp_model_vocab_size(a), bp_model_vocab_size(b));
-    for (uint32_t id = 0; id < bp_model_vocab_size(a) + 1; id++) {
-        size_t la, lb;
-        const unsigned char *pa = bp_model_piece(a, id, &la), *pb = bp_model_piece(b, id, &lb);
-        assert_int_equal(la, lb);
-        assert_true((pa == NULL) == (pb == NULL));
-        if (pa) {
-            assert_memory_equal(pa, pb, la);
-            assert_int_equal(bp_model_piece_id(b, pa, la), id);
-        }
-        assert_int_equal(bp_model_piece_count(a, id), bp_model_piece_count(b, id));
-        double sa = bp_model_piece_score(a, id), sb = bp_model_piece_score(b, id);
-        assert_memory_equal(&sa, &sb, sizeof sa);
-    }
-}
-
 static const char SAMPLE_TEXT[] =
     "abcdabcdaaaadabcd hello world\nhello\n\n\xe4\xb8\xad\xe6\x96\x87 text \xff\xfe bytes\n"
     "world hello abc";
@@ -179,14 +161,14 @@ static void test_roundtrip_small_model(void **state)
     assert_int_equal(bp_model_save_native(m, path, &err), BP_OK);
     bp_model *n = NULL;
     assert_int_equal(bp_model_load(path, &n, &err), BP_OK); /* mapped */
-    assert_same_pieces(m, n);
+    bp_test_assert_same_model(m, n);
     assert_same_encoding(m, n, SAMPLE_TEXT, sizeof SAMPLE_TEXT - 1);
     /* From memory (copied), and saved again: the same bytes. */
     size_t size;
     unsigned char *image = bp_test_read_file(path, &size);
     bp_model *c;
     assert_int_equal(load_image(image, size, &c, &err), BP_OK);
-    assert_same_pieces(m, c);
+    bp_test_assert_same_model(m, c);
     assert_same_encoding(m, c, SAMPLE_TEXT, sizeof SAMPLE_TEXT - 1);
     size_t size2;
     unsigned char *image2 = native_image(c, "again.bpm", &size2);
@@ -228,7 +210,7 @@ static void test_compressed_native_loads(void **state)
     bp_model *n;
     bp_error err;
     assert_int_equal(bp_model_load(in_scratch("z.bpm.zst"), &n, &err), BP_OK);
-    assert_same_pieces(m, n);
+    bp_test_assert_same_model(m, n);
     bp_model_free(n);
     free(z);
     free(image);
@@ -250,7 +232,7 @@ static void test_roundtrip_reference_model(void **state)
     assert_int_equal(bp_model_save_native(m, bpm, &err), BP_OK);
     bp_model *n;
     assert_int_equal(bp_model_load(bpm, &n, &err), BP_OK);
-    assert_same_pieces(m, n);
+    bp_test_assert_same_model(m, n);
     const char *texts[] = {"corpus/golden_en.txt", "corpus/golden_zh.txt", "corpus/golden_edge.txt"};
     for (size_t t = 0; t < 3; t++) {
         size_t len;
@@ -539,7 +521,7 @@ static void test_foreign_scores_are_recomputed(void **state)
     bp_error err;
     bp_model *n;
     assert_int_equal(load_image(image, size, &n, &err), BP_OK);
-    assert_same_pieces(m, n);
+    bp_test_assert_same_model(m, n);
     assert_same_encoding(m, n, SAMPLE_TEXT, sizeof SAMPLE_TEXT - 1);
     bp_model_free(n);
     free(image);

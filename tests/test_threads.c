@@ -334,23 +334,6 @@ static void *load_work(void *arg)
     return NULL;
 }
 
-/* The two models have the same pieces, counts and (bitwise) scores. */
-static void assert_same_model(const bp_model *a, const bp_model *b)
-{
-    size_t v = bp_model_vocab_size(a);
-    assert_int_equal(bp_model_vocab_size(b), v);
-    for (uint32_t id = 0; id < v; id++) {
-        size_t la, lb;
-        const unsigned char *pa = bp_model_piece(a, id, &la), *pb = bp_model_piece(b, id, &lb);
-        assert_int_equal(la, lb);
-        if (la)
-            assert_memory_equal(pa, pb, la);
-        assert_int_equal(bp_model_piece_count(a, id), bp_model_piece_count(b, id));
-        double sa = bp_model_piece_score(a, id), sb = bp_model_piece_score(b, id);
-        assert_memory_equal(&sa, &sb, sizeof sa);
-    }
-}
-
 static void write_file(const char *path, const void *data, size_t len)
 {
     FILE *f = fopen(path, "wb");
@@ -375,7 +358,7 @@ static void load_concurrently(const char *path, const void *data, size_t size,
         assert_int_equal(jobs[i].status, BP_OK);
     }
     for (int i = 0; i < N_THREADS; i++) {
-        assert_same_model(jobs[i].model, expect);
+        bp_test_assert_same_model(jobs[i].model, expect);
         bp_model_free(jobs[i].model);
     }
     pthread_barrier_destroy(&start);
@@ -390,7 +373,7 @@ static void test_concurrent_loads(void **state)
     bp_model *alone = NULL;
     bp_error err;
     assert_int_equal(bp_model_load_memory(json, json_len, "alone", &alone, &err), BP_OK);
-    assert_same_model(alone, m);
+    bp_test_assert_same_model(alone, m);
 
     load_concurrently(NULL, json, json_len, alone);
 
@@ -469,7 +452,7 @@ static void test_concurrent_good_and_bad_loads(void **state)
         assert_int_equal(pthread_join(jobs[i].thread, NULL), 0);
         if (jobs[i].good) {
             assert_int_equal(jobs[i].status, BP_OK);
-            assert_same_model(jobs[i].model, m);
+            bp_test_assert_same_model(jobs[i].model, m);
         } else {
             assert_int_not_equal(jobs[i].status, BP_OK);
             assert_null(jobs[i].model);

@@ -226,18 +226,6 @@ static bp_model *train_text(const unsigned char *text, size_t len, unsigned thre
     return m;
 }
 
-static void assert_same_model(const bp_model *a, const bp_model *b)
-{
-    assert_int_equal(bp_model_vocab_size(a), bp_model_vocab_size(b));
-    for (uint32_t id = 3; id < bp_model_vocab_size(a); id++) {
-        size_t la, lb;
-        const unsigned char *pa = bp_model_piece(a, id, &la), *pb = bp_model_piece(b, id, &lb);
-        assert_int_equal(la, lb);
-        assert_memory_equal(pa, pb, la);
-        assert_int_equal(bp_model_piece_count(a, id), bp_model_piece_count(b, id));
-    }
-}
-
 /* A synthetic corpus: words drawn from a small Zipf-like lexicon, English and Chinese. */
 static unsigned char *synthetic_corpus(size_t *len)
 {
@@ -274,8 +262,8 @@ static void test_threads_give_identical_models(void **state)
     bp_model *four = train_text(text, len, 4, 400, 2, BP_OK);
     assert_true(bp_model_vocab_size(one) > 259);
     assert_true(bp_model_vocab_size(one) <= 400);
-    assert_same_model(one, two);
-    assert_same_model(one, four);
+    bp_test_assert_same_model(one, two);
+    bp_test_assert_same_model(one, four);
     bp_model_free(one);
     bp_model_free(two);
     bp_model_free(four);
@@ -298,7 +286,7 @@ static void test_reference_smoke_vocabulary(void **state)
     bp_error err;
     assert_int_equal(bp_model_load(bp_test_shared_path("reference/train/smoke_1MB.v4000.mc8.model"),
                                    &ref, &err), BP_OK);
-    assert_same_model(ours, ref);
+    bp_test_assert_same_model(ours, ref);
     bp_model_free(ours);
     bp_model_free(ref);
     free(text);

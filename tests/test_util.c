@@ -180,3 +180,21 @@ char *bp_test_model_json(const bp_model *m, size_t *len)
     *len = n;
     return json;
 }
+
+void bp_test_assert_same_model(const bp_model *a, const bp_model *b)
+{
+    assert_int_equal(bp_model_vocab_size(a), bp_model_vocab_size(b));
+    for (uint32_t id = 0; id < bp_model_vocab_size(a) + 1; id++) {
+        size_t la, lb;
+        const unsigned char *pa = bp_model_piece(a, id, &la), *pb = bp_model_piece(b, id, &lb);
+        assert_int_equal(la, lb);
+        assert_true((pa == NULL) == (pb == NULL));
+        if (pa) {
+            assert_memory_equal(pa, pb, la);
+            assert_int_equal(bp_model_piece_id(b, pa, la), id);
+        }
+        assert_int_equal(bp_model_piece_count(a, id), bp_model_piece_count(b, id));
+        double sa = bp_model_piece_score(a, id), sb = bp_model_piece_score(b, id);
+        assert_memory_equal(&sa, &sb, sizeof sa);
+    }
+}

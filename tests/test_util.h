@@ -23,6 +23,10 @@ struct bp_model *bp_test_load_reference_model(const char *name);
 struct bp_model *bp_test_small_model(const char *const *extra, const uint64_t *counts,
                                      size_t n_extra);
 
+/* Fails the test unless the two models have the same pieces under the same ids, the same
+ * counts and bitwise the same scores. */
+void bp_test_assert_same_model(const struct bp_model *a, const struct bp_model *b);
+
 /* Model `m` as reference JSON on one line, ids in order, the text fields left empty: a
  * malloc'd NUL-terminated string of *len bytes. */
 char *bp_test_model_json(const struct bp_model *m, size_t *len);
