@@ -266,7 +266,9 @@ typedef struct bp_batch {
  *  number of threads: when sampling, text i uses bp_rng_seed(seed, first_stream + i), the
  *  numbering `bp encode --seed` uses for the texts of a run (no glibc-parity mode here).
  *  Inputs under about 512 KB in total are encoded by the calling thread alone, so small
- *  batches pay no thread start-up.
+ *  batches pay no thread start-up. While it runs it holds the ids twice (each thread's
+ *  part, then the result); a caller that encodes a stream piece by piece and wants no
+ *  fresh memory per call uses bp_encode() with its own buffer instead.
  *  Ownership: *out owns its arrays; release them with bp_batch_free(). The texts are only
  *  read during the call.
  *  @return BP_OK; BP_ERR_INVALID_ARG (NULL model/opts/out, NULL texts or lens with
