@@ -6,8 +6,9 @@
  * input is ever held whole: a plain text holds one piece, JSONL one line at a time.
  *
  * JSONL rules: blank lines (spaces, tabs, CR) are skipped silently; a line that is not
- * valid UTF-8 (RFC 8259 requires it), not JSON, not an object, or whose member is missing
- * or not a string is a bad record: BP_ERR_BAD_RECORD naming file and line, or skipped and
+ * valid UTF-8 (RFC 8259 requires it), not JSON (RFC 8259 as strictly as Python's
+ * json.loads: a raw control character in a string is refused), not an object, or whose
+ * member is missing or not a string is a bad record: BP_ERR_BAD_RECORD naming file and line, or skipped and
  * counted with BP_INPUT_SKIP_BAD_LINES. When a member name repeats, the last one counts,
  * as with Python's json.loads. cJSON ends its strings with a NUL and keeps no length, so
  * an escaped NUL (\u0000) in a record would silently cut its text short; since the line
@@ -370,29 +371,26 @@ static bp_status parse_record(bp_text_input *in, const unsigned char *line, size
                  valid + 1);
         return bad_record(in, offset, err, what);
     }
+    /* The scanner first: it follows RFC 8259 as Python's json.loads does (cJSON would
+     * accept a raw control character in a string, and a raw NUL would end the text
+     * early), says what is wrong and where, and accepts exactly what cJSON parses, so
+     * that cJSON can then fail only for lack of memory. */
+    bp_json_scan js;
+    if (!bp_json_scan_text(&js, line, n, SIZE_MAX)) {
+        snprintf(what, sizeof what, "not valid JSON (at column %zu: %s)", js.problem_pos + 1,
+                 js.problem);
+        return bad_record(in, offset, err, what);
+    }
     const unsigned char *json;
     bool replaced;
     bp_status st = stand_in_for_nuls(in, line, n, &json, &n, &replaced, err);
     if (st != BP_OK)
         return st;
-    /* On failure too, `end` tells where parsing stopped. */
-    const char *end = NULL;
     pthread_mutex_lock(&cjson_parse_lock);
-    cJSON *root = cJSON_ParseWithLengthOpts((const char *)json, n, &end, 0);
+    cJSON *root = cJSON_ParseWithLengthOpts((const char *)json, n, NULL, 0);
     pthread_mutex_unlock(&cjson_parse_lock);
-    size_t parsed = end ? (size_t)(end - (const char *)json) : n;
-    if (root) /* what follows the value must be blank */
-        parsed += blank_run(json + parsed, n - parsed);
-    if (!root || parsed < n) {
-        /* The scanner accepts exactly what cJSON parses, so if it accepts the line, cJSON
-         * ran out of memory: an error, never a bad record to skip. */
-        bp_json_scan js;
-        if (bp_json_scan_text(&js, json, n, SIZE_MAX) && !root)
-            return fail_nomem(err, in->name);
-        snprintf(what, sizeof what, "not valid JSON (at column %zu: %s)",
-                 (js.problem ? js.problem_pos : parsed) + 1,
-                 js.problem ? js.problem : "unexpected data after the JSON value");
-        st = bad_record(in, offset, err, what);
+    if (!root) {
+        st = fail_nomem(err, in->name);
     } else if (!cJSON_IsObject(root)) {
         st = bad_record(in, offset, err, "not a JSON object");
     } else {

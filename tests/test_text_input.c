@@ -259,11 +259,20 @@ static void test_jsonl_custom_field(void **state)
 }
 
 /* One bad line after a good one and a blank one: code, message, line number and offset. */
-static void assert_bad_record(const char *name, const char *bad_line, const char *why)
+static void assert_bad_record_n(const char *name, const char *bad_line, size_t bad_len,
+                                const char *why)
 {
+    static const char head[] = "{\"text\": \"ok\"}\n\n", tail[] = "\n{\"text\": \"after\"}\n";
     char data[512];
-    snprintf(data, sizeof data, "{\"text\": \"ok\"}\n\n%s\n{\"text\": \"after\"}\n", bad_line);
-    const char *path = put_file(name, data, strlen(data));
+    assert_true(sizeof head + bad_len + sizeof tail <= sizeof data);
+    size_t len = 0;
+    memcpy(data, head, sizeof head - 1);
+    len += sizeof head - 1;
+    memcpy(data + len, bad_line, bad_len);
+    len += bad_len;
+    memcpy(data + len, tail, sizeof tail - 1);
+    len += sizeof tail - 1;
+    const char *path = put_file(name, data, len);
     char want[600];
     snprintf(want, sizeof want, "%s:3: %s", path, why);
     texts t = read_jsonl(path, 0);
@@ -282,6 +291,11 @@ static void assert_bad_record(const char *name, const char *bad_line, const char
     free(t.p);
 }
 
+static void assert_bad_record(const char *name, const char *bad_line, const char *why)
+{
+    assert_bad_record_n(name, bad_line, strlen(bad_line), why);
+}
+
 static void test_jsonl_bad_records(void **state)
 {
     (void)state;
@@ -297,6 +311,16 @@ static void test_jsonl_bad_records(void **state)
     assert_bad_record("number.jsonl", "{\"text\": 12}", "member \"text\" is not a string");
     assert_bad_record("null.jsonl", "{\"text\": null}", "member \"text\" is not a string");
     assert_bad_record("utf8.jsonl", "{\"text\": \"a\xff\"}", "not valid UTF-8 (byte 0xff at column 12)");
+    /* Raw control characters: cJSON would take them, and a raw NUL would have cut the
+     * text short; Python's json.loads refuses them, and so do we. */
+    static const char raw_nul[] = "{\"text\": \"ab\0cd\"}";
+    assert_bad_record_n("nul.jsonl", raw_nul, sizeof raw_nul - 1,
+                        "not valid JSON (at column 13: control character inside a string");
+    assert_bad_record("tab.jsonl", "{\"text\": \"a\tb\"}",
+                      "not valid JSON (at column 12: control character inside a string");
+    /* The column counts the line as written, \u0000 escapes included. */
+    assert_bad_record("column.jsonl", "{\"text\": \"\\u0000\\u0000\"} x",
+                      "not valid JSON (at column 26: unexpected data after the JSON value)");
     assert_bad_record("surrogate.jsonl", "{\"text\": \"\\ud800\"}",
                       "not valid JSON (at column 11: unpaired UTF-16 surrogate in a \\u escape)");
 }
