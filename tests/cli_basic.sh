@@ -113,8 +113,9 @@ stderr_has "4294967296" "too large id is named"
 printf '12 abc\n' >"$T/word.ids"
 expect_exit 1 "decode of '12 abc'" decode -m "$M" "$T/word.ids"
 stderr_has "abc" "non-numeric word is named"
-printf '12\r\n' >"$T/crlf.ids"
-expect_exit 1 "decode rejects a CR after an id" decode -m "$M" "$T/crlf.ids"
+printf '100 101\r\n102\r\n' >"$T/crlf.ids"
+expect_exit 0 "decode takes CRLF line ends" decode -m "$M" "$T/crlf.ids"
+check "CRLF line ends decode to exactly the bytes of the ids" test "$(cat "$T/out")" = abc
 printf -- '-3\n' >"$T/neg.ids"
 expect_exit 1 "decode rejects a sign" decode -m "$M" "$T/neg.ids"
 

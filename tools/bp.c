@@ -119,12 +119,12 @@ static const char encode_help[] =
 
 static const char decode_help[] =
     "Usage: bp decode -m MODEL [FILE]...\n"
-    "Decode lines of token ids (decimal, separated by spaces or tabs) and write the\n"
-    "bytes of their pieces and nothing else: no separator, no newline. With no FILE,\n"
-    "or when FILE is -, read standard input. 'bp encode -m M | bp decode -m M' gives\n"
-    "the input back, in NFC unless it was encoded with --no-normalize. Ids 0, 1, 2\n"
-    "(<pad>, <bos>, <eos>) give no bytes; an id outside the vocabulary or a word\n"
-    "that is not a number is an error.\n"
+    "Decode lines of token ids (decimal, separated by spaces or tabs; CRLF line ends\n"
+    "are accepted) and write the bytes of their pieces and nothing else: no\n"
+    "separator, no newline. With no FILE, or when FILE is -, read standard input.\n"
+    "'bp encode -m M | bp decode -m M' gives the input back, in NFC unless it was\n"
+    "encoded with --no-normalize. Ids 0, 1, 2 (<pad>, <bos>, <eos>) give no bytes;\n"
+    "an id outside the vocabulary or a word that is not a number is an error.\n"
     "\n"
     "  -m, --model MODEL  the model: reference BytePiece JSON, plain or\n"
     "                     zstd-compressed (required)\n"
@@ -981,9 +981,10 @@ typedef struct decode_job {
     output *out;
 } decode_job;
 
+/* Separators of ids; '\r' too, so that id files with CRLF line ends decode. */
 static bool is_blank(unsigned char c)
 {
-    return c == ' ' || c == '\t';
+    return c == ' ' || c == '\t' || c == '\r';
 }
 
 /* Reports a word of a decode input line that is not an id of the model. */
