@@ -127,7 +127,7 @@ static enum parse_result parse_range(const char *option, const char *value, uint
 /* "N[,N...]": sizes are kept in the order given, each once. */
 static enum parse_result parse_sizes(const char *value, train_args *args)
 {
-    static const char expected[] = "sizes of at least 259, separated by commas";
+    static const char expected[] = "sizes from 259 to 2147483647, separated by commas";
     args->n_sizes = 0;
     const char *p = value;
     for (;;) {
