@@ -61,6 +61,10 @@ stderr_has "cannot create $T/no/such/dir/m.model: No such file or directory" \
 absent "$T/no" "no directory is created"
 expect_exit 1 "output is a directory" train -o "$T/out-dir" "$T/a.txt"
 stderr_has "Is a directory" "output directory as model path is reported"
+cp "$T/a.txt" "$T/corpus.txt"
+expect_exit 1 "output is one of the inputs" train -o "$T/corpus.txt" "$T/a.txt" "$T/corpus.txt"
+stderr_has "$T/corpus.txt is also an input" "an input given as the model path is reported"
+same "$T/corpus.txt" "$T/a.txt" "the input is left as it was"
 if [ "$(id -u)" -ne 0 ]; then
     mkdir "$T/ro" && chmod 555 "$T/ro"
     expect_exit 1 "unwritable output directory" train -o "$T/ro/m.model" "$T/a.txt"

@@ -254,15 +254,25 @@ static char *model_path(const train_args *args, size_t i)
     return path;
 }
 
-/* Whether a file can be created at `path`: its directory exists and is writable, and the
- * path is not a directory. The model is still written atomically at the end; this only
- * spares a long training that could not be saved. @return 0, or 1 after a message. */
-static int check_output(const char *path)
+/* Whether a file can be created at `path`: its directory exists and is writable, the
+ * path is not a directory, and it is none of the input files (the model would replace the
+ * corpus). The model is still written atomically at the end; this only spares a long
+ * training that could not be saved. @return 0, or 1 after a message. */
+static int check_output(const char *path, char **files, int n_files)
 {
     struct stat sb;
-    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    bool exists = stat(path, &sb) == 0;
+    if (exists && S_ISDIR(sb.st_mode)) {
         report("cannot create %s: %s", path, strerror(EISDIR));
         return 1;
+    }
+    for (int i = 0; i < n_files && exists; i++) {
+        struct stat in;
+        if (strcmp(files[i], "-") != 0 && stat(files[i], &in) == 0 && in.st_dev == sb.st_dev &&
+            in.st_ino == sb.st_ino) {
+            report("%s is also an input: the model would replace it (choose another -o)", path);
+            return 1;
+        }
     }
     const char *slash = strrchr(path, '/');
     char *dir = slash == path ? strdup("/")
@@ -561,7 +571,7 @@ int run_train(int argc, char **argv)
     int rc = 0;
     for (size_t i = 0; i < args.n_sizes && rc == 0; i++) {
         char *path = model_path(&args, i);
-        rc = check_output(path);
+        rc = check_output(path, files, n_files);
         free(path);
     }
     if (rc == 0)
