@@ -267,6 +267,11 @@ typedef struct bp_json_scan {
  * what and where. */
 bool bp_json_scan_text(bp_json_scan *js, const unsigned char *s, size_t len, size_t want_member);
 
+/* cJSON's parse of s[0..len) under the library's one cJSON lock; NULL when it fails. After
+ * bp_json_scan_text() accepted the text, a failure means out of memory. */
+struct cJSON;
+struct cJSON *bp_cjson_parse(const unsigned char *s, size_t len);
+
 /* The position of the first byte at or after `pos` that is not JSON whitespace. */
 size_t bp_json_skip_space(const unsigned char *s, size_t len, size_t pos);
 

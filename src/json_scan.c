@@ -1,5 +1,6 @@
 /*
- * json_scan.c -- a JSON syntax checker (RFC 8259) of our own, run before or after cJSON.
+ * json_scan.c -- a JSON syntax checker (RFC 8259) of our own, run before cJSON, and the
+ * library's one entry to cJSON's parser.
  * cJSON returns NULL both for a text that is not JSON and when it runs out of memory, and
  * tells neither the line nor a reason. The scanner accepts exactly what cJSON parses (the
  * same nesting limit, numbers no longer than cJSON's buffer), so a cJSON failure on a
@@ -7,12 +8,26 @@
  * a reason. The model loader also learns from it where the members of the top-level
  * object are, which it needs for its messages.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
 #include "bp_internal.h"
+
+/* cJSON writes the position of the last parse error to a process-wide variable on every
+ * parse: one lock serializes all the library's parses, so that models and JSONL corpora
+ * can be read from several threads at once without a data race. */
+static pthread_mutex_t cjson_parse_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct cJSON *bp_cjson_parse(const unsigned char *s, size_t len)
+{
+    pthread_mutex_lock(&cjson_parse_lock);
+    cJSON *root = cJSON_ParseWithLengthOpts((const char *)s, len, NULL, false);
+    pthread_mutex_unlock(&cjson_parse_lock);
+    return root;
+}
 
 /* Upstream cJSON copies a number into a 64-byte buffer before strtod and cannot parse a
  * longer one (some distributions patch this). Refusing those here keeps what is accepted

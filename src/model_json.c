@@ -10,7 +10,6 @@
  * allocation per piece.
  */
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +20,6 @@
 
 #define MAX_COUNT 9007199254740992.0 /* 2^53: counts must stay exact as doubles */
 #define ID_LIMIT 4294967296.0        /* 2^32: ids are uint32_t */
-
-/* Guards cJSON's process-wide error state (see load_text). */
-static pthread_mutex_t cjson_parse_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /*====== Canonical base64 ======*/
 
@@ -294,12 +290,8 @@ static bp_status load_text(const char *name, const unsigned char *data, size_t l
     bp_status st = check_syntax(&ld, &js);
     if (st != BP_OK)
         return st;
-    /* The scanner accepted the text, so cJSON can only fail for lack of memory. cJSON
-     * writes its last error position to a process-wide variable on every parse, so parses
-     * are serialized: loading models from several threads at once stays race-free. */
-    pthread_mutex_lock(&cjson_parse_lock);
-    cJSON *root = cJSON_ParseWithLengthOpts((const char *)ld.text, ld.len, NULL, false);
-    pthread_mutex_unlock(&cjson_parse_lock);
+    /* The scanner accepted the text, so cJSON can only fail for lack of memory. */
+    cJSON *root = bp_cjson_parse(ld.text, ld.len);
     if (!root)
         return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "%s: out of memory while parsing JSON",
                        name);

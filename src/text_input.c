@@ -17,7 +17,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +30,6 @@
 
 #define PIECE_SIZE ((size_t)1 << 20) /* plain text: bytes per piece; JSONL: bytes per read */
 #define NUL_STANDIN 0xFF             /* an escaped NUL while cJSON parses (see above) */
-
-/* cJSON keeps the position of the last parse error in a process-wide variable. */
-static pthread_mutex_t cjson_parse_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct bp_text_input {
     int fd;
@@ -386,9 +382,7 @@ static bp_status parse_record(bp_text_input *in, const unsigned char *line, size
     bp_status st = stand_in_for_nuls(in, line, n, &json, &n, &replaced, err);
     if (st != BP_OK)
         return st;
-    pthread_mutex_lock(&cjson_parse_lock);
-    cJSON *root = cJSON_ParseWithLengthOpts((const char *)json, n, NULL, 0);
-    pthread_mutex_unlock(&cjson_parse_lock);
+    cJSON *root = bp_cjson_parse(json, n);
     if (!root) {
         st = fail_nomem(err, in->name);
     } else if (!cJSON_IsObject(root)) {
