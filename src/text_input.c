@@ -28,7 +28,10 @@
 
 #include "bp_internal.h"
 
-#define PIECE_SIZE ((size_t)1 << 20) /* plain text: bytes per piece; JSONL: bytes per read */
+#define PIECE_SIZE ((size_t)1 << 20) /* plain text: bytes per piece; JSONL: bytes per read
+                                      * (at most: a small file gets a block of its size) */
+#define MIN_BLOCK 4096               /* the smallest block (see block_capacity) */
+#define SNIFF_SIZE 64                /* the first read, to see whether the file is zstd */
 #define NUL_STANDIN 0xFF             /* an escaped NUL while cJSON parses (see above) */
 
 struct bp_text_input {
@@ -44,7 +47,8 @@ struct bp_text_input {
     unsigned char *raw;
     size_t raw_len, raw_pos, raw_cap;
     bool raw_eof;
-    uint64_t file_size;    /* of a regular file (also as stdin), else 0 */
+    bool regular;          /* a regular file (also as stdin), whose size is known: */
+    uint64_t file_size;    /* its size, else 0 */
     ZSTD_DCtx *zstd;       /* NULL for a file that is not compressed */
     size_t frame_left;     /* zstd's last answer: 0 when no frame is open */
     bool zstd_holds_output; /* the decoder may have output it could not give yet */
@@ -53,7 +57,7 @@ struct bp_text_input {
 
     /* The current piece (plain) or the block being cut into lines (JSONL). */
     unsigned char *block;
-    size_t block_len, block_pos;
+    size_t block_len, block_pos, block_cap;
 
     /* JSONL */
     unsigned char *line;   /* a line that spans blocks */
@@ -120,11 +124,29 @@ static bp_status sniff_format(bp_text_input *in, bp_error *err)
         st = read_raw(in, err);
     if (st != BP_OK || !bp_is_zstd(in->raw, in->raw_len))
         return st;
-    in->zstd = ZSTD_createDCtx();
-    if (!in->zstd)
+    /* zstd's input goes through in->raw: now it needs the size zstd reads best. */
+    if (!reserve(&in->raw, &in->raw_cap, ZSTD_DStreamInSize()) ||
+        !(in->zstd = ZSTD_createDCtx()))
         return fail_nomem(err, in->name);
     bp_zstd_limit_window(in->zstd, in->file_size);
     return BP_OK;
+}
+
+/* The size of in->block: PIECE_SIZE, or less for a stream known to be smaller (a regular
+ * file, or a zstd frame that records its size): that size and one byte more, so that the
+ * first piece is short and so known to be the last, but not under MIN_BLOCK. A stream that
+ * turns out longer (a second zstd frame, a file that grows, a /proc file whose size says
+ * 0) only comes in more pieces. */
+static size_t block_capacity(const bp_text_input *in)
+{
+    uint64_t size = in->regular ? in->file_size : UINT64_MAX;
+    if (in->zstd) {
+        unsigned long long frame = ZSTD_getFrameContentSize(in->raw, in->raw_len);
+        size = frame == ZSTD_CONTENTSIZE_UNKNOWN || frame == ZSTD_CONTENTSIZE_ERROR
+                   ? UINT64_MAX
+                   : frame;
+    }
+    return size < MIN_BLOCK ? MIN_BLOCK : size < PIECE_SIZE ? (size_t)size + 1 : PIECE_SIZE;
 }
 
 /* Decompresses into dst[0..cap); *got is 0 only at the end of the stream. */
@@ -184,14 +206,14 @@ static bp_status read_stream(bp_text_input *in, unsigned char *dst, size_t cap, 
     return st;
 }
 
-/* Fills in->block with up to PIECE_SIZE bytes; in->block_len is 0 only at the end. */
+/* Fills in->block with up to block_cap bytes; in->block_len is 0 only at the end. */
 static bp_status fill_block(bp_text_input *in, bp_error *err)
 {
     in->block_len = in->block_pos = 0;
-    while (in->block_len < PIECE_SIZE) {
+    while (in->block_len < in->block_cap) {
         size_t got;
-        bp_status st = read_stream(in, in->block + in->block_len, PIECE_SIZE - in->block_len,
-                                   &got, err);
+        bp_status st = read_stream(in, in->block + in->block_len,
+                                   in->block_cap - in->block_len, &got, err);
         if (st != BP_OK)
             return st;
         if (got == 0)
@@ -213,7 +235,7 @@ static bp_status next_plain_piece(bp_text_input *in, const unsigned char **data,
         return st;
     /* A short piece means the stream has ended; a full one may be followed by nothing,
      * and the text then ends with an empty piece. */
-    in->done = in->block_len < PIECE_SIZE;
+    in->done = in->block_len < in->block_cap;
     *data = in->block;
     *len = in->block_len;
     *end_of_text = in->done;
@@ -435,12 +457,14 @@ static bp_status open_file(bp_text_input *in, const char *path, bp_error *err)
     if (strcmp(path, "-") == 0) {
         in->fd = STDIN_FILENO;
         struct stat sb;
-        if (fstat(in->fd, &sb) == 0 && S_ISREG(sb.st_mode))
-            in->file_size = (uint64_t)sb.st_size;
+        in->regular = fstat(in->fd, &sb) == 0 && S_ISREG(sb.st_mode);
+        in->file_size = in->regular ? (uint64_t)sb.st_size : 0;
         return BP_OK;
     }
     size_t size = 0;
     bp_status st = bp_open_for_reading(path, &in->fd, &size, err);
+    struct stat sb;
+    in->regular = st == BP_OK && fstat(in->fd, &sb) == 0 && S_ISREG(sb.st_mode);
     in->file_size = size;
     in->owns_fd = st == BP_OK;
     return st;
@@ -460,15 +484,18 @@ bp_status bp_text_input_open(const char *path, bp_input_format format, const cha
     in->flags = flags;
     in->name = strdup(strcmp(path, "-") == 0 ? "<stdin>" : path);
     in->field = strdup(field ? field : "text");
-    in->raw_cap = ZSTD_DStreamInSize();
+    in->raw_cap = SNIFF_SIZE; /* enough to tell zstd from text; grown for zstd */
     in->raw = malloc(in->raw_cap);
-    in->block = malloc(PIECE_SIZE);
-    bp_status st = in->name && in->field && in->raw && in->block ? BP_OK
-                                                                 : fail_nomem(err, path);
+    bp_status st = in->name && in->field && in->raw ? BP_OK : fail_nomem(err, path);
     if (st == BP_OK)
         st = open_file(in, path, err);
     if (st == BP_OK)
         st = sniff_format(in, err);
+    if (st == BP_OK) {
+        in->block_cap = block_capacity(in);
+        if (!(in->block = malloc(in->block_cap)))
+            st = fail_nomem(err, path);
+    }
     if (st != BP_OK) {
         bp_text_input_close(in);
         return st;
