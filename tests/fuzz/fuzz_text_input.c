@@ -13,8 +13,9 @@
  * fails, gives valid UTF-8 texts (NUL allowed: it comes from \u0000), and its texts plus
  * its skipped lines are its non-blank lines; read without skipping, it gives the same
  * texts up to the first bad line, where it fails with BP_ERR_BAD_RECORD naming the file,
- * or all of them when no line was skipped. The zstd-compressed file gives exactly what
- * the plain one gives.
+ * or all of them when no line was skipped; when every line is {"text": "S"} with S plain
+ * ASCII, the texts are exactly the S. The zstd-compressed file gives exactly what the
+ * plain one gives.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -151,6 +152,56 @@ static size_t non_blank_lines(const unsigned char *s, size_t n)
     return count;
 }
 
+/* Whether line[0..n) is exactly {"FIELD": "S"} with S printable ASCII without '"' and
+ * '\\': then the record is good and its text is S (*text, *text_len). */
+static bool simple_record(const unsigned char *line, size_t n, const char *field,
+                          const unsigned char **text, size_t *text_len)
+{
+    char head[16];
+    size_t h = (size_t)snprintf(head, sizeof head, "{\"%s\": \"", field);
+    if (n < h + 2 || memcmp(line, head, h) != 0 || memcmp(line + n - 2, "\"}", 2) != 0)
+        return false;
+    for (size_t i = h; i < n - 2; i++)
+        if (line[i] < 0x20 || line[i] > 0x7E || line[i] == '"' || line[i] == '\\')
+            return false;
+    *text = line + h;
+    *text_len = n - 2 - h;
+    return true;
+}
+
+/* When every non-blank line is a simple record, the texts are exactly theirs. */
+static void check_simple_records(const reading *r, const unsigned char *s, size_t n,
+                                 const char *field)
+{
+    size_t k = 0;
+    for (size_t pos = 0; pos < n;) {
+        const unsigned char *nl = memchr(s + pos, '\n', n - pos);
+        size_t end = nl ? (size_t)(nl - s) : n;
+        bool blank = true;
+        for (size_t i = pos; i < end && blank; i++)
+            blank = s[i] == ' ' || s[i] == '\t' || s[i] == '\r';
+        const unsigned char *text;
+        size_t len;
+        if (!blank && !simple_record(s + pos, end - pos, field, &text, &len))
+            return; /* a line of another form: no exact expectation */
+        pos = end + 1;
+    }
+    for (size_t pos = 0; pos < n;) {
+        const unsigned char *nl = memchr(s + pos, '\n', n - pos);
+        size_t end = nl ? (size_t)(nl - s) : n;
+        const unsigned char *text;
+        size_t len;
+        if (simple_record(s + pos, end - pos, field, &text, &len)) {
+            size_t begin = k ? r->ends[k - 1] : 0;
+            FUZZ_CHECK(k < r->n_texts && r->ends[k] - begin == len);
+            FUZZ_CHECK(memcmp(r->bytes + begin, text, len) == 0);
+            k++;
+        }
+        pos = end + 1;
+    }
+    FUZZ_CHECK(k == r->n_texts && r->skipped == 0);
+}
+
 static void check_plain(const reading *r, const unsigned char *content, size_t n)
 {
     FUZZ_CHECK_STATUS(r->status, BP_OK);
@@ -211,6 +262,7 @@ FUZZ_NO_COVERAGE int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         skip = read_all(format, field, BP_INPUT_SKIP_BAD_LINES);
         check_jsonl(&skip, &plain, content, n);
+        check_simple_records(&skip, content, n, field ? field : "text");
     }
     if (flags & F_ZSTD) {
         size_t cap = ZSTD_compressBound(n);
