@@ -135,14 +135,15 @@ static bool is_low_surrogate(unsigned code) { return code >= 0xDC00 && code <= 0
 static bool scan_low_surrogate(bp_json_scan *js, size_t escape_start)
 {
     unsigned code;
-    if (peek(js) == '\\')
+    if (peek(js) == '\\') { /* the backslash and the 'u' are both required */
         js->pos++;
-    if (peek(js) == 'u') {
-        js->pos++;
-        if (!scan_hex4(js, &code))
-            return false;
-        if (is_low_surrogate(code))
-            return true;
+        if (peek(js) == 'u') {
+            js->pos++;
+            if (!scan_hex4(js, &code))
+                return false;
+            if (is_low_surrogate(code))
+                return true;
+        }
     }
     if (at_end(js))
         return scan_error(js, "unterminated surrogate pair");

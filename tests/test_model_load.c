@@ -463,6 +463,11 @@ static const text_case TEXT_CASES[] = {
     {"not_json_bad_hex_escape", "[\"\\u00zz\"]", 0, BP_ERR_NOT_JSON, "invalid \\u escape"},
     {"not_json_lone_low_surrogate", "[\"\\udc00\"]", 0, BP_ERR_NOT_JSON, "surrogate"},
     {"not_json_lone_high_surrogate", "[\"\\ud800x\"]", 0, BP_ERR_NOT_JSON, "surrogate"},
+    /* Regression (fuzz_text_input): the scanner took "\ud801udc00", a high surrogate
+     * followed by "u" and hex digits without a backslash, as a pair; cJSON refuses it, and
+     * the load reported running out of memory. */
+    {"not_json_pair_without_backslash", "[\"\\ud801udc00\"]", 0, BP_ERR_NOT_JSON,
+     "column 3: not valid JSON: unpaired UTF-16 surrogate"},
     {"not_json_leading_zero", "[01]", 0, BP_ERR_NOT_JSON, "expected ','"},
     {"not_json_bare_fraction", "[1.]", 0, BP_ERR_NOT_JSON, "expected a digit"},
     {"not_json_plus_sign", "[+1]", 0, BP_ERR_NOT_JSON, "expected a JSON value"},

@@ -321,6 +321,10 @@ static void test_jsonl_bad_records(void **state)
     /* The column counts the line as written, \u0000 escapes included. */
     assert_bad_record("column.jsonl", "{\"text\": \"\\u0000\\u0000\"} x",
                       "not valid JSON (at column 26: unexpected data after the JSON value)");
+    /* Regression (fuzz_text_input): a pair without its second backslash was taken by the
+     * scanner, refused by cJSON and reported as out of memory. */
+    assert_bad_record("pair.jsonl", "{\"text\": \"\\ud801udc00\"}",
+                      "not valid JSON (at column 11: unpaired UTF-16 surrogate in a \\u escape)");
     assert_bad_record("surrogate.jsonl", "{\"text\": \"\\ud800\"}",
                       "not valid JSON (at column 11: unpaired UTF-16 surrogate in a \\u escape)");
 }
