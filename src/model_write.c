@@ -242,7 +242,8 @@ bp_status bp_model_save(const bp_model *model, const char *path, bp_error *err)
 bp_status bp_write_file_atomic(const char *path, const void *data, size_t len, bp_error *err)
 {
     if (!path || !*path || (!data && len > 0))
-        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_write_file_atomic: no path or data");
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX,
+                       "bp_write_file_atomic: no path or data");
     /* The caller's bytes are written in place, without a copy. */
     writer w = {.fd = -1, .buf = (unsigned char *)data, .len = len, .errnum = 0};
     return write_atomically(path, w, NULL, NULL, err);

@@ -8,12 +8,12 @@
  * JSONL rules: blank lines (spaces, tabs, CR) are skipped silently; a line that is not
  * valid UTF-8 (RFC 8259 requires it), not JSON (RFC 8259 as strictly as Python's
  * json.loads: a raw control character in a string is refused), not an object, or whose
- * member is missing or not a string is a bad record: BP_ERR_BAD_RECORD naming file and line, or skipped and
- * counted with BP_INPUT_SKIP_BAD_LINES. When a member name repeats, the last one counts,
- * as with Python's json.loads. cJSON ends its strings with a NUL and keeps no length, so
- * an escaped NUL (\u0000) in a record would silently cut its text short; since the line
- * is checked to be UTF-8 first, such escapes are turned into the byte 0xFF (which UTF-8
- * never contains) before parsing, and back into NUL in the text.
+ * member is missing or not a string is a bad record: BP_ERR_BAD_RECORD naming file and
+ * line, or skipped and counted with BP_INPUT_SKIP_BAD_LINES. When a member name repeats,
+ * the last one counts, as with Python's json.loads. cJSON ends its strings with a NUL and
+ * keeps no length, so an escaped NUL (\u0000) in a record would silently cut its text
+ * short; since the line is checked to be UTF-8 first, such escapes are turned into the
+ * byte 0xFF (which UTF-8 never contains) before parsing, and back into NUL in the text.
  */
 #include <errno.h>
 #include <fcntl.h>
