@@ -123,32 +123,34 @@ static bool same_texts(const reading *a, const reading *b, size_t n_texts)
     return memcmp(a->bytes, b->bytes, len) == 0;
 }
 
-static bool valid_utf8(const unsigned char *s, size_t n)
+/* The next line of s[0..n) from *pos: s[*begin..*end), without its '\n' (the last line
+ * may lack one). Returns false after the last line. */
+static bool next_line(const unsigned char *s, size_t n, size_t *pos, size_t *begin,
+                      size_t *end)
 {
-    for (size_t i = 0; i < n;) {
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t k = utf8proc_iterate(s + i, (utf8proc_ssize_t)(n - i), &cp);
-        if (k <= 0)
-            return false;
-        i += (size_t)k;
-    }
+    if (*pos >= n)
+        return false;
+    const unsigned char *nl = memchr(s + *pos, '\n', n - *pos);
+    *begin = *pos;
+    *end = nl ? (size_t)(nl - s) : n;
+    *pos = *end + 1;
     return true;
 }
 
-/* Lines of the content that hold more than spaces, tabs and CRs (the last line may lack
- * its '\n'). */
+/* Whether a line holds only spaces, tabs and CRs (the reader skips it silently). */
+static bool blank_line(const unsigned char *s, size_t begin, size_t end)
+{
+    for (size_t i = begin; i < end; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+            return false;
+    return true;
+}
+
 static size_t non_blank_lines(const unsigned char *s, size_t n)
 {
-    size_t count = 0;
-    for (size_t pos = 0; pos < n;) {
-        const unsigned char *nl = memchr(s + pos, '\n', n - pos);
-        size_t end = nl ? (size_t)(nl - s) : n;
-        bool blank = true;
-        for (size_t i = pos; i < end && blank; i++)
-            blank = s[i] == ' ' || s[i] == '\t' || s[i] == '\r';
-        count += !blank;
-        pos = end + 1;
-    }
+    size_t count = 0, pos = 0, begin, end;
+    while (next_line(s, n, &pos, &begin, &end))
+        count += !blank_line(s, begin, end);
     return count;
 }
 
@@ -173,31 +175,21 @@ static bool simple_record(const unsigned char *line, size_t n, const char *field
 static void check_simple_records(const reading *r, const unsigned char *s, size_t n,
                                  const char *field)
 {
-    size_t k = 0;
-    for (size_t pos = 0; pos < n;) {
-        const unsigned char *nl = memchr(s + pos, '\n', n - pos);
-        size_t end = nl ? (size_t)(nl - s) : n;
-        bool blank = true;
-        for (size_t i = pos; i < end && blank; i++)
-            blank = s[i] == ' ' || s[i] == '\t' || s[i] == '\r';
-        const unsigned char *text;
-        size_t len;
-        if (!blank && !simple_record(s + pos, end - pos, field, &text, &len))
+    const unsigned char *text;
+    size_t len, pos = 0, begin, end;
+    while (next_line(s, n, &pos, &begin, &end))
+        if (!blank_line(s, begin, end) &&
+            !simple_record(s + begin, end - begin, field, &text, &len))
             return; /* a line of another form: no exact expectation */
-        pos = end + 1;
-    }
-    for (size_t pos = 0; pos < n;) {
-        const unsigned char *nl = memchr(s + pos, '\n', n - pos);
-        size_t end = nl ? (size_t)(nl - s) : n;
-        const unsigned char *text;
-        size_t len;
-        if (simple_record(s + pos, end - pos, field, &text, &len)) {
-            size_t begin = k ? r->ends[k - 1] : 0;
-            FUZZ_CHECK(k < r->n_texts && r->ends[k] - begin == len);
-            FUZZ_CHECK(memcmp(r->bytes + begin, text, len) == 0);
-            k++;
-        }
-        pos = end + 1;
+    size_t k = 0;
+    pos = 0;
+    while (next_line(s, n, &pos, &begin, &end)) {
+        if (!simple_record(s + begin, end - begin, field, &text, &len))
+            continue;
+        size_t text_begin = k ? r->ends[k - 1] : 0;
+        FUZZ_CHECK(k < r->n_texts && r->ends[k] - text_begin == len);
+        FUZZ_CHECK(memcmp(r->bytes + text_begin, text, len) == 0);
+        k++;
     }
     FUZZ_CHECK(k == r->n_texts && r->skipped == 0);
 }
@@ -216,7 +208,7 @@ static void check_jsonl(const reading *skip, const reading *strict, const unsign
     FUZZ_CHECK(skip->n_texts + skip->skipped == non_blank_lines(content, n));
     size_t begin = 0;
     for (size_t i = 0; i < skip->n_texts; i++) {
-        FUZZ_CHECK(valid_utf8(skip->bytes + begin, skip->ends[i] - begin));
+        FUZZ_CHECK(fuzz_valid_utf8(skip->bytes + begin, skip->ends[i] - begin));
         begin = skip->ends[i];
     }
     FUZZ_CHECK(strict->skipped == 0);

@@ -51,19 +51,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-/* The oracle is utf8proc's decoder, independent of the library's own. */
-static bool valid_utf8(const unsigned char *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t k = utf8proc_iterate(s + i, (utf8proc_ssize_t)(n - i), &cp);
-        if (k <= 0)
-            return false;
-        i += (size_t)k;
-    }
-    return true;
-}
-
 static void check_model(const bp_model *m, size_t max_vocab, const bp_train_options *o)
 {
     size_t vocab = bp_model_vocab_size(m);
@@ -163,7 +150,7 @@ FUZZ_NO_COVERAGE int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t end = sep ? (size_t)(sep - texts) : texts_len;
         const unsigned char *text = texts + pos;
         size_t len = end - pos;
-        bool valid = valid_utf8(text, len);
+        bool valid = fuzz_valid_utf8(text, len);
         bp_status st = BP_OK;
         for (size_t k = 0; k < len && st == BP_OK; k += feed)
             st = bp_trainer_feed(t, text + k, len - k < feed ? len - k : feed, &err);

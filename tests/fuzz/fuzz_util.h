@@ -150,6 +150,20 @@ static FUZZ_UNUSED bp_model *fuzz_sample_model(void)
     return m;
 }
 
+/* Whether s[0..n) is well-formed UTF-8, by utf8proc's decoder: independent of the
+ * library's own. */
+static FUZZ_UNUSED FUZZ_NO_COVERAGE bool fuzz_valid_utf8(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate(s + i, (utf8proc_ssize_t)(n - i), &cp);
+        if (k <= 0)
+            return false;
+        i += (size_t)k;
+    }
+    return true;
+}
+
 /*------ Oracle 1: NFC ------*/
 
 /* NFC as the library documents it: every maximal run of well-formed UTF-8 is normalized
