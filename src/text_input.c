@@ -47,8 +47,7 @@ struct bp_text_input {
     unsigned char *raw;
     size_t raw_len, raw_pos, raw_cap;
     bool raw_eof;
-    bool regular;          /* a regular file (also as stdin), whose size is known: */
-    uint64_t file_size;    /* its size, else 0 */
+    uint64_t file_size;    /* of a regular file (also as stdin); 0: not known */
     ZSTD_DCtx *zstd;       /* NULL for a file that is not compressed */
     size_t frame_left;     /* zstd's last answer: 0 when no frame is open */
     bool zstd_holds_output; /* the decoder may have output it could not give yet */
@@ -135,11 +134,10 @@ static bp_status sniff_format(bp_text_input *in, bp_error *err)
 /* The size of in->block: PIECE_SIZE, or less for a stream known to be smaller (a regular
  * file, or a zstd frame that records its size): that size and one byte more, so that the
  * first piece is short and so known to be the last, but not under MIN_BLOCK. A stream that
- * turns out longer (a second zstd frame, a file that grows, a /proc file whose size says
- * 0) only comes in more pieces. */
+ * turns out longer (a second zstd frame, a file that grows) only comes in more pieces. */
 static size_t block_capacity(const bp_text_input *in)
 {
-    uint64_t size = in->regular ? in->file_size : UINT64_MAX;
+    uint64_t size = in->file_size ? in->file_size : UINT64_MAX; /* 0: not known */
     if (in->zstd) {
         unsigned long long frame = ZSTD_getFrameContentSize(in->raw, in->raw_len);
         size = frame == ZSTD_CONTENTSIZE_UNKNOWN || frame == ZSTD_CONTENTSIZE_ERROR
@@ -457,14 +455,12 @@ static bp_status open_file(bp_text_input *in, const char *path, bp_error *err)
     if (strcmp(path, "-") == 0) {
         in->fd = STDIN_FILENO;
         struct stat sb;
-        in->regular = fstat(in->fd, &sb) == 0 && S_ISREG(sb.st_mode);
-        in->file_size = in->regular ? (uint64_t)sb.st_size : 0;
+        if (fstat(in->fd, &sb) == 0 && S_ISREG(sb.st_mode))
+            in->file_size = (uint64_t)sb.st_size;
         return BP_OK;
     }
     size_t size = 0;
     bp_status st = bp_open_for_reading(path, &in->fd, &size, err);
-    struct stat sb;
-    in->regular = st == BP_OK && fstat(in->fd, &sb) == 0 && S_ISREG(sb.st_mode);
     in->file_size = size;
     in->owns_fd = st == BP_OK;
     return st;
