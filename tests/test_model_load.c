@@ -152,6 +152,17 @@ static bp_model *load_memory_ok(const void *data, size_t len)
     return m;
 }
 
+/* Loads the JSON of `sp` from memory and checks every piece of it in the model. */
+static bp_model *load_spec_ok(const spec *sp)
+{
+    size_t len;
+    char *json = spec_json(sp, &len, NULL);
+    bp_model *m = load_memory_ok(json, len);
+    free(json);
+    assert_model_matches(m, sp);
+    return m;
+}
+
 static bp_model *load_file_ok(const char *path)
 {
     bp_model *m = NULL;
@@ -277,17 +288,13 @@ static void test_valid_model(void **state)
     (void)state;
     spec sp;
     spec_init(&sp, false);
-    size_t len;
-    char *json = spec_json(&sp, &len, NULL);
-    bp_model *m = load_memory_ok(json, len);
-    assert_model_matches(m, &sp);
+    bp_model *m = load_spec_ok(&sp);
     /* Byte b has count b + 1: its score is log(b + 1) - log(total), libm's log. */
     uint64_t total = 0;
     for (size_t i = 0; i < sp.n; i++)
         total += sp.e[i].count;
     assert_true(bp_model_piece_score(m, 'A' + 3) == log(66.0) - log((double)total));
     bp_model_free(m);
-    free(json);
 }
 
 static void test_permuted_ids(void **state)
@@ -295,12 +302,7 @@ static void test_permuted_ids(void **state)
     (void)state;
     spec sp;
     spec_init(&sp, true);
-    size_t len;
-    char *json = spec_json(&sp, &len, NULL);
-    bp_model *m = load_memory_ok(json, len);
-    assert_model_matches(m, &sp);
-    bp_model_free(m);
-    free(json);
+    bp_model_free(load_spec_ok(&sp));
 }
 
 /* Forms of JSON a writer other than Python's may produce: escapes in keys ("\/" for '/',
@@ -333,12 +335,7 @@ static void test_largest_count(void **state)
     spec_init(&sp, false);
     snprintf(sp.e[0].value, sizeof sp.e[0].value, "[3, \"\", 9007199254740992]");
     sp.e[0].count = UINT64_C(1) << 53;
-    size_t len;
-    char *json = spec_json(&sp, &len, NULL);
-    bp_model *m = load_memory_ok(json, len);
-    assert_model_matches(m, &sp);
-    bp_model_free(m);
-    free(json);
+    bp_model_free(load_spec_ok(&sp));
 }
 
 static void test_zstd_in_memory(void **state)
