@@ -20,6 +20,16 @@
 
 #define BP_N_SPECIAL 3u /* ids 0 <pad>, 1 <bos>, 2 <eos> */
 
+/*------ Growing arrays (grow.c) ------*/
+
+/* Returns `mem` (an array of *cap elements of `size` bytes; NULL when *cap is 0) grown with
+ * realloc to hold at least `need` elements, and sets *cap to its new capacity: the largest
+ * of need, twice *cap and 64, so that growing an array element by element costs amortized
+ * constant time. Returns `mem` itself when it is already large enough (and not empty).
+ * Returns NULL when out of memory (or need * size overflows); `mem` and *cap are then
+ * untouched and still the caller's. */
+void *bp_grow(void *mem, size_t *cap, size_t need, size_t size);
+
 /*------ Errors (error.c) ------*/
 
 /* Fills `err` (if not NULL) with `code`, `offset` and a printf-style message, and returns

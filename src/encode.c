@@ -244,16 +244,12 @@ typedef struct batch_run {
 
 static bp_status grow_ids(batch_job *job, size_t need)
 {
-    if (need <= job->cap)
-        return BP_OK;
-    size_t cap = job->cap * 2 > need ? job->cap * 2 : need;
-    if (cap > SIZE_MAX / sizeof *job->ids)
+    if (need > SIZE_MAX / sizeof *job->ids)
         return BP_ERR_TOO_LARGE;
-    uint32_t *ids = realloc(job->ids, cap * sizeof *ids);
+    uint32_t *ids = bp_grow(job->ids, &job->cap, need, sizeof *ids);
     if (!ids)
         return BP_ERR_NOMEM;
     job->ids = ids;
-    job->cap = cap;
     return BP_OK;
 }
 
@@ -362,13 +358,10 @@ static bp_status plan_jobs(const size_t *lens, size_t n_texts, batch_job **jobs,
             bytes += lens[hi];
             room += lens[hi++] + 2;
         }
-        if (*n_jobs == cap) {
-            cap = cap ? 2 * cap : 16;
-            batch_job *grown = realloc(*jobs, cap * sizeof *grown);
-            if (!grown)
-                return BP_ERR_NOMEM;
-            *jobs = grown;
-        }
+        batch_job *grown = bp_grow(*jobs, &cap, *n_jobs + 1, sizeof *grown);
+        if (!grown)
+            return BP_ERR_NOMEM;
+        *jobs = grown;
         (*jobs)[(*n_jobs)++] = (batch_job){.lo = lo, .hi = hi, .room = room};
         *total_bytes += bytes;
         lo = hi;

@@ -26,8 +26,7 @@ typedef struct byte_buffer {
     size_t len, cap; /* cap counts the spare byte */
 } byte_buffer;
 
-/* Makes room for at least `want` more bytes besides the spare one, growing geometrically so
- * that appending byte by byte stays linear. */
+/* Makes room for at least `want` more bytes besides the spare one. */
 static bp_status buffer_reserve(byte_buffer *b, size_t want)
 {
     if (b->cap != 0 && b->cap - 1 - b->len >= want)
@@ -35,15 +34,10 @@ static bp_status buffer_reserve(byte_buffer *b, size_t want)
     if (want > SIZE_MAX - 1 - b->len)
         return BP_ERR_TOO_LARGE;
     size_t need = b->len + want + 1;
-    size_t doubled = b->cap <= SIZE_MAX / 2 ? b->cap * 2 : SIZE_MAX;
-    size_t cap = need > doubled ? need : doubled;
-    if (cap < MIN_CAPACITY)
-        cap = MIN_CAPACITY;
-    unsigned char *p = realloc(b->data, cap);
+    unsigned char *p = bp_grow(b->data, &b->cap, need < MIN_CAPACITY ? MIN_CAPACITY : need, 1);
     if (!p)
         return BP_ERR_NOMEM;
     b->data = p;
-    b->cap = cap;
     return BP_OK;
 }
 

@@ -63,24 +63,13 @@ static unsigned char *room(buf *b, size_t n)
 {
     if (b->failed)
         return NULL;
-    if (b->cap - b->len < n) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap - b->len < n) {
-            if (cap > SIZE_MAX / 2) {
-                b->failed = true;
-                return NULL;
-            }
-            cap *= 2;
-        }
-        unsigned char *p = realloc(b->p, cap);
-        if (!p) {
-            b->failed = true;
-            return NULL;
-        }
-        b->p = p;
-        b->cap = cap;
+    unsigned char *p = n <= SIZE_MAX - b->len ? bp_grow(b->p, &b->cap, b->len + n, 1) : NULL;
+    if (!p) {
+        b->failed = true;
+        return NULL;
     }
-    return b->p + b->len;
+    b->p = p;
+    return p + b->len;
 }
 
 static void put_raw(buf *b, const void *data, size_t n)

@@ -172,33 +172,15 @@ size_t bp_skip_ascii(const unsigned char *s, size_t i, size_t len)
 
 /*------ Output buffers ------*/
 
-/* Makes *mem hold at least `need` elements of `size` bytes, growing geometrically so that
- * repeated calls settle on a size that fits. Leaves *mem and *cap untouched on failure. */
-static bp_status reserve(void **mem, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return BP_OK;
-    if (need > SIZE_MAX / size)
-        return BP_ERR_NOMEM;
-    size_t new_cap = *cap < 64 ? 64 : *cap;
-    while (new_cap < need)
-        new_cap = new_cap > SIZE_MAX / 2 / size ? need : new_cap * 2;
-    void *p = realloc(*mem, new_cap * size);
-    if (!p)
-        return BP_ERR_NOMEM;
-    *mem = p;
-    *cap = new_cap;
-    return BP_OK;
-}
-
 static bp_status reserve_out(bp_nfc_buffer *buf, size_t extra)
 {
     if (extra > SIZE_MAX - buf->len)
         return BP_ERR_NOMEM;
-    void *mem = buf->out;
-    bp_status st = reserve(&mem, &buf->cap, buf->len + extra, 1);
-    buf->out = mem;
-    return st;
+    unsigned char *out = bp_grow(buf->out, &buf->cap, buf->len + extra, 1);
+    if (!out)
+        return BP_ERR_NOMEM;
+    buf->out = out;
+    return BP_OK;
 }
 
 static bp_status append_bytes(bp_nfc_buffer *buf, const unsigned char *s, size_t n)
@@ -224,11 +206,10 @@ static bp_status append_nfc(bp_nfc_buffer *buf, const unsigned char *s, size_t n
             return BP_ERR_NOMEM;
         if ((size_t)n_cps <= buf->cps_cap)
             break;
-        void *mem = buf->cps;
-        bp_status st = reserve(&mem, &buf->cps_cap, (size_t)n_cps, sizeof *buf->cps);
-        buf->cps = mem;
-        if (st != BP_OK)
-            return st;
+        int32_t *cps = bp_grow(buf->cps, &buf->cps_cap, (size_t)n_cps, sizeof *cps);
+        if (!cps)
+            return BP_ERR_NOMEM;
+        buf->cps = cps;
     }
     n_cps = utf8proc_normalize_utf32(buf->cps, n_cps, NFC_OPTIONS);
     /* Encoding here rather than with utf8proc_reencode(), which would compose again. */

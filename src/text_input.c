@@ -79,17 +79,10 @@ static bp_status fail_nomem(bp_error *err, const char *name)
 /* Makes *buf (of *cap bytes) hold at least `need` bytes, keeping its content. */
 static bool reserve(unsigned char **buf, size_t *cap, size_t need)
 {
-    if (need <= *cap)
-        return true;
-    size_t new_cap = *cap > need / 2 ? *cap * 2 : need;
-    if (new_cap < need)
-        return false;
-    unsigned char *p = realloc(*buf, new_cap);
-    if (!p)
-        return false;
-    *buf = p;
-    *cap = new_cap;
-    return true;
+    unsigned char *p = bp_grow(*buf, cap, need, 1);
+    if (p)
+        *buf = p;
+    return p != NULL;
 }
 
 /*------ The byte stream: the file, decompressed if it is zstd ------*/

@@ -166,18 +166,12 @@ static bp_status chunk_normalized(bp_chunker *c, const unsigned char *s, size_t 
 
 static bp_status append_raw(bp_chunker *c, const unsigned char *data, size_t len)
 {
-    if (len > c->raw_cap - c->raw_len) {
-        if (len > SIZE_MAX / 2 - c->raw_len)
-            return BP_ERR_NOMEM;
-        size_t cap = c->raw_cap < 4096 ? 4096 : c->raw_cap;
-        while (cap - c->raw_len < len)
-            cap *= 2;
-        unsigned char *p = realloc(c->raw, cap);
-        if (!p)
-            return BP_ERR_NOMEM;
-        c->raw = p;
-        c->raw_cap = cap;
-    }
+    unsigned char *p = len <= SIZE_MAX - c->raw_len
+                           ? bp_grow(c->raw, &c->raw_cap, c->raw_len + len, 1)
+                           : NULL;
+    if (!p)
+        return BP_ERR_NOMEM;
+    c->raw = p;
     memcpy(c->raw + c->raw_len, data, len);
     c->raw_len += len;
     return BP_OK;

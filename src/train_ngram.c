@@ -44,14 +44,10 @@ static bp_status count_level_chunk(void *ctx, unsigned thread, const unsigned ch
     const unsigned k = lp->k, w = k - 1;
     if (len < k)
         return BP_OK;
-    if (lp->ok_cap[thread] < len) {
-        unsigned char *ok = realloc(lp->ok[thread], len);
-        if (!ok)
-            return BP_ERR_NOMEM;
-        lp->ok[thread] = ok;
-        lp->ok_cap[thread] = len;
-    }
-    unsigned char *ok = lp->ok[thread];
+    unsigned char *ok = bp_grow(lp->ok[thread], &lp->ok_cap[thread], len, 1);
+    if (!ok)
+        return BP_ERR_NOMEM;
+    lp->ok[thread] = ok;
     const uint64_t mask = (UINT64_C(1) << (8 * w)) - 1;
     uint64_t win = 0;
     for (size_t i = 0; i < len; i++) {

@@ -61,13 +61,10 @@ bp_status bp_bnlm_segment(const bp_ngram_model *m, bool ensure_unicode, const un
     *n_tokens = 0;
     if (len == 0)
         return BP_OK;
-    if (s->cap < len * n) {
-        unsigned char *back = realloc(s->back, len * n);
-        if (!back)
-            return BP_ERR_NOMEM;
-        s->back = back;
-        s->cap = len * n;
-    }
+    unsigned char *back = bp_grow(s->back, &s->cap, len * n, 1);
+    if (!back)
+        return BP_ERR_NOMEM;
+    s->back = back;
     double prev[BP_MAX_ORDER], cur[BP_MAX_ORDER], phi[BP_MAX_ORDER];
     uint64_t win = x[0];
     emissions(m, ensure_unicode, x, 0, win, phi);
@@ -154,14 +151,10 @@ static bp_status count_chunk_pieces(void *ctx, unsigned thread, const unsigned c
                                     size_t len)
 {
     piece_pass *pp = ctx;
-    if (pp->starts_cap[thread] < len) {
-        uint32_t *st = realloc(pp->starts[thread], len * sizeof *st);
-        if (!st)
-            return BP_ERR_NOMEM;
-        pp->starts[thread] = st;
-        pp->starts_cap[thread] = len;
-    }
-    uint32_t *starts = pp->starts[thread];
+    uint32_t *starts = bp_grow(pp->starts[thread], &pp->starts_cap[thread], len, sizeof *starts);
+    if (!starts)
+        return BP_ERR_NOMEM;
+    pp->starts[thread] = starts;
     size_t n;
     bp_status st = bp_bnlm_segment(pp->m, pp->ensure_unicode, x, len, &pp->scratch[thread], starts, &n);
     for (size_t k = 0; k < n && st == BP_OK; k++) {

@@ -153,16 +153,10 @@ bp_status bp_piece_table_add(bp_piece_table *t, const unsigned char *bytes, size
     uint64_t h = hash_bytes(bytes, len);
     bp_piece_slot *s = piece_slot(t, bytes, len, h);
     if (!s->hash) {
-        if (t->arena_len + len > t->arena_cap) {
-            size_t cap = t->arena_cap ? t->arena_cap : 1 << 16;
-            while (t->arena_len + len > cap)
-                cap *= 2;
-            unsigned char *a = realloc(t->arena, cap);
-            if (!a)
-                return BP_ERR_NOMEM;
-            t->arena = a;
-            t->arena_cap = cap;
-        }
+        unsigned char *a = bp_grow(t->arena, &t->arena_cap, t->arena_len + len, 1);
+        if (!a)
+            return BP_ERR_NOMEM;
+        t->arena = a;
         memcpy(t->arena + t->arena_len, bytes, len);
         *s = (bp_piece_slot){h, 0, t->arena_len, len};
         t->arena_len += len;

@@ -106,13 +106,10 @@ bp_status bp_spool_flush(bp_spool *sp, bp_error *err)
                                  "cannot write the temporary corpus file");
         done += (size_t)w;
     }
-    if (sp->n_blocks + 2 > sp->blocks_cap) {
-        uint64_t *b = realloc(sp->block_off, 2 * sp->blocks_cap * sizeof *b);
-        if (!b)
-            return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory");
-        sp->block_off = b;
-        sp->blocks_cap *= 2;
-    }
+    uint64_t *b = bp_grow(sp->block_off, &sp->blocks_cap, sp->n_blocks + 2, sizeof *b);
+    if (!b)
+        return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory");
+    sp->block_off = b;
     sp->size += sp->wlen;
     sp->block_off[++sp->n_blocks] = sp->size;
     if (sp->wlen > sp->max_block)
