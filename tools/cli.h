@@ -114,55 +114,44 @@ size_t escape_piece(char *dst, const unsigned char *bytes, size_t len);
  * case) and any other byte but '\\' as itself. @return false on a malformed escape. */
 bool unescape_piece(const char *text, size_t len, unsigned char *dst, size_t *out_len);
 
-/*------ bp encode: pipeline formats (encode_formats.c) ------*/
+/*------ Reading the FILE operands (cli_input.c) ------*/
 
-/* Writes the output of one text (a document) from its ids, and their offsets in the
- * normalized text (NULL unless --offsets). */
-typedef void (*text_writer)(output *out, const uint32_t *ids, const size_t *offsets,
-                            size_t n_ids);
+/* Receives one text: a line with its '\n', a whole file, or the text of a JSONL record.
+ * @return 0 to go on, 1 to stop (after reporting what failed, unless the failure is a
+ * write error left in the output). */
+typedef int (*text_handler)(void *ctx, const text_source *src, const unsigned char *text,
+                            size_t len);
 
-typedef struct encode_formats {
-    bool jsonl_input;       /* --input-format jsonl */
-    const char *field;      /* --field NAME; NULL: "text" */
-    bool offsets;           /* --offsets */
-    int binary;             /* bytes per id of --output-format u16 (2) or u32 (4), else 0 */
-    text_writer write_text; /* u16, u32, jsonl; NULL for ids and pieces (token by token) */
-} encode_formats;
+/* Opens a FILE operand for reading lines or the whole file: "-" is standard input, named
+ * "<stdin>" in *name (otherwise *name is path). A zstd-compressed file (recognised by
+ * content) is decompressed while it is read, and a large input shows its progress on
+ * standard error when that is a terminal (and the output is not). Same contract as fopen:
+ * NULL with errno set on failure. */
+FILE *open_operand(const char *path, const char **name);
 
-/* --output-format u16, u32 or jsonl. @return false for any other value. */
-bool parse_text_format(const char *value, encode_formats *f);
+/* Closes what open_operand() opened; standard input stays open. */
+void close_operand(FILE *fp);
 
-/* --input-format lines or jsonl. @return false for any other value. */
-bool parse_input_format(const char *value, encode_formats *f);
+/* Reports a read error of a whole file (errno read_errno; EIO when that is 0). @return 1. */
+int report_read_error(const text_source *src, int read_errno);
 
-/* The checks between options once all are read. @return PARSE_RUN, or PARSE_USAGE after
- * a message. */
-enum parse_result check_encode_formats(const encode_formats *f, bool whole);
+/* Feeds every text of the operands, in order (standard input when there are none), to
+ * `handle`: each line, or with `whole` each file. @return 0, or 1 after the failure. */
+int process_inputs(char **paths, int n_paths, bool whole, text_handler handle, void *ctx);
 
-/* The checks that need the model and the output: u16 with more than 65536 ids (exit 1),
- * binary output to a terminal (exit 2). @return 0, or the exit status after a message. */
-int check_encode_output(const encode_formats *f, const bp_model *model, const char *model_path);
-
-/* fopen(path, "rb") for reading lines or whole files, except that a zstd-compressed file
- * (recognised by content) is decompressed while it is read, and that a large input shows
- * its progress on standard error when that is a terminal (and the output is not). Same
- * contract as fopen: NULL with errno set on failure. Standard input is not opened here. */
-FILE *open_input(const char *path);
-
-/* Receives one document (a JSONL record's text). @return 0 to go on, 1 to stop. */
-typedef int (*document_handler)(void *ctx, const text_source *src, const unsigned char *text,
-                                size_t len);
-
-/* Feeds the text of every JSONL record of the inputs ("-" or none: standard input; zstd
+/* Feeds the text of every JSONL record of the operands ("-" or none: standard input; zstd
  * or not) to `handle`, in order. @return 0, or 1 after reporting the failure. */
-int process_jsonl_inputs(char **paths, int n_paths, const char *field, document_handler handle,
+int process_jsonl_inputs(char **paths, int n_paths, const char *field, text_handler handle,
                          void *ctx);
 
 /* Parses the options of a command that takes -m MODEL (required) and --help; operands are
  * left at argv[optind ..]. */
 enum parse_result parse_model_options(int argc, char **argv, const char **model_path);
 
-/* The subcommands that live in their own files (bp_train.c, bp_convert.c, bp_info.c). */
+/* The subcommands, each in its own file (bp_encode.c, bp_decode.c, bp_train.c,
+ * bp_convert.c, bp_info.c, bp_interop.c). */
+int run_encode(int argc, char **argv);
+int run_decode(int argc, char **argv);
 int run_train(int argc, char **argv);
 int run_convert(int argc, char **argv);
 int run_info(int argc, char **argv);

@@ -1,0 +1,101 @@
+/*
+ * bp_encode.h -- what the parts of `bp encode` share: bp_encode.c (options, one text at a
+ * time, ids and pieces), encode_threads.c (lines on several threads) and encode_formats.c
+ * (u16, u32 and JSONL). Part of the CLI, like cli.h.
+ */
+#ifndef BP_ENCODE_H
+#define BP_ENCODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bytepiece.h"
+#include "cli.h"
+
+/*====== Pipeline formats (encode_formats.c) ======*/
+
+/* Writes the output of one text (a document) from its ids, and their offsets in the
+ * normalized text (NULL unless --offsets). */
+typedef void (*text_writer)(output *out, const uint32_t *ids, const size_t *offsets,
+                            size_t n_ids);
+
+typedef struct encode_formats {
+    bool jsonl_input;       /* --input-format jsonl */
+    const char *field;      /* --field NAME; NULL: "text" */
+    bool offsets;           /* --offsets */
+    int binary;             /* bytes per id of --output-format u16 (2) or u32 (4), else 0 */
+    text_writer write_text; /* u16, u32, jsonl; NULL for ids and pieces (token by token) */
+} encode_formats;
+
+/* --output-format u16, u32 or jsonl. @return false for any other value. */
+bool parse_text_format(const char *value, encode_formats *f);
+
+/* --input-format lines or jsonl. @return false for any other value. */
+bool parse_input_format(const char *value, encode_formats *f);
+
+/* The checks between options once all are read. @return PARSE_RUN, or PARSE_USAGE after
+ * a message. */
+enum parse_result check_encode_formats(const encode_formats *f, bool whole);
+
+/* The checks that need the model and the output: u16 with more than 65536 ids (exit 1),
+ * binary output to a terminal (exit 2). @return 0, or the exit status after a message. */
+int check_encode_output(const encode_formats *f, const bp_model *model, const char *model_path);
+
+/*====== One text (bp_encode.c) ======*/
+
+/* Writes one token of --output-format ids or pieces. */
+typedef void (*token_writer)(output *out, const bp_model *model, uint32_t id);
+
+typedef struct encode_args {
+    const char *model_path;
+    double alpha;
+    uint64_t seed;
+    bool seed_given;
+    bool glibc_rand;
+    bool whole;
+    unsigned flags;
+    unsigned threads; /* 0: one per core */
+    token_writer write_token;
+    encode_formats fmt; /* the pipeline formats (encode_formats.c) */
+} encode_args;
+
+enum { MAX_THREADS = 256 };
+
+/* What one encoding thread owns: an encoder, a random state, room for ids. */
+typedef struct encoder_slot {
+    const encode_args *args;
+    const bp_model *model;
+    bp_encoder *enc;
+    bp_encode_options opts;
+    bp_rng rng;
+    uint64_t seed;
+    uint32_t *ids;
+    size_t ids_cap;
+    size_t *offsets; /* --offsets: one per id */
+    size_t offsets_cap;
+} encoder_slot;
+
+/* Makes `slot` ready to encode with `args` and `model`; `seed` is the run's (--seed, or
+ * the clock's). @return BP_OK or BP_ERR_NOMEM; end_slot() is due either way. */
+bp_status start_slot(encoder_slot *slot, const encode_args *args, const bp_model *model,
+                     uint64_t seed);
+
+void end_slot(encoder_slot *slot);
+
+/* Encodes text number `text_index` of the run (its random stream when sampling) into
+ * slot->ids (and slot->offsets). @return the status of bp_encode(). */
+bp_status encode_one(encoder_slot *slot, uint64_t text_index, const unsigned char *text,
+                     size_t len, size_t *n_ids);
+
+/* Writes the n_ids ids of slot->ids in the output format of slot->args. */
+void write_tokens(output *out, const encoder_slot *slot, size_t n_ids);
+
+/*====== Several threads (encode_threads.c) ======*/
+
+/* Encodes every line of the FILE operands (standard input when n_paths is 0) on n_threads
+ * threads into `out`, which receives exactly the one-thread output. @return 0, or 1 after
+ * reporting the failure (the output of the lines before it is written). */
+int encode_parallel(const encode_args *args, const bp_model *model, uint64_t seed,
+                    char **paths, int n_paths, unsigned n_threads, output *out);
+
+#endif

@@ -1,0 +1,366 @@
+/*
+ * cli_input.c -- how the bp commands read their FILE operands (see cli.h): line by line or
+ * whole, or as JSONL documents; zstd-compressed files (recognised by content) decompressed
+ * while streaming; progress on standard error for inputs of more than PROGRESS_MIN_BYTES,
+ * when standard error is a terminal and standard output is not.
+ */
+#define _GNU_SOURCE /* fopencookie, getline */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+enum { PROGRESS_MIN_BYTES = 4 << 20, PROGRESS_INTERVAL_MS = 200 };
+
+/*====== Progress ======*/
+
+typedef struct progress {
+    const char *name;
+    uint64_t done, total; /* bytes; total 0 when unknown (compressed input) */
+    uint64_t documents;   /* JSONL: documents so far; 0 otherwise */
+    double start, last;
+    bool shown;
+} progress;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Whether progress may be drawn: standard error is a terminal that the output does not
+ * also write to. */
+static bool progress_wanted(void)
+{
+    return isatty(STDERR_FILENO) && !isatty(STDOUT_FILENO);
+}
+
+static void progress_start(progress *p, const char *name, uint64_t total)
+{
+    *p = (progress){.name = name, .total = total};
+    p->start = p->last = now_seconds();
+}
+
+static void progress_update(progress *p, uint64_t more)
+{
+    p->done += more;
+    double now = now_seconds();
+    if ((now - p->last) * 1000 < PROGRESS_INTERVAL_MS)
+        return;
+    p->last = now;
+    double rate = now > p->start ? (double)p->done / (now - p->start) : 0;
+    char line[256];
+    size_t n = (size_t)snprintf(line, sizeof line, "%.60s: %.1f MB", p->name, (double)p->done / 1e6);
+    if (p->total > 0 && p->done <= p->total)
+        n += (size_t)snprintf(line + n, sizeof line - n, " of %.1f MB (%.0f%%)",
+                              (double)p->total / 1e6, 100.0 * (double)p->done / (double)p->total);
+    if (p->documents > 0)
+        n += (size_t)snprintf(line + n, sizeof line - n, ", %" PRIu64 " documents", p->documents);
+    snprintf(line + n, sizeof line - n, ", %.1f MB/s", rate / 1e6);
+    fprintf(stderr, "\r\033[K%s: %s", program_name, line);
+    fflush(stderr);
+    p->shown = true;
+}
+
+static void progress_end(progress *p)
+{
+    if (p->shown)
+        fputs("\r\033[K", stderr);
+    p->shown = false;
+}
+
+/*====== Opening FILE operands: zstd and progress ======*/
+
+/* What a cookie stream reads from: a bp_text_input (zstd) or a plain FILE. */
+typedef struct input_cookie {
+    bp_text_input *in;     /* zstd-compressed input */
+    const unsigned char *piece;
+    size_t piece_len;
+    FILE *fp;              /* plain input, read through for the progress */
+    bool show;
+    progress progress;
+    char *name;
+} input_cookie;
+
+static ssize_t cookie_read(void *c, char *buf, size_t size)
+{
+    input_cookie *ck = c;
+    size_t got = 0;
+    if (ck->fp) {
+        got = fread(buf, 1, size, ck->fp);
+        if (got == 0 && ferror(ck->fp))
+            return -1; /* fread has set errno */
+    } else {
+        while (got < size) {
+            if (ck->piece_len == 0) {
+                const unsigned char *data;
+                size_t len;
+                int end_of_text;
+                bp_error err;
+                bp_status st = bp_text_input_next(ck->in, &data, &len, &end_of_text, &err);
+                if (st != BP_OK) {
+                    if (ck->show)
+                        progress_end(&ck->progress);
+                    report("%s", err.message);
+                    errno = st == BP_ERR_NOMEM ? ENOMEM : EIO;
+                    return got > 0 ? (ssize_t)got : -1;
+                }
+                if (data == NULL)
+                    break;
+                ck->piece = data;
+                ck->piece_len = len;
+                continue;
+            }
+            size_t n = ck->piece_len < size - got ? ck->piece_len : size - got;
+            memcpy(buf + got, ck->piece, n);
+            ck->piece += n;
+            ck->piece_len -= n;
+            got += n;
+        }
+    }
+    if (ck->show)
+        progress_update(&ck->progress, got);
+    return (ssize_t)got;
+}
+
+static int cookie_close(void *c)
+{
+    input_cookie *ck = c;
+    if (ck->show)
+        progress_end(&ck->progress);
+    int rc = ck->fp ? fclose(ck->fp) : 0;
+    bp_text_input_close(ck->in);
+    free(ck->name);
+    free(ck);
+    return rc;
+}
+
+static bool starts_with_zstd_magic(FILE *fp)
+{
+    unsigned char magic[4];
+    size_t got = fread(magic, 1, sizeof magic, fp);
+    /* zstd frames start 28 B5 2F FD; skippable frames 5? 2A 4D 18 */
+    return got == sizeof magic &&
+           ((magic[0] == 0x28 && magic[1] == 0xB5 && magic[2] == 0x2F && magic[3] == 0xFD) ||
+            ((magic[0] & 0xF0) == 0x50 && magic[1] == 0x2A && magic[2] == 0x4D && magic[3] == 0x18));
+}
+
+/* fopen(path, "rb"), except for zstd and progress (see open_operand in cli.h). */
+static FILE *open_input(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return NULL;
+    struct stat sb;
+    if (fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode))
+        return fp; /* a pipe cannot be peeked at and rewound; a directory fails at read */
+    bool zstd = starts_with_zstd_magic(fp);
+    if (!zstd && fseek(fp, 0, SEEK_SET) != 0) {
+        int e = errno;
+        fclose(fp);
+        errno = e;
+        return NULL;
+    }
+    bool show = progress_wanted() && (uint64_t)sb.st_size > (zstd ? PROGRESS_MIN_BYTES / 8
+                                                                  : PROGRESS_MIN_BYTES);
+    if (!zstd && !show)
+        return fp;
+    input_cookie *ck = calloc(1, sizeof *ck);
+    char *name = strdup(path);
+    if (!ck || !name) {
+        free(ck);
+        free(name);
+        fclose(fp);
+        errno = ENOMEM;
+        return NULL;
+    }
+    ck->name = name;
+    ck->show = show;
+    progress_start(&ck->progress, ck->name, zstd ? 0 : (uint64_t)sb.st_size);
+    if (zstd) {
+        fclose(fp);
+        bp_error err;
+        if (bp_text_input_open(path, BP_INPUT_PLAIN, NULL, 0, &ck->in, &err) != BP_OK) {
+            report("%s", err.message);
+            free(ck->name);
+            free(ck);
+            errno = EIO;
+            return NULL;
+        }
+    } else {
+        ck->fp = fp;
+    }
+    cookie_io_functions_t io = {.read = cookie_read, .close = cookie_close};
+    FILE *stream = fopencookie(ck, "rb", io);
+    if (!stream) {
+        cookie_close(ck);
+        errno = ENOMEM;
+    }
+    return stream;
+}
+
+FILE *open_operand(const char *path, const char **name)
+{
+    bool is_stdin = strcmp(path, "-") == 0;
+    *name = is_stdin ? "<stdin>" : path;
+    return is_stdin ? stdin : open_input(path);
+}
+
+void close_operand(FILE *fp)
+{
+    if (fp != stdin)
+        fclose(fp); /* read-only: nothing to lose on close */
+}
+
+/*====== JSONL documents ======*/
+
+/* Feeds every record of one JSONL input to `handle`. @return 0, or 1 after a message. */
+static int process_jsonl_input(const char *path, const char *field, text_handler handle,
+                               void *ctx, unsigned char **doc, size_t *doc_cap)
+{
+    bool is_stdin = strcmp(path, "-") == 0;
+    const char *name = is_stdin ? "<stdin>" : path;
+    bp_text_input *in;
+    bp_error err;
+    if (bp_text_input_open(path, BP_INPUT_JSONL, field, 0, &in, &err) != BP_OK) {
+        report("%s", err.message);
+        return 1;
+    }
+    struct stat sb;
+    progress pr;
+    bool show = progress_wanted() && !is_stdin && stat(path, &sb) == 0 &&
+                (uint64_t)sb.st_size > PROGRESS_MIN_BYTES;
+    progress_start(&pr, name, 0);
+    size_t len = 0;
+    uint64_t record = 0;
+    int rc = 0;
+    for (;;) {
+        const unsigned char *data;
+        size_t n;
+        int end_of_text;
+        bp_status st = bp_text_input_next(in, &data, &n, &end_of_text, &err);
+        if (st != BP_OK) {
+            progress_end(&pr);
+            report("%s", err.message);
+            rc = 1;
+            break;
+        }
+        if (data == NULL)
+            break;
+        if (!end_of_text || len > 0) { /* a record in several pieces: gather it */
+            reserve_array(doc, doc_cap, len + n, 1);
+            memcpy(*doc + len, data, n);
+            len += n;
+            if (!end_of_text)
+                continue;
+            data = *doc;
+            n = len;
+        }
+        len = 0;
+        record++;
+        /* Messages name the record: "FILE, record N: ...". */
+        char where[512];
+        snprintf(where, sizeof where, "%.400s, record %" PRIu64, name, record);
+        text_source src = {.name = where, .line_no = 0};
+        rc = handle(ctx, &src, data, n);
+        if (show) {
+            pr.documents = record;
+            progress_update(&pr, n);
+        }
+        if (rc != 0)
+            break;
+    }
+    progress_end(&pr);
+    bp_text_input_close(in);
+    return rc;
+}
+
+int process_jsonl_inputs(char **paths, int n_paths, const char *field, text_handler handle,
+                         void *ctx)
+{
+    unsigned char *doc = NULL;
+    size_t doc_cap = 0;
+    int rc = n_paths == 0 ? process_jsonl_input("-", field, handle, ctx, &doc, &doc_cap) : 0;
+    for (int i = 0; i < n_paths && rc == 0; i++)
+        rc = process_jsonl_input(paths[i], field, handle, ctx, &doc, &doc_cap);
+    free(doc);
+    return rc;
+}
+
+/*====== Lines and whole files ======*/
+
+/* The buffer that holds the current line or file; reused across inputs. */
+typedef struct input_buffer {
+    char *data;
+    size_t cap;
+} input_buffer;
+
+int report_read_error(const text_source *src, int read_errno)
+{
+    report("%s: %s", src->name, strerror(read_errno != 0 ? read_errno : EIO));
+    return 1;
+}
+
+static int read_lines(FILE *fp, text_source *src, input_buffer *buf, text_handler handle,
+                      void *ctx)
+{
+    ssize_t len;
+    errno = 0;
+    while ((len = getline(&buf->data, &buf->cap, fp)) >= 0) {
+        src->line_no++;
+        int rc = handle(ctx, src, (const unsigned char *)buf->data, (size_t)len);
+        if (rc != 0)
+            return rc;
+        errno = 0;
+    }
+    return ferror(fp) ? report_read_error(src, errno) : 0;
+}
+
+static int read_whole(FILE *fp, text_source *src, input_buffer *buf, text_handler handle,
+                      void *ctx)
+{
+    size_t len = 0;
+    for (;;) {
+        reserve_array(&buf->data, &buf->cap, len + READ_CHUNK, 1);
+        errno = 0;
+        size_t got = fread(buf->data + len, 1, buf->cap - len, fp);
+        len += got;
+        if (ferror(fp))
+            return report_read_error(src, errno);
+        if (feof(fp))
+            return handle(ctx, src, (const unsigned char *)buf->data, len);
+    }
+}
+
+/* Feeds every text of one input (a path, or "-" for standard input) to `handle`. */
+static int process_input(const char *path, bool whole, input_buffer *buf, text_handler handle,
+                         void *ctx)
+{
+    text_source src = {.line_no = 0};
+    FILE *fp = open_operand(path, &src.name);
+    if (fp == NULL)
+        return report_read_error(&src, errno);
+    int rc = whole ? read_whole(fp, &src, buf, handle, ctx)
+                   : read_lines(fp, &src, buf, handle, ctx);
+    close_operand(fp);
+    return rc;
+}
+
+int process_inputs(char **paths, int n_paths, bool whole, text_handler handle, void *ctx)
+{
+    input_buffer buf = {NULL, 0};
+    int rc = n_paths == 0 ? process_input("-", whole, &buf, handle, ctx) : 0;
+    for (int i = 0; i < n_paths && rc == 0; i++)
+        rc = process_input(paths[i], whole, &buf, handle, ctx);
+    free(buf.data);
+    return rc;
+}
+
