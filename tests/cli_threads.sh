@@ -63,6 +63,33 @@ compare "no normalization" --no-normalize "$T/big.txt"
 compare "small input" "$T/small.txt"
 compare "--glibc-rand" --alpha 0.1 --seed 42 --glibc-rand "$T/small.txt" "$T/big.txt"
 compare "--whole" --whole "$T/small.txt" "$T/big.txt"
+# JSONL: a document per record (each line of big.txt with a newline, so that documents have
+# several chunks, then one record of about 200 KB), split into blocks like lines.
+LC_ALL=C awk '{ gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); printf "{\"text\": \"%s\\n\"}\n", $0 }
+    NR == 100 { long = $0 } END { printf "{\"text\": \""; for (i = 0; i < 2000; i++) printf "%s ", long; print "\"}" }' \
+    "$T/big.txt" >"$T/big.jsonl"
+printf '{"text": "second file"}\n\n{"text": ""}\n{"text": "end"}' >"$T/small.jsonl"
+compare "JSONL documents" --input-format jsonl "$T/big.jsonl"
+compare "JSONL, sampling, u32, several files" --input-format jsonl --output-format u32 --eos \
+    --alpha 0.1 --seed 4 "$T/big.jsonl" "$T/small.jsonl" "$T/big.jsonl"
+compare "JSONL, jsonl output with offsets" --input-format jsonl --output-format jsonl --offsets \
+    "$T/big.jsonl"
+"$BP" encode -m "$M" --input-format jsonl --output-format jsonl --threads 2 - <"$T/big.jsonl" >"$T/j2"
+"$BP" encode -m "$M" --input-format jsonl --output-format jsonl --threads 1 "$T/big.jsonl" >"$T/j1"
+same "$T/j2" "$T/j1" "JSONL on standard input, 2 threads"
+check "JSONL: one output line per record" test "$(wc -l <"$T/j1")" -eq "$(wc -l <"$T/big.jsonl")"
+# A bad record deep in the input: the same message, exit status and output before it.
+{ head -n 5000 "$T/big.jsonl"; echo '{"txt": "no text member"}'; tail -n 100 "$T/big.jsonl"; } >"$T/bad.jsonl"
+for n in 1 2; do
+    "$BP" encode -m "$M" --input-format jsonl --threads $n "$T/bad.jsonl" >"$T/bad$n.out" 2>"$T/bad$n.err"
+    echo $? >"$T/bad$n.rc"
+done
+same "$T/bad2.out" "$T/bad1.out" "JSONL bad record, 2 threads: the output before it"
+same "$T/bad2.err" "$T/bad1.err" "JSONL bad record, 2 threads: the message"
+check "JSONL bad record: exit status 1" test "$(cat "$T/bad2.rc")" -eq 1
+check "JSONL bad record: the file and line are named" grep -q "bad.jsonl:5001:" "$T/bad2.err"
+check "JSONL bad record: the records before it are encoded" test "$(wc -l <"$T/bad2.out")" -eq 5000
+
 "$BP" encode -m "$M" --threads 0 <"$T/big.txt" >"$T/stdin.out"
 "$BP" encode -m "$M" --threads 1 "$T/big.txt" >"$T/file.out"
 same "$T/stdin.out" "$T/file.out" "standard input, one thread per core (--threads 0)"

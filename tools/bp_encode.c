@@ -49,13 +49,13 @@ static const char encode_help[] =
     "                         each token starts in the normalized text\n"
     "      --input-format F   lines (the default) or jsonl: each line of a FILE\n"
     "                         is a JSON object whose string member (--field) is\n"
-    "                         one text, a document (then one thread)\n"
+    "                         one text, a document\n"
     "      --field NAME       the member holding the text (default text)\n"
     "      --bos              start each text with <bos> (id 1)\n"
     "      --eos              end each text with <eos> (id 2)\n"
     "      --no-normalize     encode the raw bytes; by default the text is put in\n"
     "                         NFC first (invalid UTF-8 passes through as bytes)\n"
-    "      --threads N        encode lines on N threads (0: one per core; default\n"
+    "      --threads N        encode texts on N threads (0: one per core; default\n"
     "                         1); the output is the same for every N. Inputs under\n"
     "                         1 MB, --whole and --glibc-rand use one thread\n"
     "  -h, --help             show this help and exit\n"
@@ -404,7 +404,7 @@ int run_encode(int argc, char **argv)
     uint64_t seed = args.seed_given || args.glibc_rand ? args.seed : clock_seed();
     unsigned threads = args.threads == 0 ? online_cpus() : args.threads;
     /* --glibc-rand runs one random sequence through all texts in order: one thread. */
-    if (args.glibc_rand || args.whole || args.fmt.jsonl_input)
+    if (args.glibc_rand || args.whole)
         threads = 1;
     int rc = load_model(args.model_path, &model);
     int bad_output = rc == 0 ? check_encode_output(&args.fmt, model, args.model_path) : 0;

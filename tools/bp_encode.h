@@ -92,8 +92,9 @@ void write_tokens(output *out, const encoder_slot *slot, size_t n_ids);
 
 /*====== Several threads (encode_threads.c) ======*/
 
-/* Encodes every line of the FILE operands (standard input when n_paths is 0) on n_threads
- * threads into `out`, which receives exactly the one-thread output. @return 0, or 1 after
+/* Encodes every text of the FILE operands (standard input when n_paths is 0), each line or
+ * with args->fmt.jsonl_input each JSONL document, on n_threads threads into `out`, which
+ * receives exactly the one-thread output. @return 0, or 1 after
  * reporting the failure (the output of the lines before it is written). */
 int encode_parallel(const encode_args *args, const bp_model *model, uint64_t seed,
                     char **paths, int n_paths, unsigned n_threads, output *out);

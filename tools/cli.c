@@ -16,7 +16,9 @@ const char *program_name = "bp";
 void report_v(const text_source *src, const char *fmt, va_list ap)
 {
     fprintf(stderr, "%s: ", program_name);
-    if (src != NULL && src->line_no > 0)
+    if (src != NULL && src->record)
+        fprintf(stderr, "%s, record %" PRIu64 ": ", src->name, src->line_no);
+    else if (src != NULL && src->line_no > 0)
         fprintf(stderr, "%s:%" PRIu64 ": ", src->name, src->line_no);
     else if (src != NULL)
         fprintf(stderr, "%s: ", src->name);

@@ -26,6 +26,7 @@ extern const char *program_name;
 typedef struct text_source {
     const char *name;  /* the FILE operand, or "<stdin>" */
     uint64_t line_no;  /* 1-based; 0 when the text is a whole file */
+    bool record;       /* line_no counts the records of a JSONL file, not its lines */
 } text_source;
 
 enum { OUTPUT_CHUNK = 1 << 16, READ_CHUNK = 1 << 16 };
@@ -138,6 +139,22 @@ int report_read_error(const text_source *src, int read_errno);
 /* Feeds every text of the operands, in order (standard input when there are none), to
  * `handle`: each line, or with `whole` each file. @return 0, or 1 after the failure. */
 int process_inputs(char **paths, int n_paths, bool whole, text_handler handle, void *ctx);
+
+/* A JSONL operand read document by document: the string member `field` of each record. */
+typedef struct jsonl_reader jsonl_reader;
+
+/* Opens `path` ("-": standard input; zstd-compressed or not) with `field` (NULL: "text").
+ * Both strings must outlive the reader. A large file shows its progress on standard error
+ * (as open_operand says). @return the reader, or NULL after a message. */
+jsonl_reader *jsonl_open(const char *path, const char *field);
+
+/* The next document: its text in *text (valid until the next call) and where it comes from
+ * in *src (src->name is the path given to jsonl_open, or "<stdin>"). @return 1 with a
+ * document, 0 at the end, -1 after reporting a bad record or a read error. */
+int jsonl_next(jsonl_reader *r, const unsigned char **text, size_t *len, text_source *src);
+
+/* Closes the reader; NULL is accepted. */
+void jsonl_close(jsonl_reader *r);
 
 /* Feeds the text of every JSONL record of the operands ("-" or none: standard input; zstd
  * or not) to `handle`, in order. @return 0, or 1 after reporting the failure. */

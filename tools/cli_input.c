@@ -222,76 +222,102 @@ void close_operand(FILE *fp)
 
 /*====== JSONL documents ======*/
 
-/* Feeds every record of one JSONL input to `handle`. @return 0, or 1 after a message. */
-static int process_jsonl_input(const char *path, const char *field, text_handler handle,
-                               void *ctx, unsigned char **doc, size_t *doc_cap)
-{
-    bool is_stdin = strcmp(path, "-") == 0;
-    const char *name = is_stdin ? "<stdin>" : path;
+struct jsonl_reader {
     bp_text_input *in;
+    const char *name;    /* the operand, or "<stdin>" */
+    uint64_t record;     /* documents handed out so far */
+    unsigned char *doc;  /* a record that came in several pieces, gathered */
+    size_t doc_cap;
+    bool show;
+    progress progress;
+};
+
+jsonl_reader *jsonl_open(const char *path, const char *field)
+{
+    jsonl_reader *r = calloc(1, sizeof *r);
+    if (r == NULL) {
+        report("%s", bp_strerror(BP_ERR_NOMEM));
+        return NULL;
+    }
+    bool is_stdin = strcmp(path, "-") == 0;
+    r->name = is_stdin ? "<stdin>" : path;
     bp_error err;
-    if (bp_text_input_open(path, BP_INPUT_JSONL, field, 0, &in, &err) != BP_OK) {
+    if (bp_text_input_open(path, BP_INPUT_JSONL, field, 0, &r->in, &err) != BP_OK) {
         report("%s", err.message);
-        return 1;
+        free(r);
+        return NULL;
     }
     struct stat sb;
-    progress pr;
-    bool show = progress_wanted() && !is_stdin && stat(path, &sb) == 0 &&
-                (uint64_t)sb.st_size > PROGRESS_MIN_BYTES;
-    progress_start(&pr, name, 0);
-    size_t len = 0;
-    uint64_t record = 0;
-    int rc = 0;
+    r->show = progress_wanted() && !is_stdin && stat(path, &sb) == 0 &&
+              (uint64_t)sb.st_size > PROGRESS_MIN_BYTES;
+    progress_start(&r->progress, r->name, 0);
+    return r;
+}
+
+int jsonl_next(jsonl_reader *r, const unsigned char **text, size_t *len, text_source *src)
+{
+    size_t gathered = 0;
     for (;;) {
         const unsigned char *data;
         size_t n;
         int end_of_text;
-        bp_status st = bp_text_input_next(in, &data, &n, &end_of_text, &err);
-        if (st != BP_OK) {
-            progress_end(&pr);
+        bp_error err;
+        if (bp_text_input_next(r->in, &data, &n, &end_of_text, &err) != BP_OK) {
+            progress_end(&r->progress);
             report("%s", err.message);
-            rc = 1;
-            break;
+            return -1;
         }
         if (data == NULL)
-            break;
-        if (!end_of_text || len > 0) { /* a record in several pieces: gather it */
-            reserve_array(doc, doc_cap, len + n, 1);
-            memcpy(*doc + len, data, n);
-            len += n;
+            return 0;
+        if (!end_of_text || gathered > 0) { /* a record in several pieces: gather it */
+            reserve_array(&r->doc, &r->doc_cap, gathered + n, 1);
+            memcpy(r->doc + gathered, data, n);
+            gathered += n;
             if (!end_of_text)
                 continue;
-            data = *doc;
-            n = len;
+            data = r->doc;
+            n = gathered;
         }
-        len = 0;
-        record++;
-        /* Messages name the record: "FILE, record N: ...". */
-        char where[512];
-        snprintf(where, sizeof where, "%.400s, record %" PRIu64, name, record);
-        text_source src = {.name = where, .line_no = 0};
-        rc = handle(ctx, &src, data, n);
-        if (show) {
-            pr.documents = record;
-            progress_update(&pr, n);
+        r->record++;
+        if (r->show) {
+            r->progress.documents = r->record;
+            progress_update(&r->progress, n);
         }
-        if (rc != 0)
-            break;
+        *text = data;
+        *len = n;
+        *src = (text_source){.name = r->name, .line_no = r->record, .record = true};
+        return 1;
     }
-    progress_end(&pr);
-    bp_text_input_close(in);
-    return rc;
+}
+
+void jsonl_close(jsonl_reader *r)
+{
+    if (r == NULL)
+        return;
+    progress_end(&r->progress);
+    bp_text_input_close(r->in);
+    free(r->doc);
+    free(r);
 }
 
 int process_jsonl_inputs(char **paths, int n_paths, const char *field, text_handler handle,
                          void *ctx)
 {
-    unsigned char *doc = NULL;
-    size_t doc_cap = 0;
-    int rc = n_paths == 0 ? process_jsonl_input("-", field, handle, ctx, &doc, &doc_cap) : 0;
-    for (int i = 0; i < n_paths && rc == 0; i++)
-        rc = process_jsonl_input(paths[i], field, handle, ctx, &doc, &doc_cap);
-    free(doc);
+    int rc = 0;
+    for (int i = 0; i < (n_paths == 0 ? 1 : n_paths) && rc == 0; i++) {
+        jsonl_reader *r = jsonl_open(n_paths == 0 ? "-" : paths[i], field);
+        if (r == NULL)
+            return 1;
+        const unsigned char *text;
+        size_t len;
+        text_source src;
+        int got = 0;
+        while (rc == 0 && (got = jsonl_next(r, &text, &len, &src)) > 0)
+            rc = handle(ctx, &src, text, len);
+        if (got < 0)
+            rc = 1;
+        jsonl_close(r);
+    }
     return rc;
 }
 

@@ -1,5 +1,6 @@
 /*
- * encode_threads.c -- `bp encode --threads N`: lines encoded on N threads, in order.
+ * encode_threads.c -- `bp encode --threads N`: lines (or JSONL documents) encoded on N
+ * threads, in order.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -11,7 +12,7 @@
 
 #include "bp_encode.h"
 
-/* Lines are read in blocks of about BLOCK_BYTES (a longer line makes a longer block); a
+/* Lines (the texts: lines, or JSONL documents) are read in blocks of about BLOCK_BYTES (a longer line makes a longer block); a
  * block is cut into parts of about PART_BYTES, which the threads take in turn, each
  * encoding and formatting its part into the part's own output buffer; the parts' outputs
  * are then written in order. While the threads work on one block, the main thread writes
@@ -34,8 +35,9 @@ typedef struct block {
     size_t *line_end;  /* line i is text[i ? line_end[i - 1] : 0 .. line_end[i]) */
     size_t n_lines, lines_cap;
     uint64_t first_text;    /* index in the run of line 0 */
-    uint64_t first_line_no; /* 1-based line number of line 0 in its file */
+    uint64_t first_line_no; /* 1-based number of line 0 in its file (of its record: JSONL) */
     const char *src_name;
+    bool records;           /* the lines are the documents of JSONL records */
     part *parts;
     size_t n_parts, parts_cap;
     size_t next_part;  /* the next part to take (under the pool's lock) */
@@ -161,14 +163,19 @@ static void cut_parts(block *b)
     b->parts_done = 0;
 }
 
-/* The reader of the FILE operands, line by line into blocks. */
+/* The reader of the FILE operands into blocks: their lines, or with --input-format jsonl
+ * the documents of their records. */
 typedef struct block_reader {
     char **paths;
     int n_paths, next_path;
-    FILE *fp;
+    bool jsonl;
+    const char *field;    /* --field (JSONL) */
+    FILE *fp;             /* the current operand: lines */
+    jsonl_reader *docs;   /* the current operand: JSONL */
     const char *name;
-    uint64_t line_no;   /* lines of the current file handed out so far */
+    uint64_t line_no;     /* texts of the current operand handed out so far */
     uint64_t text_index;
+    bool failed;          /* a failure was reported: nothing more is read */
     unsigned char *carry; /* bytes read past the last complete line */
     size_t carry_len, carry_cap;
 } block_reader;
@@ -182,6 +189,11 @@ static int open_next(block_reader *r)
         return -1;
     r->next_path++;
     r->line_no = 0;
+    if (r->jsonl) {
+        r->docs = jsonl_open(path, r->field);
+        r->name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+        return r->docs == NULL;
+    }
     r->fp = open_operand(path, &r->name);
     if (r->fp == NULL) {
         text_source src = {.name = r->name, .line_no = 0};
@@ -194,7 +206,9 @@ static void close_current(block_reader *r)
 {
     if (r->fp != NULL)
         close_operand(r->fp);
+    jsonl_close(r->docs);
     r->fp = NULL;
+    r->docs = NULL;
 }
 
 static void add_line(block *b, size_t end)
@@ -203,58 +217,95 @@ static void add_line(block *b, size_t end)
     b->line_end[b->n_lines++] = end;
 }
 
-/* Fills `b` with the next lines of one file: about BLOCK_BYTES, always whole lines.
- * @return 0 (b->n_lines == 0 at the end of all input) or 1 after a read error. */
-static int read_block(block_reader *r, block *b)
+/* Fills `b` with the next lines of the current file: about BLOCK_BYTES, always whole
+ * lines; closes the file at its end. @return 0, or 1 after a read error. */
+static int read_lines_block(block_reader *r, block *b)
+{
+    reserve_array(&b->text, &b->cap, r->carry_len + READ_CHUNK, 1);
+    if (r->carry_len > 0)
+        memcpy(b->text, r->carry, r->carry_len);
+    b->len = r->carry_len;
+    r->carry_len = 0;
+    size_t scanned = 0; /* b->text[0..scanned) holds no '\n' after the last line */
+    bool eof = false;
+    while (!eof && (b->n_lines == 0 || b->len < BLOCK_BYTES)) {
+        for (unsigned char *nl; (nl = memchr(b->text + scanned, '\n', b->len - scanned));)
+            add_line(b, scanned = (size_t)(nl - b->text) + 1);
+        scanned = b->len;
+        if (b->n_lines > 0 && b->len >= BLOCK_BYTES)
+            break;
+        reserve_array(&b->text, &b->cap, b->len + READ_CHUNK, 1);
+        errno = 0;
+        size_t got = fread(b->text + b->len, 1, b->cap - b->len, r->fp);
+        b->len += got;
+        if (ferror(r->fp)) {
+            text_source src = {.name = r->name, .line_no = 0};
+            return report_read_error(&src, errno);
+        }
+        eof = got == 0 && feof(r->fp);
+    }
+    size_t used = b->n_lines ? b->line_end[b->n_lines - 1] : 0;
+    if (eof && used < b->len) /* a last line without '\n' */
+        add_line(b, used = b->len);
+    r->carry_len = b->len - used;
+    if (r->carry_len > 0) {
+        reserve_array(&r->carry, &r->carry_cap, r->carry_len, 1);
+        memcpy(r->carry, b->text + used, r->carry_len);
+    }
+    b->len = used;
+    if (eof)
+        close_current(r);
+    return 0;
+}
+
+/* Fills `b` with the next documents of the current JSONL file: about BLOCK_BYTES, always
+ * whole documents; closes the file at its end. @return 0, or 1 after a bad record or a
+ * read error (reported). */
+static int read_documents_block(block_reader *r, block *b)
+{
+    while (b->len < BLOCK_BYTES) {
+        const unsigned char *text;
+        size_t len;
+        text_source src;
+        int got = jsonl_next(r->docs, &text, &len, &src);
+        if (got < 0)
+            return 1;
+        if (got == 0) {
+            close_current(r);
+            return 0;
+        }
+        if (len > 0) {
+            reserve_array(&b->text, &b->cap, b->len + len, 1);
+            memcpy(b->text + b->len, text, len);
+            b->len += len;
+        }
+        add_line(b, b->len);
+    }
+    return 0;
+}
+
+/* Fills `b` with the next texts of one file; b->n_lines == 0 at the end of all input, or
+ * once a failure was reported (r->failed). The texts read before a failure stay in `b`,
+ * to be encoded and written like any others: nothing read is lost. */
+static void read_block(block_reader *r, block *b)
 {
     b->len = b->n_lines = 0;
-    for (;;) {
-        if (r->fp == NULL) {
+    while (!r->failed) {
+        if (r->fp == NULL && r->docs == NULL) {
             int rc = open_next(r);
+            r->failed = rc > 0;
             if (rc != 0)
-                return rc > 0 ? 1 : 0;
+                return;
         }
         b->first_text = r->text_index;
         b->first_line_no = r->line_no + 1;
         b->src_name = r->name;
-        reserve_array(&b->text, &b->cap, r->carry_len + READ_CHUNK, 1);
-        if (r->carry_len > 0)
-            memcpy(b->text, r->carry, r->carry_len);
-        b->len = r->carry_len;
-        r->carry_len = 0;
-        size_t scanned = 0; /* b->text[0..scanned) holds no '\n' after the last line */
-        bool eof = false;
-        while (!eof && (b->n_lines == 0 || b->len < BLOCK_BYTES)) {
-            for (unsigned char *nl; (nl = memchr(b->text + scanned, '\n', b->len - scanned));)
-                add_line(b, scanned = (size_t)(nl - b->text) + 1);
-            scanned = b->len;
-            if (b->n_lines > 0 && b->len >= BLOCK_BYTES)
-                break;
-            reserve_array(&b->text, &b->cap, b->len + READ_CHUNK, 1);
-            errno = 0;
-            size_t got = fread(b->text + b->len, 1, b->cap - b->len, r->fp);
-            b->len += got;
-            if (ferror(r->fp)) {
-                text_source src = {.name = r->name, .line_no = 0};
-                return report_read_error(&src, errno);
-            }
-            eof = got == 0 && feof(r->fp);
-        }
-        size_t used = b->n_lines ? b->line_end[b->n_lines - 1] : 0;
-        if (eof && used < b->len) /* a last line without '\n' */
-            add_line(b, used = b->len);
-        r->carry_len = b->len - used;
-        if (r->carry_len > 0) {
-            reserve_array(&r->carry, &r->carry_cap, r->carry_len, 1);
-            memcpy(r->carry, b->text + used, r->carry_len);
-        }
-        b->len = used;
+        b->records = r->jsonl;
+        r->failed = r->jsonl ? read_documents_block(r, b) : read_lines_block(r, b);
         r->line_no += b->n_lines;
         r->text_index += b->n_lines;
-        if (eof)
-            close_current(r);
         if (b->n_lines > 0)
-            return 0;
+            return;
     }
 }
 
@@ -271,7 +322,8 @@ static int write_block(block *b, output *out)
             out->len += len;
         }
         if (pt->status != BP_OK) {
-            text_source src = {.name = b->src_name, .line_no = b->first_line_no + pt->fail_line};
+            text_source src = {.name = b->src_name, .line_no = b->first_line_no + pt->fail_line,
+                               .record = b->records};
             report_at(&src, "%s", bp_strerror(pt->status));
             return 1;
         }
@@ -335,12 +387,13 @@ int encode_parallel(const encode_args *args, const bp_model *model, uint64_t see
             rc = 1;
         }
     block blocks[2] = {{0}, {0}};
-    block_reader reader = {.paths = paths, .n_paths = n_paths};
+    block_reader reader = {.paths = paths, .n_paths = n_paths, .jsonl = args->fmt.jsonl_input,
+                           .field = args->fmt.field};
     block *cur = &blocks[0], *next = &blocks[1], *busy = NULL;
     if (rc == 0)
-        rc = read_block(&reader, cur);
+        read_block(&reader, cur);
     if (rc == 0 && cur->n_lines > 0) {
-        int read_rc = read_block(&reader, next);
+        read_block(&reader, next);
         /* Threads only when there is more than one block's worth of input. */
         bool use_threads = next->n_lines > 0 || cur->len >= BLOCK_BYTES;
         start_block(&pl, cur, use_threads);
@@ -348,22 +401,22 @@ int encode_parallel(const encode_args *args, const bp_model *model, uint64_t see
         for (;;) {
             finish_block(&pl, busy);
             busy = NULL;
-            bool more = read_rc == 0 && next->n_lines > 0;
+            bool more = next->n_lines > 0;
             if (more) {
                 start_block(&pl, next, use_threads);
                 busy = next;
             }
             rc = write_block(cur, out);
-            if (rc == 0)
-                rc = read_rc;
             if (rc != 0 || !more)
                 break;
             block *t = cur;
             cur = next;
             next = t;
-            read_rc = read_block(&reader, next);
+            read_block(&reader, next);
         }
     }
+    if (rc == 0)
+        rc = reader.failed; /* after writing what was read before it */
     if (busy)
         finish_block(&pl, busy);
     if (pl.started)
