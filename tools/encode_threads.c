@@ -12,13 +12,14 @@
 
 #include "bp_encode.h"
 
-/* Lines (the texts: lines, or JSONL documents) are read in blocks of about BLOCK_BYTES (a longer line makes a longer block); a
- * block is cut into parts of about PART_BYTES, which the threads take in turn, each
- * encoding and formatting its part into the part's own output buffer; the parts' outputs
- * are then written in order. While the threads work on one block, the main thread writes
- * the output of the previous block and reads the next one. Text k of the run is seeded
- * with stream k, so the output is the one-thread output, byte for byte. An input smaller
- * than one block is encoded without starting any thread. */
+/* "Lines" here are the texts: lines, or JSONL documents. They are read in blocks of about
+ * BLOCK_BYTES (a longer line makes a longer block); a block is cut into parts of about
+ * PART_BYTES, which the threads take in turn, each encoding and formatting its part into
+ * the part's own output buffer; the parts' outputs are then written in order. While the
+ * threads work on one block, the main thread writes the output of the previous block and
+ * reads the next one. Text k of the run is seeded with stream k, so the output is the
+ * one-thread output, byte for byte. An input smaller than one block is encoded without
+ * starting any thread. */
 enum { BLOCK_BYTES = 1 << 20, PART_BYTES = 1 << 16 };
 
 typedef struct part {
