@@ -271,7 +271,7 @@ static int parse_line(table *t, const text_source *src, char *line, size_t len)
 static int read_table(const char *path, table *t)
 {
     bool is_stdin = strcmp(path, "-") == 0;
-    text_source src = {.name = is_stdin ? "<stdin>" : path, .line_no = 0};
+    text_source src = {.name = operand_name(path), .line_no = 0};
     FILE *fp = is_stdin ? stdin : fopen(path, "rb");
     if (!fp) {
         report("%s: %s", src.name, strerror(errno));
@@ -326,7 +326,7 @@ int run_import(int argc, char **argv)
     if (rc == 0)
         st = bp_model_from_counts(pieces, t.n, args.threads, &model, &err);
     if (rc == 0 && st != BP_OK) {
-        text_source src = {.name = strcmp(args.input, "-") == 0 ? "<stdin>" : args.input};
+        text_source src = {.name = operand_name(args.input)};
         if (st == BP_ERR_DUP_PIECE && err.offset < t.n) {
             src.line_no = t.line[err.offset];
             report_at(&src, "the piece of this line is listed twice");

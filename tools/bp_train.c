@@ -455,7 +455,7 @@ static int feed_input(bp_trainer *t, const train_args *args, const char *path,
         report("%s", err.message);
         return 1;
     }
-    p->file = strcmp(path, "-") == 0 ? "<stdin>" : path;
+    p->file = operand_name(path);
     bp_status st = bp_trainer_add_texts(t, read_piece, &r, &err);
     *skipped += bp_text_input_skipped(r.in);
     bp_text_input_close(r.in);

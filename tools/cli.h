@@ -123,6 +123,13 @@ bool unescape_piece(const char *text, size_t len, unsigned char *dst, size_t *ou
 typedef int (*text_handler)(void *ctx, const text_source *src, const unsigned char *text,
                             size_t len);
 
+/* The FILE operand number i (from 0): paths[i], or "-" (standard input) as the only one
+ * when there are none. @return NULL past the last. */
+const char *operand_at(char **paths, int n_paths, int i);
+
+/* How messages name an operand: "<stdin>" for "-", else the path itself. */
+const char *operand_name(const char *path);
+
 /* Opens a FILE operand for reading lines or the whole file: "-" is standard input, named
  * "<stdin>" in *name (otherwise *name is path). A zstd-compressed file (recognised by
  * content) is decompressed while it is read, and a large input shows its progress on

@@ -207,11 +207,22 @@ static FILE *open_input(const char *path)
     return stream;
 }
 
+const char *operand_at(char **paths, int n_paths, int i)
+{
+    if (n_paths == 0)
+        return i == 0 ? "-" : NULL;
+    return i < n_paths ? paths[i] : NULL;
+}
+
+const char *operand_name(const char *path)
+{
+    return strcmp(path, "-") == 0 ? "<stdin>" : path;
+}
+
 FILE *open_operand(const char *path, const char **name)
 {
-    bool is_stdin = strcmp(path, "-") == 0;
-    *name = is_stdin ? "<stdin>" : path;
-    return is_stdin ? stdin : open_input(path);
+    *name = operand_name(path);
+    return strcmp(path, "-") == 0 ? stdin : open_input(path);
 }
 
 void close_operand(FILE *fp)
@@ -240,7 +251,7 @@ jsonl_reader *jsonl_open(const char *path, const char *field)
         return NULL;
     }
     bool is_stdin = strcmp(path, "-") == 0;
-    r->name = is_stdin ? "<stdin>" : path;
+    r->name = operand_name(path);
     bp_error err;
     if (bp_text_input_open(path, BP_INPUT_JSONL, field, 0, &r->in, &err) != BP_OK) {
         report("%s", err.message);
@@ -304,8 +315,9 @@ int process_jsonl_inputs(char **paths, int n_paths, const char *field, text_hand
                          void *ctx)
 {
     int rc = 0;
-    for (int i = 0; i < (n_paths == 0 ? 1 : n_paths) && rc == 0; i++) {
-        jsonl_reader *r = jsonl_open(n_paths == 0 ? "-" : paths[i], field);
+    const char *path;
+    for (int i = 0; rc == 0 && (path = operand_at(paths, n_paths, i)) != NULL; i++) {
+        jsonl_reader *r = jsonl_open(path, field);
         if (r == NULL)
             return 1;
         const unsigned char *text;
@@ -383,9 +395,10 @@ static int process_input(const char *path, bool whole, input_buffer *buf, text_h
 int process_inputs(char **paths, int n_paths, bool whole, text_handler handle, void *ctx)
 {
     input_buffer buf = {NULL, 0};
-    int rc = n_paths == 0 ? process_input("-", whole, &buf, handle, ctx) : 0;
-    for (int i = 0; i < n_paths && rc == 0; i++)
-        rc = process_input(paths[i], whole, &buf, handle, ctx);
+    int rc = 0;
+    const char *path;
+    for (int i = 0; rc == 0 && (path = operand_at(paths, n_paths, i)) != NULL; i++)
+        rc = process_input(path, whole, &buf, handle, ctx);
     free(buf.data);
     return rc;
 }

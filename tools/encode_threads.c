@@ -184,15 +184,14 @@ typedef struct block_reader {
 /* Opens the next input. @return 0, -1 when there is none left, 1 after an error. */
 static int open_next(block_reader *r)
 {
-    const char *path = r->n_paths == 0 ? (r->next_path == 0 ? "-" : NULL)
-                       : r->next_path < r->n_paths ? r->paths[r->next_path] : NULL;
+    const char *path = operand_at(r->paths, r->n_paths, r->next_path);
     if (path == NULL)
         return -1;
     r->next_path++;
     r->line_no = 0;
     if (r->jsonl) {
         r->docs = jsonl_open(path, r->field);
-        r->name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+        r->name = operand_name(path);
         return r->docs == NULL;
     }
     r->fp = open_operand(path, &r->name);
