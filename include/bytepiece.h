@@ -11,13 +11,23 @@
  *               steady-state encoding does not allocate. Not shareable between threads.
  *   bp_rng      a plain value the caller owns: the random state used when sampling.
  *
- * Ids: 0 <pad>, 1 <bos>, 2 <eos>; the pieces of a model take ids 3 .. vocab_size-1. All
- * 256 single bytes are always pieces, so there is no unknown token and every byte string
- * encodes.
+ * Ids are uint32_t: BP_ID_PAD (0), BP_ID_BOS (1), BP_ID_EOS (2); the pieces of a model take
+ * ids BP_FIRST_PIECE_ID (3) .. vocab_size-1. All 256 single bytes are always pieces, so
+ * there is no unknown token and every byte string encodes.
  *
- * Errors: every fallible call returns a bp_status (BP_OK == 0). bp_strerror() names a
- * code; calls that fail on data also fill an optional bp_error with a message that names
- * the file and the problem, and the byte offset where it was found. No call prints.
+ * Errors: every fallible call returns a bp_status (BP_OK == 0) and takes a last argument
+ * `bp_error *err` (NULL allowed) that it fills on failure with the code, a message naming
+ * the file and the problem, and the position where it was found. bp_strerror() names a
+ * code. No call prints.
+ *
+ * Options: every options struct means the default when zero-initialised
+ * (`bp_encode_options o = {0};` is the deterministic NFC encode), and every call that takes
+ * options accepts NULL for them, with the same meaning.
+ *
+ * The header reads top to bottom by topic: version, errors, model, encoding (with the
+ * random state for sampling), decoding, batch encoding, training (with reading corpora),
+ * formats and interop. docs/ holds what the comments cite: docs/algorithms.md (the
+ * algorithm, by section) and docs/native-format.md.
  *
  * No global mutable state: nothing here touches a static variable after load, so the
  * library is thread-safe as long as each bp_encoder and bp_rng is used by one thread at
@@ -41,8 +51,14 @@ extern "C" {
 
 /*====== Version ======*/
 
-#define BP_VERSION_MAJOR 0
-#define BP_VERSION_MINOR 1
+/* Semantic versioning of the API and ABI: the major number (the shared library's soname,
+ * libbytepiece.so.MAJOR) changes with every incompatible change, the minor one with
+ * additions. 1.0.0 changed from 0.1.0: options are zero-means-default (sampling is the
+ * flag BP_ENCODE_SAMPLE; bp_train_options.no_ensure_unicode), bp_encoder_create,
+ * bp_encode and bp_encode_batch take a bp_error *, bp_model_piece_id returns a uint32_t
+ * (BP_ID_NONE when absent). */
+#define BP_VERSION_MAJOR 1
+#define BP_VERSION_MINOR 0
 #define BP_VERSION_PATCH 0
 #define BP_VERSION_NUMBER (BP_VERSION_MAJOR * 10000 + BP_VERSION_MINOR * 100 + BP_VERSION_PATCH)
 #define BP_STRINGIFY_(x) #x
@@ -51,7 +67,7 @@ extern "C" {
     BP_STRINGIFY(BP_VERSION_MAJOR) "." BP_STRINGIFY(BP_VERSION_MINOR) "." BP_STRINGIFY(BP_VERSION_PATCH)
 
 /*! bp_version_string() :
- *  @return the library's version, e.g. "0.1.0" (static storage). Compare with
+ *  @return the library's version, e.g. "1.0.0" (static storage). Compare with
  *  BP_VERSION_STRING to detect a header/library mismatch. */
 BP_API const char *bp_version_string(void);
 
@@ -108,11 +124,20 @@ typedef struct bp_error {
 
 typedef struct bp_model bp_model;
 
+/* The ids every model has, whatever its pieces, and the first id of a piece. */
+#define BP_ID_PAD 0u
+#define BP_ID_BOS 1u
+#define BP_ID_EOS 2u
+#define BP_FIRST_PIECE_ID 3u
+/* What bp_model_piece_id() returns for bytes that are not a piece. */
+#define BP_ID_NONE UINT32_MAX
+
 /*! bp_model_load() :
  *  Loads a model in the reference BytePiece JSON format
  *  ({"<base64 piece>": [id, "text", count], ...}), plain or zstd-compressed, or in the
- *  native binary format (bp_model_save_native()), all recognised by content, not by name. Piece scores are log(count) - log(total) with the C library's
- *  log, exactly as the reference (bytepiece-algorithms.md §4.1).
+ *  native binary format (bp_model_save_native()), all recognised by content, not by name.
+ *  Piece scores are log(count) - log(total) with the C library's log, exactly as the
+ *  reference (docs/algorithms.md §4.1).
  *  Validation is complete: see the BP_ERR_* codes from BP_ERR_IO to BP_ERR_BAD_COUNT.
  *  @return BP_OK and *out set to a new model, or an error with *out set to NULL.
  *  Ownership: the caller frees the model with bp_model_free().
@@ -158,10 +183,20 @@ BP_API uint64_t bp_model_piece_count(const bp_model *model, uint32_t id);
 /*! bp_model_piece_score() : @return log(count) - log(total) of piece `id`, -INFINITY if not a piece. */
 BP_API double bp_model_piece_score(const bp_model *model, uint32_t id);
 
-/*! bp_model_piece_id() : @return the id of the piece equal to bytes[0..len), or -1. */
-BP_API int64_t bp_model_piece_id(const bp_model *model, const void *bytes, size_t len);
+/*! bp_model_piece_id() :
+ *  @return the id of the piece equal to bytes[0..len), or BP_ID_NONE when no piece is
+ *  (also for a NULL model or bytes, or len 0). */
+BP_API uint32_t bp_model_piece_id(const bp_model *model, const void *bytes, size_t len);
 
-/*====== Random state for sampling ======*/
+/*! bp_model_is_native() :
+ *  @return 1 if `model` was loaded from a native model file (bp_model_save_native(), plain
+ *  or zstd-compressed), 0 if it was read from the reference JSON format or built in memory
+ *  (bp_model_from_pieces(), training). NULL gives 0. */
+BP_API int bp_model_is_native(const bp_model *model);
+
+/*====== Encoding ======*/
+
+/*------ Random state for sampling ------*/
 
 /* A plain value: the caller owns it, copies it, keeps one per thread. Its fields are
  * private to the library. Same seed and stream -> same draws on every platform. */
@@ -185,7 +220,7 @@ BP_API void bp_rng_seed_glibc(bp_rng *rng, uint32_t seed);
 /*! bp_rng_next() : @return the next 64 random bits (for tests and callers' own use). */
 BP_API uint64_t bp_rng_next(bp_rng *rng);
 
-/*====== Encoding ======*/
+/*------ Encoders ------*/
 
 typedef struct bp_encoder bp_encoder;
 
@@ -196,8 +231,9 @@ typedef struct bp_encoder bp_encoder;
  *  on, a copy of the longest non-ASCII text), and, once sampling is used, 8 bytes per entry of
  *  the model's output lists (about 2 MB for an 80k model); it is reused, not freed, until
  *  bp_encoder_free().
- *  @return BP_OK, BP_ERR_INVALID_ARG or BP_ERR_NOMEM. */
-BP_API bp_status bp_encoder_create(const bp_model *model, bp_encoder **out);
+ *  @return BP_OK, BP_ERR_INVALID_ARG (NULL model or out) or BP_ERR_NOMEM; *out is NULL on
+ *  failure. */
+BP_API bp_status bp_encoder_create(const bp_model *model, bp_encoder **out, bp_error *err);
 
 /*! bp_encoder_free() : frees an encoder. NULL is accepted. */
 BP_API void bp_encoder_free(bp_encoder *enc);
@@ -206,12 +242,15 @@ BP_API void bp_encoder_free(bp_encoder *enc);
 #define BP_ENCODE_NO_NORMALIZE 1u /* encode the raw bytes; default is NFC first */
 #define BP_ENCODE_BOS 2u          /* start with id 1 */
 #define BP_ENCODE_EOS 4u          /* end with id 2 */
+#define BP_ENCODE_SAMPLE 8u       /* sample a segmentation (alpha, rng) instead of the best */
 
+/* Zero-initialised (or NULL): the best segmentation of the NFC text, no <bos>/<eos>. */
 typedef struct bp_encode_options {
-    double alpha;     /* < 0: deterministic Viterbi (the best segmentation). >= 0: sample a
-                         segmentation with probability P(seg)^alpha / Z (alpha = 0: uniform). */
+    double alpha;     /* with BP_ENCODE_SAMPLE: sample a segmentation with probability
+                         P(seg)^alpha / Z, alpha >= 0 (0: uniform over all segmentations;
+                         the larger, the closer to the best one). Ignored without the flag. */
     unsigned flags;   /* BP_ENCODE_* */
-    bp_rng *rng;      /* required when alpha >= 0; advanced by the call */
+    bp_rng *rng;      /* with BP_ENCODE_SAMPLE: required, advanced by the call */
 } bp_encode_options;
 
 /*! bp_encode_bound() :
@@ -230,23 +269,38 @@ BP_API size_t bp_encode_bound(size_t text_len);
  *  A `cap` of bp_encode_bound(len) always suffices. If `cap` is smaller than needed, returns
  *  BP_ERR_BUFFER_TOO_SMALL with *n_ids set to the number needed (when sampling, the rng
  *  has then been advanced: call again with a copy made before the first call).
- *  @return BP_OK, BP_ERR_INVALID_ARG (NULL enc/ids/n_ids, NaN alpha, alpha >= 0 without
- *  rng), BP_ERR_NOMEM, BP_ERR_BUFFER_TOO_SMALL. */
+ *  `opts` may be NULL (the default: deterministic, NFC).
+ *  @return BP_OK, BP_ERR_INVALID_ARG (NULL enc or n_ids, NULL ids with cap > 0, NULL text
+ *  with len > 0; with BP_ENCODE_SAMPLE: alpha NaN or negative, or no rng), BP_ERR_NOMEM,
+ *  BP_ERR_BUFFER_TOO_SMALL. */
 BP_API bp_status bp_encode(bp_encoder *enc, const void *text, size_t len,
                            const bp_encode_options *opts, uint32_t *ids, size_t *offsets,
-                           size_t cap, size_t *n_ids);
+                           size_t cap, size_t *n_ids, bp_error *err);
 
 /*! bp_encoder_normalized() :
  *  @return the normalized text of the last bp_encode() call on `enc` (its bytes in *len),
  *  valid until the next call on `enc`. Equals the input when normalization was off. */
 BP_API const unsigned char *bp_encoder_normalized(const bp_encoder *enc, size_t *len);
 
+/*====== Decoding ======*/
+
+/*! bp_decode() :
+ *  Concatenates the bytes of the pieces `ids[0..n_ids)` into `out` (no NUL is added).
+ *  Ids 0..2 produce nothing. The output is raw bytes: pieces need not be valid UTF-8.
+ *  Writes the number of bytes needed to *out_len. If it exceeds `cap`, returns
+ *  BP_ERR_BUFFER_TOO_SMALL and writes nothing useful (out may be NULL when cap is 0).
+ *  @return BP_OK, BP_ERR_INVALID_ARG, BP_ERR_BUFFER_TOO_SMALL, or BP_ERR_UNKNOWN_ID with
+ *  err->offset = the index of the first unknown id and the id named in err->message. */
+BP_API bp_status bp_decode(const bp_model *model, const uint32_t *ids, size_t n_ids,
+                           void *out, size_t cap, size_t *out_len, bp_error *err);
+
 /*====== Batch encoding ======*/
 
+/* Zero-initialised (or NULL): the best segmentation of the NFC texts, one thread per core. */
 typedef struct bp_batch_options {
-    double alpha;          /* as in bp_encode_options */
+    double alpha;          /* as in bp_encode_options (with BP_ENCODE_SAMPLE) */
     unsigned flags;        /* BP_ENCODE_* */
-    uint64_t seed;         /* sampling (alpha >= 0): text i draws from stream
+    uint64_t seed;         /* with BP_ENCODE_SAMPLE: text i draws from stream
                               first_stream + i of this seed (bp_rng_seed) */
     uint64_t first_stream; /* lets consecutive batches continue one run's numbering */
     unsigned threads;      /* 0: one per online core; 1: the calling thread only */
@@ -261,7 +315,7 @@ typedef struct bp_batch {
 
 /*! bp_encode_batch() :
  *  Encodes texts[0..n_texts) (lens[i] bytes each) with `model`, as bp_encode() would one by
- *  one with opts->alpha and opts->flags, on up to opts->threads threads (the calling thread
+ *  one with opts->alpha and opts->flags (opts may be NULL: the defaults), on up to opts->threads threads (the calling thread
  *  is one of them). Output order is input order, and the result is identical whatever the
  *  number of threads: when sampling, text i uses bp_rng_seed(seed, first_stream + i), the
  *  numbering `bp encode --seed` uses for the texts of a run (no glibc-parity mode here).
@@ -271,65 +325,20 @@ typedef struct bp_batch {
  *  fresh memory per call uses bp_encode() with its own buffer instead.
  *  Ownership: *out owns its arrays; release them with bp_batch_free(). The texts are only
  *  read during the call.
- *  @return BP_OK; BP_ERR_INVALID_ARG (NULL model/opts/out, NULL texts or lens with
- *  n_texts > 0, a NULL text of non-zero length, NaN alpha); BP_ERR_NOMEM, BP_ERR_TOO_LARGE.
- *  On failure *out is empty (all NULL / 0).
+ *  @return BP_OK; BP_ERR_INVALID_ARG (NULL model or out, NULL texts or lens with
+ *  n_texts > 0, a NULL text of non-zero length; with BP_ENCODE_SAMPLE, alpha NaN or
+ *  negative); BP_ERR_NOMEM, BP_ERR_TOO_LARGE. On failure *out is empty (all NULL / 0).
  *  Thread safety: any number of calls may run at once on one model. */
 BP_API bp_status bp_encode_batch(const bp_model *model, const void *const *texts,
                                  const size_t *lens, size_t n_texts,
-                                 const bp_batch_options *opts, bp_batch *out);
+                                 const bp_batch_options *opts, bp_batch *out, bp_error *err);
 
 /*! bp_batch_free() : frees the arrays of a bp_batch and empties it. NULL is accepted. */
 BP_API void bp_batch_free(bp_batch *batch);
 
-/*====== Decoding ======*/
+/*====== Training ======*/
 
-/*! bp_decode() :
- *  Concatenates the bytes of the pieces `ids[0..n_ids)` into `out` (no NUL is added).
- *  Ids 0..2 produce nothing. The output is raw bytes: pieces need not be valid UTF-8.
- *  Writes the number of bytes needed to *out_len. If it exceeds `cap`, returns
- *  BP_ERR_BUFFER_TOO_SMALL and writes nothing useful (out may be NULL when cap is 0).
- *  @return BP_OK, BP_ERR_INVALID_ARG, BP_ERR_BUFFER_TOO_SMALL, or BP_ERR_UNKNOWN_ID with
- *  err->offset = the index of the first unknown id and the id named in err->message. */
-BP_API bp_status bp_decode(const bp_model *model, const uint32_t *ids, size_t n_ids,
-                           void *out, size_t cap, size_t *out_len, bp_error *err);
-
-/*====== Saving models ======*/
-
-/*! bp_model_save() :
- *  Writes `model` to `path` in the reference BytePiece JSON format, byte for byte what the
- *  Python writer produces for the same pieces (json.dump(indent=4, ensure_ascii=False), no
- *  trailing newline; entries in id order; the text field is the piece decoded as UTF-8 with
- *  Python's errors='ignore'), so the Python BytePiece loads it.
- *  The file is written atomically: to a temporary file in the same directory, then renamed
- *  over `path`; on failure nothing is left behind. Directories are never created.
- *  @return BP_OK, BP_ERR_INVALID_ARG, BP_ERR_NOMEM or BP_ERR_WRITE (message names the path). */
-BP_API bp_status bp_model_save(const bp_model *model, const char *path, bp_error *err);
-
-/*====== Native models ======*/
-
-/*! bp_model_save_native() :
- *  Writes `model` to `path` in the native binary format: the pieces, their counts and the
- *  built automaton, so that bp_model_load() of the file is a memory map plus validation
- *  (milliseconds) instead of a JSON parse and an automaton build. The format is versioned
- *  and checksummed (layout in src/model_native.c); bp_model_load() rejects a truncated
- *  file (BP_ERR_TRUNCATED), a damaged or inconsistent one (BP_ERR_CORRUPT) and another
- *  format version (BP_ERR_VERSION) with a message naming the file. A native model encodes
- *  exactly as the JSON model it came from; bp_model_save() turns it back into JSON.
- *  A loaded native file is memory-mapped: do not truncate or rewrite it in place while it
- *  is loaded (this function replaces files by rename, which is safe).
- *  The file is written atomically: to a temporary file in the same directory, then renamed
- *  over `path`; on failure nothing is left behind. Little-endian machines only.
- *  @return BP_OK, BP_ERR_INVALID_ARG, BP_ERR_NOMEM, BP_ERR_TOO_LARGE or BP_ERR_WRITE
- *  (message names the path). Thread safety: `model` is only read. */
-BP_API bp_status bp_model_save_native(const bp_model *model, const char *path, bp_error *err);
-
-/* The first BP_NATIVE_MAGIC_SIZE bytes of every native model file (no JSON text or zstd
- * frame starts with them). */
-#define BP_NATIVE_MAGIC "\x89" "BPM\r\n\x1a\n"
-#define BP_NATIVE_MAGIC_SIZE 8
-
-/*====== Reading corpora ======*/
+/*------ Reading corpora ------*/
 
 typedef struct bp_text_input bp_text_input;
 
@@ -365,7 +374,7 @@ BP_API uint64_t bp_text_input_skipped(const bp_text_input *in);
 /*! bp_text_input_close() : closes the input. NULL is accepted. */
 BP_API void bp_text_input_close(bp_text_input *in);
 
-/*====== Training ======*/
+/*------ Trainer ------*/
 
 typedef struct bp_trainer bp_trainer;
 
@@ -376,12 +385,14 @@ typedef struct bp_train_progress {
     uint64_t total;    /* the stage's total, 0 when unknown */
 } bp_train_progress;
 
+/* Zero-initialised (or NULL): the reference Trainer's defaults, one thread per core. */
 typedef struct bp_train_options {
-    unsigned order;            /* n-gram order, 1 .. 7 (default 6) */
-    uint64_t min_count;        /* for n-grams of order >= 2 and for pieces (default 2) */
-    size_t max_piece_length;   /* in bytes (default 36) */
+    unsigned order;            /* n-gram order, 1 .. 7 (0: the default, 6) */
+    uint64_t min_count;        /* for n-grams of order >= 2 and for pieces (0: 2) */
+    size_t max_piece_length;   /* in bytes (0: 36) */
     int isolate_digits;        /* every Unicode Nd digit is its own chunk (default 0) */
-    int ensure_unicode;        /* a UTF-8 continuation byte never starts a piece (default 1) */
+    int no_ensure_unicode;     /* let a UTF-8 continuation byte start a piece (default 0:
+                                  it never does, as the reference's ensure_unicode=True) */
     unsigned threads;          /* 0: one per core. Results do not depend on it. */
     int skip_bad_lines;        /* drop lines of invalid UTF-8 instead of failing (default 0) */
     const char *temp_dir;      /* where the normalized corpus is spooled; NULL: $TMPDIR or /tmp */
@@ -399,15 +410,17 @@ typedef struct bp_train_stats {
     double seconds_reading, seconds_counting, seconds_segmenting, seconds_pruning;
 } bp_train_stats;
 
-/*! bp_train_options_init() : fills `o` with the reference Trainer's defaults. */
+/*! bp_train_options_init() :
+ *  Fills `o` with the reference Trainer's defaults, spelled out (the same training as a
+ *  zero-initialised struct). */
 BP_API void bp_train_options_init(bp_train_options *o);
 
 /*! bp_trainer_create() :
  *  Creates a trainer (the BytePiece training algorithm, algorithms §3). Texts are then
  *  given with bp_trainer_feed() / bp_trainer_end_text() or bp_trainer_add_texts(), and
- *  bp_trainer_train() runs the training. The options are copied.
- *  @return BP_OK, BP_ERR_INVALID_ARG (order outside 1..7, min_count 0, max_piece_length 0),
- *  BP_ERR_IO (temporary file), BP_ERR_NOMEM. */
+ *  bp_trainer_train() runs the training. The options are copied; NULL means the defaults.
+ *  @return BP_OK, BP_ERR_INVALID_ARG (order above 7), BP_ERR_IO (temporary file),
+ *  BP_ERR_NOMEM. */
 BP_API bp_status bp_trainer_create(const bp_train_options *o, bp_trainer **out, bp_error *err);
 
 /*! bp_trainer_feed() :
@@ -444,15 +457,38 @@ BP_API void bp_trainer_stats(const bp_trainer *t, bp_train_stats *stats);
 /*! bp_trainer_free() : frees a trainer and removes its temporary file. NULL is accepted. */
 BP_API void bp_trainer_free(bp_trainer *t);
 
-/*====== Model inspection ======*/
+/*====== Formats and interop ======*/
 
-/*! bp_model_is_native() :
- *  @return 1 if `model` was loaded from a native model file (bp_model_save_native(), plain
- *  or zstd-compressed), 0 if it was read from the reference JSON format or built in memory
- *  (bp_model_from_pieces(), training). NULL gives 0. */
-BP_API int bp_model_is_native(const bp_model *model);
+/*! bp_model_save() :
+ *  Writes `model` to `path` in the reference BytePiece JSON format, byte for byte what the
+ *  Python writer produces for the same pieces (json.dump(indent=4, ensure_ascii=False), no
+ *  trailing newline; entries in id order; the text field is the piece decoded as UTF-8 with
+ *  Python's errors='ignore'), so the Python BytePiece loads it.
+ *  The file is written atomically: to a temporary file in the same directory, then renamed
+ *  over `path`; on failure nothing is left behind. Directories are never created.
+ *  @return BP_OK, BP_ERR_INVALID_ARG, BP_ERR_NOMEM or BP_ERR_WRITE (message names the path). */
+BP_API bp_status bp_model_save(const bp_model *model, const char *path, bp_error *err);
 
-/*====== Models from piece counts ======*/
+/*! bp_model_save_native() :
+ *  Writes `model` to `path` in the native binary format: the pieces, their counts and the
+ *  built automaton, so that bp_model_load() of the file is a memory map plus validation
+ *  (milliseconds) instead of a JSON parse and an automaton build. The format is versioned
+ *  and checksummed (layout in src/model_native.c); bp_model_load() rejects a truncated
+ *  file (BP_ERR_TRUNCATED), a damaged or inconsistent one (BP_ERR_CORRUPT) and another
+ *  format version (BP_ERR_VERSION) with a message naming the file. A native model encodes
+ *  exactly as the JSON model it came from; bp_model_save() turns it back into JSON.
+ *  A loaded native file is memory-mapped: do not truncate or rewrite it in place while it
+ *  is loaded (this function replaces files by rename, which is safe).
+ *  The file is written atomically: to a temporary file in the same directory, then renamed
+ *  over `path`; on failure nothing is left behind. Little-endian machines only.
+ *  @return BP_OK, BP_ERR_INVALID_ARG, BP_ERR_NOMEM, BP_ERR_TOO_LARGE or BP_ERR_WRITE
+ *  (message names the path). Thread safety: `model` is only read. */
+BP_API bp_status bp_model_save_native(const bp_model *model, const char *path, bp_error *err);
+
+/* The first BP_NATIVE_MAGIC_SIZE bytes of every native model file (no JSON text or zstd
+ * frame starts with them). */
+#define BP_NATIVE_MAGIC "\x89" "BPM\r\n\x1a\n"
+#define BP_NATIVE_MAGIC_SIZE 8
 
 /*! bp_model_from_counts() :
  *  Builds a consistent model from any table of pieces and counts (a vocabulary from
@@ -471,8 +507,6 @@ BP_API int bp_model_is_native(const bp_model *model);
  *  Ownership: the caller frees the model with bp_model_free(). */
 BP_API bp_status bp_model_from_counts(const bp_piece *pieces, size_t n_pieces, unsigned threads,
                                       bp_model **out, bp_error *err);
-
-/*====== SentencePiece export ======*/
 
 /*! bp_model_export_sentencepiece() :
  *  Writes `model` to `path` as a SentencePiece model (a serialized ModelProto) that

@@ -19,16 +19,16 @@ struct bp_encoder {
     bp_lattice lat;            /* O(longest chunk), reused: no allocation in steady state */
 };
 
-bp_status bp_encoder_create(const bp_model *model, bp_encoder **out)
+bp_status bp_encoder_create(const bp_model *model, bp_encoder **out, bp_error *err)
 {
-    if (!out)
-        return BP_ERR_INVALID_ARG;
-    *out = NULL;
-    if (!model)
-        return BP_ERR_INVALID_ARG;
+    if (out)
+        *out = NULL;
+    if (!out || !model)
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_encoder_create: %s is NULL",
+                       out ? "model" : "out");
     bp_encoder *enc = calloc(1, sizeof *enc);
     if (!enc)
-        return BP_ERR_NOMEM;
+        return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory creating an encoder");
     enc->model = model;
     *out = enc;
     return BP_OK;
@@ -108,14 +108,15 @@ static void put_special(sink *out, uint32_t id, size_t offset)
     out->n++;
 }
 
-/* Segments enc->text chunk by chunk into `out`. */
-static bp_status segment_chunks(bp_encoder *enc, const bp_encode_options *o, sink *out)
+/* Segments enc->text chunk by chunk into `out`: the best segmentation for alpha < 0, else a
+ * sample drawn with `rng` (the lattice's convention). */
+static bp_status segment_chunks(bp_encoder *enc, double alpha, bp_rng *rng, sink *out)
 {
     const bp_model *m = enc->model;
     const unsigned char *x = enc->text;
     size_t len = enc->text_len;
-    if (o->alpha >= 0 && !bp_rng_is_glibc(o->rng)) {
-        bp_status st = bp_lattice_set_alpha(&enc->lat, m, o->alpha);
+    if (alpha >= 0 && !bp_rng_is_glibc(rng)) {
+        bp_status st = bp_lattice_set_alpha(&enc->lat, m, alpha);
         if (st != BP_OK)
             return st;
     }
@@ -124,7 +125,7 @@ static bp_status segment_chunks(bp_encoder *enc, const bp_encode_options *o, sin
         bp_status st = bp_lattice_reserve_for(&enc->lat, m, chunk);
         if (st != BP_OK)
             return st;
-        bp_lattice_forward(m, &enc->lat, x + pos, chunk, o->alpha, o->rng);
+        bp_lattice_forward(m, &enc->lat, x + pos, chunk, alpha, rng);
         size_t room = out->n <= out->cap ? out->cap - out->n : 0, n;
         if (room >= chunk) { /* the common case: one pass from the end, then move down */
             uint32_t *ids = out->ids + out->n;
@@ -148,28 +149,48 @@ static bp_status segment_chunks(bp_encoder *enc, const bp_encode_options *o, sin
     return BP_OK;
 }
 
-bp_status bp_encode(bp_encoder *enc, const void *text, size_t len, const bp_encode_options *opts,
-                    uint32_t *ids, size_t *offsets, size_t cap, size_t *n_ids)
+/* Checks the sampling part of `o` (nothing to check without BP_ENCODE_SAMPLE). */
+static bp_status check_sampling(const bp_encode_options *o, bool have_rng, bp_error *err)
 {
-    static const bp_encode_options defaults = {-1.0, 0, NULL};
+    if (!(o->flags & BP_ENCODE_SAMPLE))
+        return BP_OK;
+    if (!(o->alpha >= 0)) /* also NaN */
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX,
+                       "sampling needs an alpha >= 0 (got %g)", o->alpha);
+    if (!have_rng)
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "sampling needs a bp_rng");
+    return BP_OK;
+}
+
+bp_status bp_encode(bp_encoder *enc, const void *text, size_t len, const bp_encode_options *opts,
+                    uint32_t *ids, size_t *offsets, size_t cap, size_t *n_ids, bp_error *err)
+{
+    static const bp_encode_options defaults = {0};
     const bp_encode_options *o = opts ? opts : &defaults;
-    if (!enc || !n_ids || (!ids && cap) || (!text && len) || isnan(o->alpha) ||
-        (o->alpha >= 0 && !o->rng))
-        return BP_ERR_INVALID_ARG;
-    bp_status st = prepare_text(enc, text, len, o->flags);
+    if (!enc || !n_ids || (!ids && cap) || (!text && len))
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX,
+                       "bp_encode: %s", !enc ? "enc is NULL" : !n_ids ? "n_ids is NULL"
+                                        : !text && len ? "text is NULL" : "ids is NULL");
+    bp_status st = check_sampling(o, o->rng != NULL, err);
     if (st != BP_OK)
         return st;
+    bool sample = o->flags & BP_ENCODE_SAMPLE;
+    if ((st = prepare_text(enc, text, len, o->flags)) != BP_OK)
+        return bp_fail(err, st, UINT64_MAX, "normalizing %zu bytes: %s", len, bp_strerror(st));
     size_t given_cap = cap;
     sink out = {ids, offsets, cap, 0};
     if (o->flags & BP_ENCODE_BOS)
-        put_special(&out, 1, 0);
-    st = segment_chunks(enc, o, &out);
+        put_special(&out, BP_ID_BOS, 0);
+    st = segment_chunks(enc, sample ? o->alpha : -1.0, sample ? o->rng : NULL, &out);
     if (st != BP_OK)
-        return st;
+        return bp_fail(err, st, UINT64_MAX, "segmenting %zu bytes: %s", len, bp_strerror(st));
     if (o->flags & BP_ENCODE_EOS)
-        put_special(&out, 2, enc->text_len);
+        put_special(&out, BP_ID_EOS, enc->text_len);
     *n_ids = out.n;
-    return out.n > given_cap ? BP_ERR_BUFFER_TOO_SMALL : BP_OK;
+    if (out.n > given_cap)
+        return bp_fail(err, BP_ERR_BUFFER_TOO_SMALL, UINT64_MAX,
+                       "bp_encode: %zu ids need room, the buffer holds %zu", out.n, given_cap);
+    return BP_OK;
 }
 
 bp_status bp_decode(const bp_model *model, const uint32_t *ids, size_t n_ids, void *out,
@@ -257,7 +278,7 @@ static bp_status encode_job(batch_run *run, bp_encoder *enc, batch_job *job)
 {
     const bp_batch_options *o = run->opts;
     bp_rng rng;
-    bp_encode_options eo = {o->alpha, o->flags, o->alpha >= 0 ? &rng : NULL};
+    bp_encode_options eo = {o->alpha, o->flags, (o->flags & BP_ENCODE_SAMPLE) ? &rng : NULL};
     job->counts = malloc((job->hi - job->lo) * sizeof *job->counts);
     if (!job->counts)
         return BP_ERR_NOMEM;
@@ -275,7 +296,7 @@ static bp_status encode_job(batch_run *run, bp_encoder *enc, batch_job *job)
             if (eo.rng)
                 bp_rng_seed(&rng, o->seed, o->first_stream + i);
             st = bp_encode(enc, run->texts[i], len, &eo, job->ids + job->n_ids, NULL,
-                           job->cap - job->n_ids, &n);
+                           job->cap - job->n_ids, &n, NULL);
             room = n;
         } while (st == BP_ERR_BUFFER_TOO_SMALL);
         if (st != BP_OK)
@@ -304,7 +325,7 @@ static void *batch_worker(void *arg)
 {
     batch_run *run = arg;
     bp_encoder *enc = NULL;
-    bp_status st = run->phase == PHASE_ENCODE ? bp_encoder_create(run->model, &enc) : BP_OK;
+    bp_status st = run->phase == PHASE_ENCODE ? bp_encoder_create(run->model, &enc, NULL) : BP_OK;
     for (;;) {
         pthread_mutex_lock(&run->lock);
         if (st != BP_OK && run->status == BP_OK)
@@ -370,23 +391,31 @@ static bp_status plan_jobs(const size_t *lens, size_t n_texts, batch_job **jobs,
 }
 
 bp_status bp_encode_batch(const bp_model *model, const void *const *texts, const size_t *lens,
-                          size_t n_texts, const bp_batch_options *opts, bp_batch *out)
+                          size_t n_texts, const bp_batch_options *opts, bp_batch *out,
+                          bp_error *err)
 {
-    if (!out)
-        return BP_ERR_INVALID_ARG;
-    *out = (bp_batch){0};
-    if (!model || !opts || isnan(opts->alpha) || (n_texts && (!texts || !lens)))
-        return BP_ERR_INVALID_ARG;
+    static const bp_batch_options defaults = {0};
+    if (!opts)
+        opts = &defaults;
+    if (out)
+        *out = (bp_batch){0};
+    if (!out || !model || (n_texts && (!texts || !lens)))
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_encode_batch: %s is NULL",
+                       !out ? "out" : !model ? "model" : !texts ? "texts" : "lens");
     for (size_t i = 0; i < n_texts; i++)
         if (!texts[i] && lens[i])
-            return BP_ERR_INVALID_ARG;
+            return bp_fail(err, BP_ERR_INVALID_ARG, i, "bp_encode_batch: text %zu is NULL", i);
+    bp_encode_options sampling = {opts->alpha, opts->flags, NULL};
+    bp_status st = check_sampling(&sampling, true, err);
+    if (st != BP_OK)
+        return st;
     out->ids_begin = calloc(n_texts + 1, sizeof *out->ids_begin);
     if (!out->ids_begin)
-        return BP_ERR_NOMEM;
+        return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory encoding a batch");
     out->n_texts = n_texts;
     batch_run run = {.model = model, .texts = texts, .lens = lens, .opts = opts, .out = out};
     size_t total_bytes = 0;
-    bp_status st = plan_jobs(lens, n_texts, &run.jobs, &run.n_jobs, &total_bytes);
+    st = plan_jobs(lens, n_texts, &run.jobs, &run.n_jobs, &total_bytes);
     unsigned threads = opts->threads ? opts->threads : default_threads();
     if (threads > MAX_BATCH_THREADS)
         threads = MAX_BATCH_THREADS;
@@ -413,9 +442,12 @@ bp_status bp_encode_batch(const bp_model *model, const void *const *texts, const
         free(run.jobs[j].counts);
     }
     free(run.jobs);
-    if (st != BP_OK)
+    if (st != BP_OK) {
         bp_batch_free(out);
-    return st;
+        return bp_fail(err, st, UINT64_MAX, "encoding a batch of %zu texts: %s", n_texts,
+                       bp_strerror(st));
+    }
+    return BP_OK;
 }
 
 void bp_batch_free(bp_batch *batch)

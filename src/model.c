@@ -205,17 +205,17 @@ double bp_model_piece_score(const bp_model *m, uint32_t id)
     return i < 0 ? -INFINITY : m->scores[i];
 }
 
-int64_t bp_model_piece_id(const bp_model *m, const void *bytes, size_t len)
+uint32_t bp_model_piece_id(const bp_model *m, const void *bytes, size_t len)
 {
     if (!m || !bytes || len == 0)
-        return -1;
+        return BP_ID_NONE;
     uint32_t s = bp_automaton_find(&m->ac, bytes, len);
     if (s == UINT32_MAX)
-        return -1;
+        return BP_ID_NONE;
     /* A state's first output is its own piece when its string is one. */
     const bp_match *first = m->ac.out + m->ac.out_begin[s];
     if (s == 0 || first->len != len)
-        return -1;
+        return BP_ID_NONE;
     return first->id;
 }
 

@@ -167,7 +167,7 @@ static bp_status count_chunk_pieces(void *ctx, unsigned thread, const unsigned c
 bp_status bp_count_pieces(const bp_ngram_model *m, const bp_spool *sp, const bp_train_options *o,
                           unsigned threads, bp_piece_table *pieces, bp_error *err)
 {
-    piece_pass pp = {.m = m, .ensure_unicode = o->ensure_unicode != 0};
+    piece_pass pp = {.m = m, .ensure_unicode = !o->no_ensure_unicode};
     pp.tables = calloc(threads, sizeof *pp.tables);
     pp.scratch = calloc(threads, sizeof *pp.scratch);
     pp.starts = calloc(threads, sizeof *pp.starts);

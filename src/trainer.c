@@ -49,7 +49,7 @@ void bp_train_options_init(bp_train_options *o)
         .min_count = 2,
         .max_piece_length = 36,
         .isolate_digits = 0,
-        .ensure_unicode = 1,
+        .no_ensure_unicode = 0,
         .threads = 0,
         .skip_bad_lines = 0,
         .temp_dir = NULL,
@@ -295,16 +295,19 @@ bp_status bp_trainer_create(const bp_train_options *o, bp_trainer **out, bp_erro
     bp_train_options_init(&defaults);
     if (!o)
         o = &defaults;
-    if (o->order < 1 || o->order > BP_MAX_ORDER)
+    if (o->order > BP_MAX_ORDER)
         return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX,
                        "order %u is not supported (1 .. %d)", o->order, BP_MAX_ORDER);
-    if (o->min_count < 1 || o->max_piece_length < 1)
-        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX,
-                       "min_count and max_piece_length must be at least 1");
     bp_trainer *t = calloc(1, sizeof *t);
     if (!t)
         return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory");
-    t->opts = *o;
+    t->opts = *o; /* with every zero that means "the default" replaced by that default */
+    if (!t->opts.order)
+        t->opts.order = defaults.order;
+    if (!t->opts.min_count)
+        t->opts.min_count = defaults.min_count;
+    if (!t->opts.max_piece_length)
+        t->opts.max_piece_length = defaults.max_piece_length;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     t->threads = o->threads ? o->threads : (cores > 0 ? (unsigned)cores : 1);
     t->spool.fd = -1;

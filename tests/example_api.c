@@ -19,7 +19,8 @@ int main(int argc, char **argv)
         return 1;
     }
     bp_encoder *enc; /* scratch space: one per thread, reused across calls */
-    if (bp_encoder_create(model, &enc) != BP_OK) {
+    if (bp_encoder_create(model, &enc, &err) != BP_OK) {
+        fprintf(stderr, "%s\n", err.message);
         bp_model_free(model);
         return 1;
     }
@@ -34,8 +35,8 @@ int main(int argc, char **argv)
         goto done;
 
     /* The best segmentation, with <eos>, and where each token starts in the (NFC) text. */
-    bp_encode_options best = {.alpha = -1.0, .flags = BP_ENCODE_EOS};
-    if (bp_encode(enc, text, len, &best, ids, offsets, cap, &n) != BP_OK)
+    bp_encode_options best = {.flags = BP_ENCODE_EOS};
+    if (bp_encode(enc, text, len, &best, ids, offsets, cap, &n, NULL) != BP_OK)
         goto done;
     printf("%zu ids:", n);
     for (size_t i = 0; i < n; i++)
@@ -45,8 +46,8 @@ int main(int argc, char **argv)
     /* A sampled segmentation (subword regularization): seed 7, stream 0. */
     bp_rng rng;
     bp_rng_seed(&rng, 7, 0);
-    bp_encode_options sampled = {.alpha = 0.1, .rng = &rng};
-    if (bp_encode(enc, text, len, &sampled, ids, NULL, cap, &n) != BP_OK)
+    bp_encode_options sampled = {.alpha = 0.1, .flags = BP_ENCODE_SAMPLE, .rng = &rng};
+    if (bp_encode(enc, text, len, &sampled, ids, NULL, cap, &n, NULL) != BP_OK)
         goto done;
     printf("sampled:");
     for (size_t i = 0; i < n; i++) {

@@ -26,6 +26,8 @@ done
 BP= # cli_lib.sh's bp is not used here: the installed bp is run by its path
 . "$(dirname "$0")/cli_lib.sh"
 jobs=$(nproc 2>/dev/null || echo 2)
+# The soname carries the major version of the header (libbytepiece.so.MAJOR).
+major=$(sed -n 's/^#define BP_VERSION_MAJOR \([0-9]*\)$/\1/p' "$SRC/include/bytepiece.h")
 
 # ---- Build and install, the way the README says ----
 # The build is configured with the default prefix (/usr/local), then installed elsewhere.
@@ -42,7 +44,7 @@ P=$T/moved/prefix
 libdir=$P/lib # GNUInstallDirs gives lib (not lib/<multiarch>) under a prefix other than /usr
 
 for f in bin/bp include/bytepiece.h lib/libbytepiece.a lib/libbytepiece.so \
-    lib/libbytepiece.so.0 share/man/man1/bp.1 lib/pkgconfig/bytepiece.pc \
+    "lib/libbytepiece.so.$major" share/man/man1/bp.1 lib/pkgconfig/bytepiece.pc \
     lib/cmake/bytepiece/bytepiece-config.cmake \
     lib/cmake/bytepiece/bytepiece-config-version.cmake \
     lib/cmake/bytepiece/bytepiece-targets.cmake; do
@@ -53,8 +55,8 @@ check_logged "no installed file names the staging directory" \
 
 # ---- The shared library ----
 if command -v readelf >/dev/null 2>&1; then
-    check_logged "SONAME is libbytepiece.so.0" \
-        sh -c "readelf -d '$libdir/libbytepiece.so' | grep -q 'SONAME.*\\[libbytepiece\\.so\\.0\\]'"
+    check_logged "SONAME is libbytepiece.so.$major" \
+        sh -c "readelf -d '$libdir/libbytepiece.so' | grep -q 'SONAME.*\\[libbytepiece\\.so\\.$major\\]'"
 fi
 if command -v nm >/dev/null 2>&1; then
     nm -D --defined-only "$libdir/libbytepiece.so" | awk '{print $3}' | sort >"$T/exported"
@@ -100,8 +102,8 @@ check_logged "consumer builds with \$(pkg-config --cflags --libs bytepiece)" \
 check_logged "the pkg-config consumer runs (shared library)" \
     env LD_LIBRARY_PATH="$libdir" "$T/consumer_pc"
 if command -v readelf >/dev/null 2>&1; then
-    check_logged "the pkg-config consumer needs libbytepiece.so.0" \
-        sh -c "readelf -d '$T/consumer_pc' | grep -q 'NEEDED.*libbytepiece\\.so\\.0'"
+    check_logged "the pkg-config consumer needs libbytepiece.so.$major" \
+        sh -c "readelf -d '$T/consumer_pc' | grep -q 'NEEDED.*libbytepiece\\.so\\.$major'"
 fi
 # Static: what --static adds (Requires.private, Libs.private) must be enough.
 static_libs=$(pkg-config --static --libs bytepiece | sed 's/-lbytepiece/-l:libbytepiece.a/')

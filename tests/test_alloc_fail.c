@@ -320,7 +320,7 @@ static bp_status op_encoder_create(void *vctx, size_t n, bool all_after)
 {
     const fixture *fx = vctx;
     bp_encoder *enc = (bp_encoder *)&enc;
-    bp_status st = UNDER_TEST(n, all_after, bp_encoder_create(fx->model, &enc));
+    bp_status st = UNDER_TEST(n, all_after, bp_encoder_create(fx->model, &enc, NULL));
     if (st != BP_OK)
         assert_null(enc);
     bp_encoder_free(st == BP_OK ? enc : NULL);
@@ -348,10 +348,10 @@ static bp_status encode_once(encode_ctx *c, bp_encoder *enc, size_t n, bool all_
 {
     bp_rng rng;
     bp_rng_seed(&rng, 42, 7);
-    bp_encode_options o = {c->alpha, c->flags, &rng};
+    bp_encode_options o = bp_test_options(c->alpha, c->flags, &rng);
     size_t cap = bp_encode_bound(c->fx->text_len);
     return UNDER_TEST(n, all_after,
-                      bp_encode(enc, c->fx->text, c->fx->text_len, &o, ids, offs, cap, n_ids));
+                      bp_encode(enc, c->fx->text, c->fx->text_len, &o, ids, offs, cap, n_ids, NULL));
 }
 
 static bp_status op_encode(void *vctx, size_t n, bool all_after)
@@ -363,7 +363,7 @@ static bp_status op_encode(void *vctx, size_t n, bool all_after)
     assert_non_null(ids);
     bp_encoder *enc = c->warm;
     if (!c->reuse)
-        assert_int_equal(bp_encoder_create(c->fx->model, &enc), BP_OK);
+        assert_int_equal(bp_encoder_create(c->fx->model, &enc, NULL), BP_OK);
     bp_status st = encode_once(c, enc, n, all_after, ids, offs, &n_ids);
     if (st == BP_OK && c->expect) {
         assert_int_equal(n_ids, c->expect_n);
@@ -394,18 +394,18 @@ static void check_encode(const fixture *fx, const char *name, unsigned flags, do
     c.expect = malloc(cap * sizeof *c.expect);
     assert_non_null(c.expect);
     bp_encoder *enc;
-    assert_int_equal(bp_encoder_create(fx->model, &enc), BP_OK);
+    assert_int_equal(bp_encoder_create(fx->model, &enc, NULL), BP_OK);
     assert_int_equal(encode_once(&c, enc, 0, false, c.expect, NULL, &c.expect_n), BP_OK);
     bp_encoder_free(enc);
     assert_true(c.expect_n > 100);
 
     size_t a = fail_each_allocation(name, op_encode, &c);
     /* Warm encoder: a first call on a short text, then the long one must grow buffers. */
-    assert_int_equal(bp_encoder_create(fx->model, &c.warm), BP_OK);
+    assert_int_equal(bp_encoder_create(fx->model, &c.warm, NULL), BP_OK);
     uint32_t few[16];
     size_t n_few;
     bp_encode_options o = {-1.0, flags, NULL};
-    assert_int_equal(bp_encode(c.warm, "ab\n", 3, &o, few, NULL, 16, &n_few), BP_OK);
+    assert_int_equal(bp_encode(c.warm, "ab\n", 3, &o, few, NULL, 16, &n_few, NULL), BP_OK);
     c.reuse = true;
     fail_each_allocation(name, op_encode, &c);
     bp_encoder_free(c.warm);

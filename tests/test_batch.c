@@ -76,16 +76,16 @@ static void check_against_encode(const bp_model *m, const corpus *c, const bp_ba
 {
     assert_int_equal(b->n_texts, c->n);
     bp_encoder *enc;
-    assert_int_equal(bp_encoder_create(m, &enc), BP_OK);
+    assert_int_equal(bp_encoder_create(m, &enc, NULL), BP_OK);
     uint32_t *ids = malloc(4096 * sizeof *ids);
     assert_non_null(ids);
     assert_int_equal(b->ids_begin[0], 0);
     for (size_t i = 0; i < c->n; i++) {
         bp_rng rng;
         bp_rng_seed(&rng, o->seed, o->first_stream + i);
-        bp_encode_options eo = {o->alpha, o->flags, &rng};
+        bp_encode_options eo = {o->alpha, o->flags, &rng}; /* o->flags says whether to sample */
         size_t n;
-        assert_int_equal(bp_encode(enc, c->texts[i], c->lens[i], &eo, ids, NULL, 4096, &n), BP_OK);
+        assert_int_equal(bp_encode(enc, c->texts[i], c->lens[i], &eo, ids, NULL, 4096, &n, NULL), BP_OK);
         assert_int_equal(b->ids_begin[i + 1] - b->ids_begin[i], n);
         assert_memory_equal(b->ids + b->ids_begin[i], ids, n * sizeof *ids);
     }
@@ -108,9 +108,9 @@ static void test_batch_equals_encode_for_any_threads(void **state)
     const double alphas[] = {-1.0, 0.1, 0.0};
     const unsigned flags[] = {0, BP_ENCODE_BOS | BP_ENCODE_EOS, BP_ENCODE_NO_NORMALIZE};
     for (size_t a = 0; a < 3; a++) {
-        bp_batch_options o = {alphas[a], flags[a], 77, 5, 1};
+        bp_batch_options o = {alphas[a], flags[a] | (alphas[a] >= 0 ? BP_ENCODE_SAMPLE : 0), 77, 5, 1};
         bp_batch one;
-        assert_int_equal(bp_encode_batch(m, (const void *const *)c.texts, c.lens, c.n, &o, &one),
+        assert_int_equal(bp_encode_batch(m, (const void *const *)c.texts, c.lens, c.n, &o, &one, NULL),
                          BP_OK);
         check_against_encode(m, &c, &o, &one);
         const unsigned threads[] = {2, 3, 8, 0};
@@ -118,7 +118,7 @@ static void test_batch_equals_encode_for_any_threads(void **state)
             o.threads = threads[t];
             bp_batch many;
             assert_int_equal(
-                bp_encode_batch(m, (const void *const *)c.texts, c.lens, c.n, &o, &many), BP_OK);
+                bp_encode_batch(m, (const void *const *)c.texts, c.lens, c.n, &o, &many, NULL), BP_OK);
             assert_same_batch(&one, &many);
             bp_batch_free(&many);
         }
@@ -134,12 +134,12 @@ static void test_first_stream_continues_a_run(void **state)
     (void)state;
     bp_model *m = bp_test_small_model(WORDS, WORD_COUNTS, N_WORDS);
     corpus c = make_corpus(200);
-    bp_batch_options o = {0.5, 0, 3, 0, 2};
+    bp_batch_options o = {0.5, BP_ENCODE_SAMPLE, 3, 0, 2};
     bp_batch all, tail;
-    assert_int_equal(bp_encode_batch(m, (const void *const *)c.texts, c.lens, c.n, &o, &all), BP_OK);
+    assert_int_equal(bp_encode_batch(m, (const void *const *)c.texts, c.lens, c.n, &o, &all, NULL), BP_OK);
     o.first_stream = 120;
     assert_int_equal(bp_encode_batch(m, (const void *const *)c.texts + 120, c.lens + 120,
-                                     c.n - 120, &o, &tail),
+                                     c.n - 120, &o, &tail, NULL),
                      BP_OK);
     size_t base = all.ids_begin[120];
     assert_int_equal(tail.ids_begin[tail.n_texts], all.ids_begin[c.n] - base);
@@ -156,7 +156,7 @@ static void test_batch_contract(void **state)
     bp_model *m = bp_test_small_model(WORDS, WORD_COUNTS, N_WORDS);
     bp_batch_options o = {-1.0, 0, 0, 0, 2};
     bp_batch b;
-    assert_int_equal(bp_encode_batch(m, NULL, NULL, 0, &o, &b), BP_OK);
+    assert_int_equal(bp_encode_batch(m, NULL, NULL, 0, &o, &b, NULL), BP_OK);
     assert_int_equal(b.n_texts, 0);
     assert_int_equal(b.ids_begin[0], 0);
     bp_batch_free(&b);
@@ -165,27 +165,36 @@ static void test_batch_contract(void **state)
     bp_batch_free(NULL);
     const char *texts[] = {"", "ab", NULL};
     size_t lens[] = {0, 2, 0};
-    assert_int_equal(bp_encode_batch(m, (const void *const *)texts, lens, 3, &o, &b), BP_OK);
+    assert_int_equal(bp_encode_batch(m, (const void *const *)texts, lens, 3, &o, &b, NULL), BP_OK);
     assert_int_equal(b.ids_begin[1], 0);
     assert_int_equal(b.ids_begin[2], 1);
     assert_int_equal(b.ids_begin[3], 1);
-    assert_int_equal(b.ids[0], (uint32_t)bp_model_piece_id(m, "ab", 2));
+    assert_int_equal(b.ids[0], bp_model_piece_id(m, "ab", 2));
+    bp_batch_free(&b);
+    /* NULL options are the zero-initialised ones: the best segmentation. */
+    assert_int_equal(bp_encode_batch(m, (const void *const *)texts, lens, 3, NULL, &b, NULL), BP_OK);
+    assert_int_equal(b.ids_begin[3], 1);
+    assert_int_equal(b.ids[0], bp_model_piece_id(m, "ab", 2));
     bp_batch_free(&b);
     lens[2] = 1; /* NULL text with a length */
-    assert_int_equal(bp_encode_batch(m, (const void *const *)texts, lens, 3, &o, &b),
+    assert_int_equal(bp_encode_batch(m, (const void *const *)texts, lens, 3, &o, &b, NULL),
                      BP_ERR_INVALID_ARG);
     assert_null(b.ids);
     assert_null(b.ids_begin);
-    assert_int_equal(bp_encode_batch(NULL, (const void *const *)texts, lens, 2, &o, &b),
+    assert_int_equal(bp_encode_batch(NULL, (const void *const *)texts, lens, 2, &o, &b, NULL),
                      BP_ERR_INVALID_ARG);
-    assert_int_equal(bp_encode_batch(m, (const void *const *)texts, lens, 2, NULL, &b),
+    assert_int_equal(bp_encode_batch(m, (const void *const *)texts, lens, 2, &o, NULL, NULL),
                      BP_ERR_INVALID_ARG);
-    assert_int_equal(bp_encode_batch(m, (const void *const *)texts, lens, 2, &o, NULL),
+    assert_int_equal(bp_encode_batch(m, NULL, lens, 2, &o, &b, NULL), BP_ERR_INVALID_ARG);
+    o.alpha = 0.0 / 0.0; /* ignored: not sampling */
+    assert_int_equal(bp_encode_batch(m, (const void *const *)texts, lens, 2, &o, &b, NULL), BP_OK);
+    bp_batch_free(&b);
+    o.flags |= BP_ENCODE_SAMPLE;
+    bp_error err;
+    assert_int_equal(bp_encode_batch(m, (const void *const *)texts, lens, 2, &o, &b, &err),
                      BP_ERR_INVALID_ARG);
-    assert_int_equal(bp_encode_batch(m, NULL, lens, 2, &o, &b), BP_ERR_INVALID_ARG);
-    o.alpha = 0.0 / 0.0;
-    assert_int_equal(bp_encode_batch(m, (const void *const *)texts, lens, 2, &o, &b),
-                     BP_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "alpha >= 0"));
+    assert_null(b.ids);
     bp_model_free(m);
 }
 
@@ -221,7 +230,7 @@ static void test_golden_lines(void **state)
     }
     bp_batch_options o = {-1.0, 0, 0, 0, 2};
     bp_batch b;
-    assert_int_equal(bp_encode_batch(m, texts, lens, n, &o, &b), BP_OK);
+    assert_int_equal(bp_encode_batch(m, texts, lens, n, &o, &b, NULL), BP_OK);
     /* Format as bp encode does and compare with the golden file. */
     char *out = malloc(glen + 1);
     size_t k = 0;

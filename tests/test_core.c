@@ -35,8 +35,8 @@ static void test_automaton_match_order(void **state)
         size_t n_out = bp_automaton_n_outputs(&m->ac, s);
         size_t k = 0;
         for (size_t l = e; l >= 1; l--) { /* longest first */
-            int64_t id = bp_model_piece_id(m, text + e - l, l);
-            if (id < 0)
+            uint32_t id = bp_model_piece_id(m, text + e - l, l);
+            if (id == BP_ID_NONE)
                 continue;
             assert_true(k < n_out);
             assert_int_equal(out[k].id, id);
@@ -56,8 +56,8 @@ static double brute_best(const bp_model *m, const char *x, size_t len, double so
         return so_far;
     double best = -INFINITY;
     for (size_t l = 1; l <= len; l++) {
-        int64_t id = bp_model_piece_id(m, x, l);
-        if (id >= 0) {
+        uint32_t id = bp_model_piece_id(m, x, l);
+        if (id != BP_ID_NONE) {
             double v = brute_best(m, x + l, len - l, so_far + bp_model_piece_score(m, (uint32_t)id));
             if (v > best)
                 best = v;
@@ -71,13 +71,13 @@ static void test_viterbi_is_optimal(void **state)
     (void)state;
     bp_model *m = bp_test_small_model(WORDS, WORD_COUNTS, N_WORDS);
     bp_encoder *enc;
-    assert_int_equal(bp_encoder_create(m, &enc), BP_OK);
+    assert_int_equal(bp_encoder_create(m, &enc, NULL), BP_OK);
     const char *texts[] = {"abcd", "abcdabcd", "aaaaab", "dabcdaab", "bcdabcabcd", "a", "zz"};
     for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {
         size_t len = strlen(texts[t]), n;
         uint32_t ids[64];
         bp_encode_options o = {-1, BP_ENCODE_NO_NORMALIZE, NULL};
-        assert_int_equal(bp_encode(enc, texts[t], len, &o, ids, NULL, 64, &n), BP_OK);
+        assert_int_equal(bp_encode(enc, texts[t], len, &o, ids, NULL, 64, &n, NULL), BP_OK);
         double sum = 0;
         size_t covered = 0;
         for (size_t i = 0; i < n; i++) {
@@ -104,11 +104,11 @@ static void test_viterbi_tie_goes_to_longest_last_piece(void **state)
     const uint64_t counts[] = {1000, 900};
     bp_model *m = bp_test_small_model(words, counts, 2);
     bp_encoder *enc;
-    assert_int_equal(bp_encoder_create(m, &enc), BP_OK);
+    assert_int_equal(bp_encoder_create(m, &enc, NULL), BP_OK);
     uint32_t ids[16];
     size_t n;
     bp_encode_options o = {-1, BP_ENCODE_NO_NORMALIZE, NULL};
-    assert_int_equal(bp_encode(enc, "--------", 8, &o, ids, NULL, 16, &n), BP_OK);
+    assert_int_equal(bp_encode(enc, "--------", 8, &o, ids, NULL, 16, &n, NULL), BP_OK);
     assert_int_equal(n, 2);
     assert_int_equal(ids[0], bp_model_piece_id(m, "--", 2));
     assert_int_equal(ids[1], bp_model_piece_id(m, "------", 6));
@@ -124,11 +124,11 @@ static void test_chunks_are_independent(void **state)
     const uint64_t counts[] = {100000, 100, 100};
     bp_model *m = bp_test_small_model(words, counts, 3);
     bp_encoder *enc;
-    assert_int_equal(bp_encoder_create(m, &enc), BP_OK);
+    assert_int_equal(bp_encoder_create(m, &enc, NULL), BP_OK);
     uint32_t ids[16];
     size_t offsets[16], n;
     bp_encode_options o = {-1, BP_ENCODE_NO_NORMALIZE | BP_ENCODE_BOS | BP_ENCODE_EOS, NULL};
-    assert_int_equal(bp_encode(enc, "a\nb\n\n", 5, &o, ids, offsets, 16, &n), BP_OK);
+    assert_int_equal(bp_encode(enc, "a\nb\n\n", 5, &o, ids, offsets, 16, &n, NULL), BP_OK);
     /* Chunks "a\n" and "b\n\n": "a\nb" cannot be used although it is the best piece; in
      * the second chunk "b\n" + "\n" outscores "b" + "\n\n" (counts 100 and 4 vs 1 and 100). */
     assert_int_equal(ids[0], 1);
@@ -152,32 +152,60 @@ static void test_encode_contract(void **state)
     (void)state;
     bp_model *m = bp_test_small_model(WORDS, WORD_COUNTS, N_WORDS);
     bp_encoder *enc;
-    assert_int_equal(bp_encoder_create(m, &enc), BP_OK);
+    assert_int_equal(bp_encoder_create(m, &enc, NULL), BP_OK);
     uint32_t ids[8];
     size_t n = 0;
     bp_encode_options o = {-1, BP_ENCODE_NO_NORMALIZE, NULL};
     /* Too small: the size needed is reported, and a second call with room succeeds. */
-    assert_int_equal(bp_encode(enc, "zzzz", 4, &o, ids, NULL, 2, &n), BP_ERR_BUFFER_TOO_SMALL);
+    assert_int_equal(bp_encode(enc, "zzzz", 4, &o, ids, NULL, 2, &n, NULL), BP_ERR_BUFFER_TOO_SMALL);
     assert_int_equal(n, 4);
-    assert_int_equal(bp_encode(enc, "zzzz", 4, &o, ids, NULL, 8, &n), BP_OK);
+    assert_int_equal(bp_encode(enc, "zzzz", 4, &o, ids, NULL, 8, &n, NULL), BP_OK);
     assert_int_equal(n, 4);
     /* Empty text: no ids, or just bos/eos. */
-    assert_int_equal(bp_encode(enc, "", 0, &o, ids, NULL, 8, &n), BP_OK);
+    assert_int_equal(bp_encode(enc, "", 0, &o, ids, NULL, 8, &n, NULL), BP_OK);
     assert_int_equal(n, 0);
     o.flags |= BP_ENCODE_BOS | BP_ENCODE_EOS;
-    assert_int_equal(bp_encode(enc, NULL, 0, &o, ids, NULL, 8, &n), BP_OK);
+    assert_int_equal(bp_encode(enc, NULL, 0, &o, ids, NULL, 8, &n, NULL), BP_OK);
     assert_int_equal(n, 2);
     assert_int_equal(ids[0], 1);
     assert_int_equal(ids[1], 2);
-    /* Invalid arguments. */
+    /* Zero-initialised options and NULL both mean the best segmentation of the NFC text;
+     * alpha is only read with BP_ENCODE_SAMPLE. */
+    const char *nfd = "ze\xcc\x81zz"; /* z, e + U+0301, z, z: NFC makes it 'z', 'é', 'z', 'z' */
+    uint32_t with_null[8], with_zero[8];
+    size_t n_null, n_zero;
+    bp_encode_options zero = {0};
+    assert_int_equal(bp_encode(enc, nfd, 6, NULL, with_null, NULL, 8, &n_null, NULL), BP_OK);
+    assert_int_equal(bp_encode(enc, nfd, 6, &zero, with_zero, NULL, 8, &n_zero, NULL), BP_OK);
+    assert_int_equal(n_null, 5); /* z, 0xc3, 0xa9, z, z: the model has no piece for é */
+    assert_int_equal(n_zero, n_null);
+    assert_memory_equal(with_zero, with_null, n_null * sizeof *with_null);
+    assert_int_equal(with_null[1], 0xc3 + BP_FIRST_PIECE_ID);
+    zero.alpha = NAN;
+    assert_int_equal(bp_encode(enc, nfd, 6, &zero, with_zero, NULL, 8, &n_zero, NULL), BP_OK);
+    assert_memory_equal(with_zero, with_null, n_null * sizeof *with_null);
+    /* Invalid arguments, each with its message. */
+    bp_error err;
+    o.flags |= BP_ENCODE_SAMPLE;
     o.alpha = NAN;
-    assert_int_equal(bp_encode(enc, "a", 1, &o, ids, NULL, 8, &n), BP_ERR_INVALID_ARG);
+    assert_int_equal(bp_encode(enc, "a", 1, &o, ids, NULL, 8, &n, &err), BP_ERR_INVALID_ARG);
+    assert_int_equal(err.code, BP_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "alpha >= 0"));
+    o.alpha = -0.5;
+    assert_int_equal(bp_encode(enc, "a", 1, &o, ids, NULL, 8, &n, &err), BP_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "alpha >= 0"));
     o.alpha = 0.1; /* sampling without an rng */
-    assert_int_equal(bp_encode(enc, "a", 1, &o, ids, NULL, 8, &n), BP_ERR_INVALID_ARG);
-    assert_int_equal(bp_encode(NULL, "a", 1, NULL, ids, NULL, 8, &n), BP_ERR_INVALID_ARG);
+    assert_int_equal(bp_encode(enc, "a", 1, &o, ids, NULL, 8, &n, &err), BP_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "bp_rng"));
+    assert_int_equal(bp_encode(NULL, "a", 1, NULL, ids, NULL, 8, &n, &err), BP_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "enc is NULL"));
+    assert_int_equal(bp_encode(enc, "zzzz", 4, NULL, ids, NULL, 2, &n, &err),
+                     BP_ERR_BUFFER_TOO_SMALL);
+    assert_int_equal(err.code, BP_ERR_BUFFER_TOO_SMALL);
     bp_encoder_free(enc);
-    assert_int_equal(bp_encoder_create(NULL, &enc), BP_ERR_INVALID_ARG);
+    assert_int_equal(bp_encoder_create(NULL, &enc, &err), BP_ERR_INVALID_ARG);
     assert_null(enc);
+    assert_non_null(strstr(err.message, "model is NULL"));
     bp_model_free(m);
 }
 
@@ -185,7 +213,7 @@ static void test_decode_contract(void **state)
 {
     (void)state;
     bp_model *m = bp_test_small_model(WORDS, WORD_COUNTS, N_WORDS);
-    uint32_t abc = (uint32_t)bp_model_piece_id(m, "abc", 3);
+    uint32_t abc = bp_model_piece_id(m, "abc", 3);
     uint32_t ids[] = {1, abc, 'x' + 3, 0, abc, 2};
     char out[16];
     size_t len;
@@ -224,8 +252,8 @@ static void test_model_accessors(void **state)
     assert_int_equal(bp_model_piece_count(m, 259), 50);
     assert_int_equal(bp_model_piece_id(m, "a", 1), 'a' + 3);
     assert_int_equal(bp_model_piece_id(m, "abcd", 4), 259 + 5);
-    assert_int_equal(bp_model_piece_id(m, "abd", 3), -1); /* not a state */
-    assert_int_equal(bp_model_piece_id(m, "bcda", 4), -1);
+    assert_int_equal(bp_model_piece_id(m, "abd", 3), BP_ID_NONE); /* not a state */
+    assert_int_equal(bp_model_piece_id(m, "bcda", 4), BP_ID_NONE);
     uint64_t total = 0;
     for (unsigned b = 0; b < 256; b++)
         total += 1 + b % 7;

@@ -257,7 +257,7 @@ static void test_from_counts(void **state)
     assert_int_equal(bp_model_piece_count(m, 'x' + 3), 1001);
     assert_int_equal(bp_model_piece_count(m, 'y' + 3), 1001);
     assert_int_equal(bp_model_piece_count(m, 'a' + 3), 1);
-    assert_int_equal(bp_model_piece_id(m, "xy", 2), -1);
+    assert_int_equal(bp_model_piece_id(m, "xy", 2), BP_ID_NONE);
     assert_int_equal(bp_model_piece_id(m, "hello", 5), 259);
     assert_int_equal(bp_model_piece_count(m, 259), 50);
     assert_int_equal(bp_model_is_native(m), 0);

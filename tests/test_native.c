@@ -122,8 +122,8 @@ static void assert_same_encoding(const bp_model *a, const bp_model *b, const voi
                                  size_t len)
 {
     bp_encoder *ea, *eb;
-    assert_int_equal(bp_encoder_create(a, &ea), BP_OK);
-    assert_int_equal(bp_encoder_create(b, &eb), BP_OK);
+    assert_int_equal(bp_encoder_create(a, &ea, NULL), BP_OK);
+    assert_int_equal(bp_encoder_create(b, &eb, NULL), BP_OK);
     size_t cap = bp_encode_bound(len);
     uint32_t *ia = malloc(cap * sizeof *ia), *ib = malloc(cap * sizeof *ib);
     assert_non_null(ia);
@@ -133,10 +133,10 @@ static void assert_same_encoding(const bp_model *a, const bp_model *b, const voi
         bp_rng ra, rb;
         bp_rng_seed(&ra, 99, k);
         bp_rng_seed(&rb, 99, k);
-        bp_encode_options oa = {alphas[k], 0, &ra}, ob = {alphas[k], 0, &rb};
+        bp_encode_options oa = bp_test_options(alphas[k], 0, &ra), ob = bp_test_options(alphas[k], 0, &rb);
         size_t na, nb;
-        assert_int_equal(bp_encode(ea, text, len, &oa, ia, NULL, cap, &na), BP_OK);
-        assert_int_equal(bp_encode(eb, text, len, &ob, ib, NULL, cap, &nb), BP_OK);
+        assert_int_equal(bp_encode(ea, text, len, &oa, ia, NULL, cap, &na, NULL), BP_OK);
+        assert_int_equal(bp_encode(eb, text, len, &ob, ib, NULL, cap, &nb, NULL), BP_OK);
         assert_int_equal(na, nb);
         assert_memory_equal(ia, ib, na * sizeof *ia);
     }

@@ -29,7 +29,7 @@ static void check_roundtrip(bp_encoder *enc, const bp_model *m, const unsigned c
     size_t cap = bp_encode_bound(len), n, out_len;
     uint32_t *ids = malloc(cap * sizeof *ids);
     assert_non_null(ids);
-    assert_int_equal(bp_encode(enc, text, len, o, ids, NULL, cap, &n), BP_OK);
+    assert_int_equal(bp_encode(enc, text, len, o, ids, NULL, cap, &n, NULL), BP_OK);
     unsigned char *out = malloc(expect_len + 1);
     assert_non_null(out);
     bp_error err;
@@ -49,7 +49,7 @@ static void check_all_modes(bp_encoder *enc, const bp_model *m, const unsigned c
     for (size_t a = 0; a < sizeof alphas / sizeof alphas[0]; a++) {
         bp_rng rng;
         bp_rng_seed(&rng, 99, stream);
-        bp_encode_options o = {alphas[a], flags, &rng};
+        bp_encode_options o = bp_test_options(alphas[a], flags, &rng);
         check_roundtrip(enc, m, text, len, &o, expect, expect_len);
     }
 }
@@ -88,7 +88,7 @@ static void test_raw_bytes_roundtrip(void **state)
     (void)state;
     bp_model *m = bp_test_small_model(WORDS, WORD_COUNTS, sizeof WORDS / sizeof WORDS[0]);
     bp_encoder *enc;
-    assert_int_equal(bp_encoder_create(m, &enc), BP_OK);
+    assert_int_equal(bp_encoder_create(m, &enc, NULL), BP_OK);
     uint64_t rnd = 0x9E3779B97F4A7C15u;
     unsigned char buf[600];
     for (uint64_t i = 0; i < 2000; i++) {
@@ -108,7 +108,7 @@ static void test_nfc_roundtrip(void **state)
                                        0x212B, 0x958, 0x1F600, 0x200D, 0x344};
     bp_model *m = bp_test_small_model(WORDS, WORD_COUNTS, sizeof WORDS / sizeof WORDS[0]);
     bp_encoder *enc;
-    assert_int_equal(bp_encoder_create(m, &enc), BP_OK);
+    assert_int_equal(bp_encoder_create(m, &enc, NULL), BP_OK);
     uint64_t rnd = 12345;
     unsigned char buf[400];
     for (uint64_t i = 0; i < 2000; i++) {
@@ -135,7 +135,7 @@ static void test_golden_texts_roundtrip(void **state)
     if (!m)
         skip();
     bp_encoder *enc;
-    assert_int_equal(bp_encoder_create(m, &enc), BP_OK);
+    assert_int_equal(bp_encoder_create(m, &enc, NULL), BP_OK);
     const char *texts[] = {"corpus/golden_edge.txt", "corpus/golden_en.txt", "corpus/golden_zh.txt"};
     for (size_t t = 0; t < 3; t++) {
         size_t len;

@@ -46,8 +46,8 @@ static void enumerate(const bp_model *m, const char *x, size_t len, double alpha
         return;
     }
     for (size_t l = 1; l <= len; l++) {
-        int64_t id = bp_model_piece_id(m, x, l);
-        if (id < 0)
+        uint32_t id = bp_model_piece_id(m, x, l);
+        if (id == BP_ID_NONE)
             continue;
         segmentation next = *cur;
         assert_true(next.n < MAX_TOKENS);
@@ -90,13 +90,13 @@ static double sample_chi2(const bp_model *m, const char *text, double alpha, bp_
         z += exp(segs.segs[i].log_weight - max_w);
 
     bp_encoder *enc;
-    assert_int_equal(bp_encoder_create(m, &enc), BP_OK);
+    assert_int_equal(bp_encoder_create(m, &enc, NULL), BP_OK);
     size_t counts[MAX_SEGS] = {0};
-    bp_encode_options o = {alpha, BP_ENCODE_NO_NORMALIZE, rng};
+    bp_encode_options o = bp_test_options(alpha, BP_ENCODE_NO_NORMALIZE, rng);
     for (int d = 0; d < N_DRAWS; d++) {
         uint32_t ids[MAX_TOKENS];
         size_t n;
-        assert_int_equal(bp_encode(enc, text, strlen(text), &o, ids, NULL, MAX_TOKENS, &n), BP_OK);
+        assert_int_equal(bp_encode(enc, text, strlen(text), &o, ids, NULL, MAX_TOKENS, &n, NULL), BP_OK);
         counts[find_seg(&segs, ids, n)]++;
     }
     bp_encoder_free(enc);
@@ -149,14 +149,14 @@ static void test_glibc_parity_sampling_is_exact(void **state)
 static size_t draw_series(const bp_model *m, const char *text, uint64_t seed, uint32_t *out)
 {
     bp_encoder *enc;
-    assert_int_equal(bp_encoder_create(m, &enc), BP_OK);
+    assert_int_equal(bp_encoder_create(m, &enc, NULL), BP_OK);
     size_t total = 0;
     for (uint64_t k = 0; k < 50; k++) {
         bp_rng rng;
         bp_rng_seed(&rng, seed, k);
-        bp_encode_options o = {0.5, BP_ENCODE_NO_NORMALIZE, &rng};
+        bp_encode_options o = {0.5, BP_ENCODE_NO_NORMALIZE | BP_ENCODE_SAMPLE, &rng};
         size_t n;
-        assert_int_equal(bp_encode(enc, text, strlen(text), &o, out + total, NULL, 64, &n), BP_OK);
+        assert_int_equal(bp_encode(enc, text, strlen(text), &o, out + total, NULL, 64, &n, NULL), BP_OK);
         total += n;
     }
     bp_encoder_free(enc);

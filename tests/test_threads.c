@@ -105,8 +105,8 @@ static bp_status encode_text(scratch *s, const text_set *ts, size_t k, double al
     }
     bp_rng rng;
     bp_rng_seed(&rng, SEED, k);
-    bp_encode_options o = {alpha, 0, &rng};
-    bp_status st = bp_encode(s->enc, ts->text[k], ts->len[k], &o, s->ids, NULL, s->cap, &out->n);
+    bp_encode_options o = bp_test_options(alpha, 0, &rng);
+    bp_status st = bp_encode(s->enc, ts->text[k], ts->len[k], &o, s->ids, NULL, s->cap, &out->n, NULL);
     if (st != BP_OK)
         return st;
     out->ids = malloc((out->n ? out->n : 1) * sizeof *out->ids);
@@ -124,7 +124,7 @@ static bool same_result(const result *a, const result *b)
 static void compute_baseline(const bp_model *m, text_set *ts)
 {
     scratch sc = {0};
-    assert_int_equal(bp_encoder_create(m, &sc.enc), BP_OK);
+    assert_int_equal(bp_encoder_create(m, &sc.enc, NULL), BP_OK);
     ts->det = calloc(ts->n, sizeof *ts->det);
     ts->sample = calloc(ts->n, sizeof *ts->sample);
     assert_non_null(ts->det);
@@ -176,7 +176,7 @@ static void *work(void *arg)
     shared_job *job = w->job;
     const text_set *ts = job->ts;
     scratch sc = {0};
-    w->failed = bp_encoder_create(job->model, &sc.enc);
+    w->failed = bp_encoder_create(job->model, &sc.enc, NULL);
     /* Pass 1: every text once, on whichever thread takes it. */
     for (size_t k; w->failed == BP_OK && (k = atomic_fetch_add(&job->next, 1)) < ts->n;) {
         w->failed = encode_text(&sc, ts, k, -1.0, &job->det[k]);

@@ -5,6 +5,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bytepiece.h"
+
+/* Options for bp_encode: sampling with `rng` when alpha >= 0, else the best segmentation. */
+static inline bp_encode_options bp_test_options(double alpha, unsigned flags, bp_rng *rng)
+{
+    bp_encode_options o = {alpha, flags | (alpha >= 0 ? BP_ENCODE_SAMPLE : 0), rng};
+    return o;
+}
+
 /* Path of file `rel` inside the reference folder (../shared), in a static buffer, or NULL
  * when the folder is absent. When it is absent and BP_REQUIRE_SHARED=1 (CI), the test
  * fails instead of skipping. Prints the reason for skipping once. */

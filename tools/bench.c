@@ -280,13 +280,13 @@ static size_t encode_text(bp_encoder *enc, const unsigned char *text, size_t len
     if (opts->rng)
         before = *opts->rng;
     size_t n;
-    bp_status st = bp_encode(enc, text, len, opts, buf->ids, NULL, buf->cap, &n);
+    bp_status st = bp_encode(enc, text, len, opts, buf->ids, NULL, buf->cap, &n, NULL);
     if (st == BP_ERR_BUFFER_TOO_SMALL) {
         buf->ids = realloc_or_die(buf->ids, n, sizeof *buf->ids);
         buf->cap = n;
         if (opts->rng)
             *opts->rng = before; /* the failed call has drawn from it */
-        st = bp_encode(enc, text, len, opts, buf->ids, NULL, buf->cap, &n);
+        st = bp_encode(enc, text, len, opts, buf->ids, NULL, buf->cap, &n, NULL);
     }
     if (st != BP_OK)
         die("encoding failed: %s", bp_strerror(st));
@@ -313,7 +313,8 @@ static run encode_all(bp_encoder *enc, const texts *t, double alpha, unsigned fl
                       id_buffer *buf)
 {
     bp_rng rng;
-    bp_encode_options opts = {.alpha = alpha, .flags = flags, .rng = alpha >= 0 ? &rng : NULL};
+    bp_encode_options opts = {.alpha = alpha, .flags = flags | (alpha >= 0 ? BP_ENCODE_SAMPLE : 0),
+                              .rng = alpha >= 0 ? &rng : NULL};
     size_t tokens = 0;
     double start = now_seconds(), cpu_start = clock_seconds(CLOCK_THREAD_CPUTIME_ID);
     for (size_t k = 0; k < t->n; k++) {
@@ -414,10 +415,11 @@ static void measure_batch(const texts *t, size_t total_bytes, const options *o, 
         mbps[k] = realloc_or_die(NULL, (size_t)o->runs, sizeof *mbps[k]);
     for (int r = 0; r < o->runs; r++) {
         for (int k = 0; k < 2; k++) {
-            bp_batch_options bo = {alpha, o->flags, SAMPLING_SEED, 0, threads[k]};
+            bp_batch_options bo = {alpha, o->flags | (alpha >= 0 ? BP_ENCODE_SAMPLE : 0), SAMPLING_SEED,
+                                   0, threads[k]};
             bp_batch b;
             double start = now_seconds();
-            bp_status st = bp_encode_batch(model, ptrs, lens, t->n, &bo, &b);
+            bp_status st = bp_encode_batch(model, ptrs, lens, t->n, &bo, &b, NULL);
             double seconds = now_seconds() - start;
             if (st != BP_OK)
                 die("batch encoding failed: %s", bp_strerror(st));
@@ -507,7 +509,7 @@ int main(int argc, char **argv)
     time_native_load(model, o.runs);
 
     bp_encoder *enc;
-    if (bp_encoder_create(model, &enc) != BP_OK)
+    if (bp_encoder_create(model, &enc, NULL) != BP_OK)
         die("out of memory");
     /* Room for one token per byte plus <bos>/<eos>; encode_text grows it if NFC lengthens
      * a text beyond that. */

@@ -286,8 +286,11 @@ bp_status start_slot(encoder_slot *slot, const encode_args *args, const bp_model
                             uint64_t seed)
 {
     *slot = (encoder_slot){.args = args, .model = model, .seed = seed};
-    bp_status status = bp_encoder_create(model, &slot->enc);
-    slot->opts = (bp_encode_options){.alpha = args->alpha, .flags = args->flags, .rng = &slot->rng};
+    bp_status status = bp_encoder_create(model, &slot->enc, NULL);
+    slot->opts = (bp_encode_options){
+        .alpha = args->alpha,
+        .flags = args->flags | (args->alpha >= 0 ? BP_ENCODE_SAMPLE : 0),
+        .rng = &slot->rng};
     if (args->glibc_rand)
         bp_rng_seed_glibc(&slot->rng, (uint32_t)seed); /* one state for the whole run */
     return status;
@@ -352,7 +355,7 @@ bp_status encode_one(encoder_slot *slot, uint64_t text_index, const unsigned cha
     if (slot->args->fmt.offsets)
         reserve_array(&slot->offsets, &slot->offsets_cap, slot->ids_cap, sizeof *slot->offsets);
     bp_status status = bp_encode(slot->enc, text, len, &slot->opts, slot->ids, slot->offsets,
-                                 slot->ids_cap, n_ids);
+                                 slot->ids_cap, n_ids, NULL);
     if (status == BP_ERR_BUFFER_TOO_SMALL) {
         reserve_array(&slot->ids, &slot->ids_cap, *n_ids, sizeof *slot->ids);
         if (slot->args->fmt.offsets)
@@ -360,7 +363,7 @@ bp_status encode_one(encoder_slot *slot, uint64_t text_index, const unsigned cha
                           sizeof *slot->offsets);
         slot->rng = before;
         status = bp_encode(slot->enc, text, len, &slot->opts, slot->ids, slot->offsets,
-                           slot->ids_cap, n_ids);
+                           slot->ids_cap, n_ids, NULL);
     }
     return status;
 }

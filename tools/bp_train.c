@@ -186,7 +186,7 @@ static enum parse_result apply_train_option(int opt, const char *value, train_ar
         o->isolate_digits = 1;
         break;
     case OPT_NO_ENSURE_UNICODE:
-        o->ensure_unicode = 0;
+        o->no_ensure_unicode = 1;
         break;
     case OPT_THREADS:
         result = parse_range("--threads", value, 0, MAX_THREADS,

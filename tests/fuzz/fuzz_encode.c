@@ -54,7 +54,7 @@ static void slot_init(model_slot *s, bp_model *m)
 {
     s->model = m;
     fuzz_index_build(&s->ix, m);
-    FUZZ_CHECK_STATUS(bp_encoder_create(m, &s->enc), BP_OK);
+    FUZZ_CHECK_STATUS(bp_encoder_create(m, &s->enc, NULL), BP_OK);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -122,7 +122,7 @@ static FUZZ_NO_COVERAGE bp_model *fuzzed_model(fuzz_input *in)
     for (uint32_t id = BP_N_SPECIAL; id < bp_model_vocab_size(m); id++) {
         size_t len;
         const unsigned char *b = bp_model_piece(m, id, &len);
-        FUZZ_CHECK(bp_model_piece_id(m, b, len) == (int64_t)id);
+        FUZZ_CHECK(bp_model_piece_id(m, b, len) == id);
     }
     return m;
 }
@@ -143,17 +143,17 @@ static void encode(bp_encoder *enc, const unsigned char *x, size_t len, unsigned
     size_t cap = bp_encode_bound(len);
     r->ids = fuzz_xmalloc(cap * sizeof *r->ids);
     r->offsets = fuzz_xmalloc(cap * sizeof *r->offsets);
-    FUZZ_CHECK_STATUS(bp_encode(enc, x, len, &o, r->ids, r->offsets, cap, &r->n), BP_OK);
+    FUZZ_CHECK_STATUS(bp_encode(enc, x, len, &o, r->ids, r->offsets, cap, &r->n, NULL), BP_OK);
     FUZZ_CHECK(r->n <= cap);
     if (check_size && r->n > 0) {
         /* One id short: the size needed is reported and the call is otherwise the same. */
         size_t need = 0;
         rng = *rng0;
-        FUZZ_CHECK_STATUS(bp_encode(enc, x, len, &o, r->ids, NULL, r->n - 1, &need),
+        FUZZ_CHECK_STATUS(bp_encode(enc, x, len, &o, r->ids, NULL, r->n - 1, &need, NULL),
                           BP_ERR_BUFFER_TOO_SMALL);
         FUZZ_CHECK(need == r->n);
         rng = *rng0;
-        FUZZ_CHECK_STATUS(bp_encode(enc, x, len, &o, r->ids, r->offsets, cap, &need), BP_OK);
+        FUZZ_CHECK_STATUS(bp_encode(enc, x, len, &o, r->ids, r->offsets, cap, &need, NULL), BP_OK);
         FUZZ_CHECK(need == r->n);
     }
 }
@@ -184,7 +184,8 @@ FUZZ_NO_COVERAGE int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         alpha = -1.0;
     unsigned flags = (flags_byte & F_NO_NORMALIZE ? BP_ENCODE_NO_NORMALIZE : 0) |
                      (flags_byte & F_BOS ? BP_ENCODE_BOS : 0) |
-                     (flags_byte & F_EOS ? BP_ENCODE_EOS : 0);
+                     (flags_byte & F_EOS ? BP_ENCODE_EOS : 0) |
+                     (sample ? BP_ENCODE_SAMPLE : 0);
     unsigned which = (flags_byte >> 5) & 3;
 
     model_slot own = {0}, *slot = which == 0 ? &sample_slot : which == 1 ? &tiny_slot : &own;

@@ -29,14 +29,14 @@ static void check_model(const bp_model *m, const uint8_t *data, size_t size)
     FUZZ_CHECK(vocab >= 256 + BP_N_SPECIAL);
     for (unsigned b = 0; b < 256; b++) {
         unsigned char c = (unsigned char)b;
-        int64_t id = bp_model_piece_id(m, &c, 1);
+        uint32_t id = bp_model_piece_id(m, &c, 1);
         FUZZ_CHECK(id >= BP_N_SPECIAL && (size_t)id < vocab);
     }
     for (uint32_t id = BP_N_SPECIAL; id < vocab; id++) {
         size_t len;
         const unsigned char *p = bp_model_piece(m, id, &len);
         FUZZ_CHECK(p != NULL && len > 0);
-        FUZZ_CHECK(bp_model_piece_id(m, p, len) == (int64_t)id);
+        FUZZ_CHECK(bp_model_piece_id(m, p, len) == id);
         FUZZ_CHECK(bp_model_piece_count(m, id) > 0);
         double s = bp_model_piece_score(m, id);
         FUZZ_CHECK(isfinite(s) && s <= 0.0);
@@ -44,11 +44,11 @@ static void check_model(const bp_model *m, const uint8_t *data, size_t size)
     FUZZ_CHECK(bp_model_piece(m, 0, NULL) == NULL && bp_model_piece(m, (uint32_t)vocab, NULL) == NULL);
 
     bp_encoder *enc = NULL;
-    FUZZ_CHECK_STATUS(bp_encoder_create(m, &enc), BP_OK);
+    FUZZ_CHECK_STATUS(bp_encoder_create(m, &enc, NULL), BP_OK);
     size_t cap = bp_encode_bound(size), n = 0, out_len = 0;
     uint32_t *ids = fuzz_xmalloc(cap * sizeof *ids);
     bp_encode_options o = {-1.0, BP_ENCODE_NO_NORMALIZE, NULL};
-    FUZZ_CHECK_STATUS(bp_encode(enc, data, size, &o, ids, NULL, cap, &n), BP_OK);
+    FUZZ_CHECK_STATUS(bp_encode(enc, data, size, &o, ids, NULL, cap, &n, NULL), BP_OK);
     unsigned char *out = fuzz_xmalloc(size);
     bp_error err;
     FUZZ_CHECK_STATUS(bp_decode(m, ids, n, out, size, &out_len, &err), BP_OK);
@@ -71,14 +71,15 @@ static void check_crafted_model(const bp_model *m, const uint8_t *data, size_t s
             (void)bp_model_piece_id(m, p, len);
     }
     bp_encoder *enc = NULL;
-    FUZZ_CHECK_STATUS(bp_encoder_create(m, &enc), BP_OK);
+    FUZZ_CHECK_STATUS(bp_encoder_create(m, &enc, NULL), BP_OK);
     size_t cap = bp_encode_bound(size), n = 0, out_len = 0;
     uint32_t *ids = fuzz_xmalloc(cap * sizeof *ids);
     bp_rng rng;
     bp_rng_seed(&rng, size, 0);
     for (int mode = 0; mode < 3; mode++) {
-        bp_encode_options o = {mode == 2 ? 0.5 : -1.0, mode == 0 ? BP_ENCODE_NO_NORMALIZE : 0, &rng};
-        FUZZ_CHECK_STATUS(bp_encode(enc, data, size, &o, ids, NULL, cap, &n), BP_OK);
+        bp_encode_options o = {0.5, mode == 0 ? BP_ENCODE_NO_NORMALIZE : mode == 2 ? BP_ENCODE_SAMPLE : 0,
+                               &rng};
+        FUZZ_CHECK_STATUS(bp_encode(enc, data, size, &o, ids, NULL, cap, &n, NULL), BP_OK);
         FUZZ_CHECK(n <= cap);
         for (size_t i = 0; i < n; i++)
             FUZZ_CHECK(ids[i] < vocab);

@@ -57,7 +57,7 @@ static void check_model(const bp_model *m, size_t max_vocab, const bp_train_opti
     FUZZ_CHECK(vocab >= 256 + BP_N_SPECIAL && vocab <= max_vocab);
     for (unsigned b = 0; b < 256; b++) {
         unsigned char c = (unsigned char)b;
-        FUZZ_CHECK(bp_model_piece_id(m, &c, 1) == (int64_t)(b + BP_N_SPECIAL));
+        FUZZ_CHECK(bp_model_piece_id(m, &c, 1) == (b + BP_N_SPECIAL));
     }
     size_t prev_len = 0;
     for (uint32_t id = BP_N_SPECIAL; id < vocab; id++) {
@@ -65,7 +65,7 @@ static void check_model(const bp_model *m, size_t max_vocab, const bp_train_opti
         const unsigned char *p = bp_model_piece(m, id, &len);
         FUZZ_CHECK(p != NULL && len > 0 && len >= prev_len); /* reference order: by length */
         prev_len = len;
-        FUZZ_CHECK(bp_model_piece_id(m, p, len) == (int64_t)id);
+        FUZZ_CHECK(bp_model_piece_id(m, p, len) == id);
         FUZZ_CHECK(bp_model_piece_count(m, id) > 0);
         if (len == 1)
             continue;
@@ -81,17 +81,17 @@ static void check_model(const bp_model *m, size_t max_vocab, const bp_train_opti
 static void check_roundtrip(const bp_model *m, const unsigned char *text, size_t len)
 {
     bp_encoder *enc = NULL;
-    FUZZ_CHECK_STATUS(bp_encoder_create(m, &enc), BP_OK);
+    FUZZ_CHECK_STATUS(bp_encoder_create(m, &enc, NULL), BP_OK);
     size_t cap = bp_encode_bound(len), n = 0, out_len = 0;
     uint32_t *ids = fuzz_xmalloc(cap * sizeof *ids);
     unsigned char *out = fuzz_xmalloc(3 * len + 1);
     bp_error err;
     bp_encode_options raw = {-1.0, BP_ENCODE_NO_NORMALIZE, NULL};
-    FUZZ_CHECK_STATUS(bp_encode(enc, text, len, &raw, ids, NULL, cap, &n), BP_OK);
+    FUZZ_CHECK_STATUS(bp_encode(enc, text, len, &raw, ids, NULL, cap, &n, NULL), BP_OK);
     FUZZ_CHECK_STATUS(bp_decode(m, ids, n, out, 3 * len + 1, &out_len, &err), BP_OK);
     FUZZ_CHECK(out_len == len && memcmp(out, text, len) == 0);
     bp_encode_options nfc = {-1.0, 0, NULL};
-    FUZZ_CHECK_STATUS(bp_encode(enc, text, len, &nfc, ids, NULL, cap, &n), BP_OK);
+    FUZZ_CHECK_STATUS(bp_encode(enc, text, len, &nfc, ids, NULL, cap, &n, NULL), BP_OK);
     FUZZ_CHECK_STATUS(bp_decode(m, ids, n, out, 3 * len + 1, &out_len, &err), BP_OK);
     size_t want_len;
     unsigned char *want = fuzz_nfc_oracle(text, len, &want_len);

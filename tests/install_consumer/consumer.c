@@ -39,7 +39,7 @@ int main(void)
         return 1;
     }
     bp_encoder *enc;
-    if (bp_encoder_create(model, &enc) != BP_OK) {
+    if (bp_encoder_create(model, &enc, NULL) != BP_OK) {
         bp_model_free(model);
         return 1;
     }
@@ -47,7 +47,7 @@ int main(void)
     uint32_t ids[64];
     size_t n_ids = 0;
     bp_encode_options opts = {-1.0, BP_ENCODE_EOS, NULL};
-    bp_status st = bp_encode(enc, text, strlen(text), &opts, ids, NULL, 64, &n_ids);
+    bp_status st = bp_encode(enc, text, strlen(text), &opts, ids, NULL, 64, &n_ids, NULL);
     char back[64];
     size_t back_len = 0;
     if (st == BP_OK)
