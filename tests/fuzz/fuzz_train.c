@@ -70,7 +70,7 @@ static void check_model(const bp_model *m, size_t max_vocab, const bp_train_opti
         if (len == 1)
             continue;
         FUZZ_CHECK(len <= o->max_piece_length);
-        if (o->ensure_unicode)
+        if (!o->no_ensure_unicode)
             FUZZ_CHECK((p[0] & 0xC0) != 0x80);
         if (o->isolate_digits)
             for (size_t i = 0; i < len; i++)
@@ -128,7 +128,7 @@ FUZZ_NO_COVERAGE int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.order = 1 + fuzz_byte(&in) % 7;
     uint8_t flags = fuzz_byte(&in);
     o.isolate_digits = (flags & F_ISOLATE_DIGITS) != 0;
-    o.ensure_unicode = (flags & F_NO_ENSURE_UNICODE) == 0;
+    o.no_ensure_unicode = (flags & F_NO_ENSURE_UNICODE) != 0;
     o.skip_bad_lines = (flags & F_SKIP_BAD_LINES) != 0;
     o.threads = flags & F_TWO_THREADS ? 2 : 1;
     o.min_count = 1 + fuzz_byte(&in) % 4;
