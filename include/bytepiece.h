@@ -104,7 +104,8 @@ typedef enum bp_status {
     BP_ERR_EMPTY_CORPUS = 19,  /* training was asked for with no text at all */
     BP_ERR_WRITE = 20,         /* a file could not be written (directory missing, disk full, ...) */
     BP_ERR_CORRUPT = 21,       /* a native model fails its checksum or its validation */
-    BP_ERR_VERSION = 22        /* a native model of a format version this library does not read */
+    BP_ERR_VERSION = 22,       /* a native model of a format version this library does not read */
+    BP_ERR_BAD_ESCAPE = 23     /* an escaped piece has a backslash that starts no escape */
 } bp_status;
 
 /*! bp_strerror() :
@@ -187,6 +188,44 @@ BP_API double bp_model_piece_score(const bp_model *model, uint32_t id);
  *  @return the id of the piece equal to bytes[0..len), or BP_ID_NONE when no piece is
  *  (also for a NULL model or bytes, or len 0). */
 BP_API uint32_t bp_model_piece_id(const bp_model *model, const void *bytes, size_t len);
+
+/*------ Pieces as text ------*/
+
+/* A piece is any byte string; printed raw it can break a terminal, a TSV line or the UTF-8
+ * around it. Its escaped form is one word of printable UTF-8 that reads back to the same
+ * bytes (what `bp encode --output-format pieces` and `bp vocab` print, `bp import` reads):
+ * bytes 0x21-0x7e and well-formed UTF-8 characters from U+00A0 up stand for themselves;
+ * backslash is \\, newline \n, tab \t, CR \r, and every other byte (space, controls,
+ * bytes outside well-formed characters) \xHH with lowercase hex. A piece that reads <pad>,
+ * <bos> or <eos> has its '<' written \x3c, so that it cannot pass for a special id. */
+
+/*! bp_piece_escape_bound() :
+ *  @return the room bp_piece_escape() needs for `len` bytes, its NUL included
+ *  (4 * len + 1; SIZE_MAX when that overflows). */
+BP_API size_t bp_piece_escape_bound(size_t len);
+
+/*! bp_piece_escape() :
+ *  Writes the escaped form of bytes[0..len) to `out`, NUL-terminated, and its length
+ *  (without the NUL) to *out_len. A `cap` of bp_piece_escape_bound(len) always suffices.
+ *  @return BP_OK; BP_ERR_BUFFER_TOO_SMALL (*out_len = the length needed, without the NUL;
+ *  nothing useful written); BP_ERR_INVALID_ARG (NULL out_len, NULL bytes with len > 0,
+ *  NULL out with cap > 0). Thread safety: none needed (no state). */
+BP_API bp_status bp_piece_escape(const void *bytes, size_t len, char *out, size_t cap,
+                                 size_t *out_len, bp_error *err);
+
+/*! bp_piece_unescape() :
+ *  Reads an escaped piece text[0..len) back into `out` (room for `len` bytes always
+ *  suffices: unescaping never lengthens) and its length to *out_len. \xHH takes either
+ *  case; every byte but '\\' stands for itself.
+ *  @return BP_OK; BP_ERR_BAD_ESCAPE (err->offset = the index of the backslash);
+ *  BP_ERR_INVALID_ARG. */
+BP_API bp_status bp_piece_unescape(const char *text, size_t len, void *out, size_t *out_len,
+                                   bp_error *err);
+
+/*! bp_utf8_valid_prefix() :
+ *  @return the length of the longest prefix of text[0..len) that is well-formed UTF-8
+ *  (no overlongs, surrogates or values above U+10FFFF): len when all of it is. */
+BP_API size_t bp_utf8_valid_prefix(const void *text, size_t len);
 
 /*! bp_model_is_native() :
  *  @return 1 if `model` was loaded from a native model file (bp_model_save_native(), plain
@@ -283,6 +322,11 @@ BP_API bp_status bp_encode(bp_encoder *enc, const void *text, size_t len,
 BP_API const unsigned char *bp_encoder_normalized(const bp_encoder *enc, size_t *len);
 
 /*====== Decoding ======*/
+
+/*! bp_decode_bound() :
+ *  @return the largest number of bytes bp_decode() can produce for `n_ids` ids of `model`:
+ *  n_ids times its longest piece (SIZE_MAX when that overflows). */
+BP_API size_t bp_decode_bound(const bp_model *model, size_t n_ids);
 
 /*! bp_decode() :
  *  Concatenates the bytes of the pieces `ids[0..n_ids)` into `out` (no NUL is added).

@@ -342,8 +342,7 @@ bp_status bp_nfc(bp_nfc_buffer *buf, const unsigned char *text, size_t len);
  * success. */
 size_t bp_utf8_decode(const unsigned char *s, size_t n, int32_t *cp);
 
-/* Index of the first byte of s[0..n) that is not part of well-formed UTF-8, or n. */
-size_t bp_utf8_valid_prefix(const unsigned char *s, size_t n);
+/* bp_utf8_valid_prefix() is public (bytepiece.h). */
 
 /* Whether code point `cp` is inert (see normalize.c): then NFC(x cp y) == NFC(x) NFC(cp y)
  * for all x, y, so text may be normalized in pieces cut just before such a code point.

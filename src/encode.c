@@ -1,5 +1,5 @@
 /*
- * encode.c -- the public encode and decode calls: normalization, chunking, the per-thread
+ * encode.c -- the public encode calls: normalization, chunking, the per-thread
  * scratch (bp_encoder) that makes steady-state encoding allocation-free, and batch
  * encoding over threads.
  */
@@ -190,38 +190,6 @@ bp_status bp_encode(bp_encoder *enc, const void *text, size_t len, const bp_enco
     if (out.n > given_cap)
         return bp_fail(err, BP_ERR_BUFFER_TOO_SMALL, UINT64_MAX,
                        "bp_encode: %zu ids need room, the buffer holds %zu", out.n, given_cap);
-    return BP_OK;
-}
-
-bp_status bp_decode(const bp_model *model, const uint32_t *ids, size_t n_ids, void *out,
-                    size_t cap, size_t *out_len, bp_error *err)
-{
-    if (!model || !out_len || (!ids && n_ids) || (!out && cap))
-        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_decode: invalid argument");
-    size_t need = 0;
-    for (size_t i = 0; i < n_ids; i++) {
-        uint32_t id = ids[i];
-        if (id < BP_N_SPECIAL)
-            continue;
-        if (id - BP_N_SPECIAL >= model->n_pieces)
-            return bp_fail(err, BP_ERR_UNKNOWN_ID, i,
-                           "unknown id %lu at position %zu (the vocabulary has ids 0 .. %lu)",
-                           (unsigned long)id, i,
-                           (unsigned long)(model->n_pieces + BP_N_SPECIAL - 1));
-        need += model->off[id - BP_N_SPECIAL + 1] - model->off[id - BP_N_SPECIAL];
-    }
-    *out_len = need;
-    if (need > cap)
-        return BP_ERR_BUFFER_TOO_SMALL;
-    unsigned char *dst = out;
-    for (size_t i = 0; i < n_ids; i++) {
-        uint32_t id = ids[i];
-        if (id < BP_N_SPECIAL)
-            continue;
-        uint32_t b = model->off[id - BP_N_SPECIAL], e = model->off[id - BP_N_SPECIAL + 1];
-        memcpy(dst, model->bytes + b, e - b);
-        dst += e - b;
-    }
     return BP_OK;
 }
 

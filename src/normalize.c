@@ -270,8 +270,9 @@ bp_status bp_nfc(bp_nfc_buffer *buf, const unsigned char *text, size_t len)
     return st;
 }
 
-size_t bp_utf8_valid_prefix(const unsigned char *s, size_t n)
+size_t bp_utf8_valid_prefix(const void *text, size_t n)
 {
+    const unsigned char *s = text;
     size_t i = 0;
     while (i < n) {
         if (s[i] < 0x80) {

@@ -43,8 +43,10 @@ static void report_bad_word(const text_source *src, const char *problem,
                            const unsigned char *word, size_t len)
 {
     enum { SHOWN_BYTES = 64 }; /* enough to recognise the word; it may be a whole line */
-    char shown[MAX_ESCAPED_PER_BYTE * SHOWN_BYTES];
-    size_t shown_len = escape_bytes(shown, word, len < SHOWN_BYTES ? len : SHOWN_BYTES);
+    char shown[4 * SHOWN_BYTES + 1]; /* bp_piece_escape_bound(SHOWN_BYTES) */
+    size_t shown_len = 0;
+    bp_piece_escape(word, len < SHOWN_BYTES ? len : SHOWN_BYTES, shown, sizeof shown, &shown_len,
+                    NULL);
     report_at(src, "%s '%.*s%s'", problem, (int)shown_len, shown, len > SHOWN_BYTES ? "..." : "");
 }
 

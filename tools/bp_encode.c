@@ -141,8 +141,7 @@ static void write_piece(output *out, const bp_model *model, uint32_t id)
     }
     size_t len;
     const unsigned char *bytes = bp_model_piece(model, id, &len);
-    output_reserve(out, MAX_ESCAPED_PER_BYTE * len);
-    out->len += escape_piece(out->data + out->len, bytes, len);
+    output_escaped(out, bytes, len);
 }
 
 static void write_id(output *out, const bp_model *model, uint32_t id)

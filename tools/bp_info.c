@@ -77,40 +77,6 @@ static bool is_zstd_file(const char *path)
     return zstd;
 }
 
-/* Whether bytes[0..len) is well-formed UTF-8 (no overlongs, surrogates or values above
- * U+10FFFF). */
-static bool is_utf8(const unsigned char *s, size_t len)
-{
-    for (size_t i = 0; i < len;) {
-        unsigned char c = s[i];
-        size_t n;
-        unsigned char low = 0x80, high = 0xBF;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            n = 2;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 3;
-            low = c == 0xE0 ? 0xA0 : 0x80;
-            high = c == 0xED ? 0x9F : 0xBF;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 4;
-            low = c == 0xF0 ? 0x90 : 0x80;
-            high = c == 0xF4 ? 0x8F : 0xBF;
-        } else {
-            return false;
-        }
-        if (len - i < n || s[i + 1] < low || s[i + 1] > high)
-            return false;
-        for (size_t k = 2; k < n; k++)
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-        i += n;
-    }
-    return true;
-}
-
 /* Whether piece a sorts before piece b in the reference order: length, then bytes. */
 static bool reference_before(const unsigned char *a, size_t a_len, const unsigned char *b,
                              size_t b_len)
@@ -141,7 +107,7 @@ static void print_info(output *out, const char *path, const bp_model *model)
         }
         by_len[len]++;
         singles += len == 1;
-        not_utf8 += len > 1 && !is_utf8(bytes, len);
+        not_utf8 += len > 1 && bp_utf8_valid_prefix(bytes, len) != len;
         if (prev && !reference_before(prev, prev_len, bytes, len))
             reference_order = false;
         prev = bytes;
@@ -224,8 +190,7 @@ int run_vocab(int argc, char **argv)
         } else {
             size_t len;
             const unsigned char *bytes = bp_model_piece(model, id, &len);
-            output_reserve(&out, MAX_ESCAPED_PER_BYTE * len);
-            out.len += escape_piece(out.data + out.len, bytes, len);
+            output_escaped(&out, bytes, len);
         }
         n = snprintf(num, sizeof num, "\t%" PRIu64 "\t%.17g\n", bp_model_piece_count(model, id),
                      bp_model_piece_score(model, id));

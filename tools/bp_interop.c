@@ -241,7 +241,7 @@ static int parse_line(table *t, const text_source *src, char *line, size_t len)
     }
     reserve_array(&t->arena, &t->arena_cap, t->arena_len + piece_len, 1);
     size_t bytes_len;
-    if (!unescape_piece(piece, piece_len, t->arena + t->arena_len, &bytes_len)) {
+    if (bp_piece_unescape(piece, piece_len, t->arena + t->arena_len, &bytes_len, NULL) != BP_OK) {
         report_at(src, "malformed escape in piece '%.*s' (\\\\, \\n, \\t, \\r, \\xHH)",
                   (int)(piece_len > 60 ? 60 : piece_len), piece);
         return 1;

@@ -96,24 +96,12 @@ enum parse_result bad_option_value(const char *option, const char *value, const 
 /* The checks that end every command's option loop. */
 enum parse_result finish_parse(const char *model_path);
 
-/* Pieces as words: the escaping scheme of `bp encode --output-format pieces`, which
- * `bp vocab` writes and `bp import` reads back. Bytes 0x21-0x7e and well-formed UTF-8
- * characters from U+00A0 up stand for themselves; backslash is \\, newline \n, tab \t,
- * CR \r, every other byte \xHH (lowercase). A piece that reads <pad>, <bos> or <eos> has
- * its '<' written \x3c, so that the names stay those of the special ids 0, 1, 2. */
-enum { MAX_ESCAPED_PER_BYTE = 4 /* "\xHH" */ };
+/* Pieces as words, escaped by bp_piece_escape() (bytepiece.h), which `bp vocab` writes
+ * and `bp import` reads back; the special ids 0, 1, 2 print as these names. */
 extern const char *const special_names[3];
 
-/* Writes bytes[0..len) escaped into dst (room for MAX_ESCAPED_PER_BYTE * len bytes).
- * @return the length written. */
-size_t escape_bytes(char *dst, const unsigned char *bytes, size_t len);
-
-/* The same for a whole piece (non-empty), with the special-name rule. */
-size_t escape_piece(char *dst, const unsigned char *bytes, size_t len);
-
-/* Reads an escaped word back into dst (room for len bytes): \\ \n \t \r \xHH (either
- * case) and any other byte but '\\' as itself. @return false on a malformed escape. */
-bool unescape_piece(const char *text, size_t len, unsigned char *dst, size_t *out_len);
+/* Appends the escaped form of bytes[0..len) (bp_piece_escape) to `out`. */
+void output_escaped(output *out, const void *bytes, size_t len);
 
 /*------ Reading the FILE operands (cli_input.c) ------*/
 
