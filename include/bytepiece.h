@@ -215,8 +215,8 @@ BP_API bp_status bp_piece_escape(const void *bytes, size_t len, char *out, size_
 
 /*! bp_piece_unescape() :
  *  Reads an escaped piece text[0..len) back into `out` (room for `len` bytes always
- *  suffices: unescaping never lengthens) and its length to *out_len. \xHH takes either
- *  case; every byte but '\\' stands for itself.
+ *  suffices: unescaping never lengthens) and its length to *out_len. The hex digits of an
+ *  escaped byte may be of either case; every byte but the backslash stands for itself.
  *  @return BP_OK; BP_ERR_BAD_ESCAPE (err->offset = the index of the backslash);
  *  BP_ERR_INVALID_ARG. */
 BP_API bp_status bp_piece_unescape(const char *text, size_t len, void *out, size_t *out_len,
@@ -300,8 +300,8 @@ BP_API size_t bp_encode_bound(size_t text_len);
 /*! bp_encode() :
  *  Encodes `len` bytes of `text` (any bytes: invalid UTF-8 is tokenized as bytes).
  *  Unless BP_ENCODE_NO_NORMALIZE, the text is first put in NFC; invalid UTF-8 passes through
- *  untouched. The text is cut into chunks (a run of non-'\n' bytes plus the run of '\n'
- *  after it) that are segmented independently.
+ *  untouched. The text is cut into chunks (a run of bytes other than newline, plus the run
+ *  of newlines after it) that are segmented independently.
  *  Writes at most `cap` ids to `ids` and their number to *n_ids. When `offsets` is not
  *  NULL it receives, for each id, the byte offset where the token starts in the normalized
  *  text (BOS: 0, EOS: the normalized length); see bp_encoder_normalized().
@@ -477,11 +477,23 @@ BP_API bp_status bp_trainer_feed(bp_trainer *t, const void *data, size_t len, bp
 /*! bp_trainer_end_text() : ends the current text; the next feed starts a new one. */
 BP_API bp_status bp_trainer_end_text(bp_trainer *t, bp_error *err);
 
-/* A source of texts for bp_trainer_add_texts(): same contract as bp_text_input_next(). */
+/*! bp_trainer_add_input() :
+ *  Feeds every text of `in` (bp_text_input_open()) until its end: the common case, a file
+ *  or standard input, plain or JSONL, zstd or not. `in` stays open (the caller closes it,
+ *  and may ask bp_text_input_skipped() first).
+ *  @return BP_OK, or the first failure of reading (bp_text_input_next()) or of feeding
+ *  (bp_trainer_feed()), with its message in *err. */
+BP_API bp_status bp_trainer_add_input(bp_trainer *t, bp_text_input *in, bp_error *err);
+
+/* A source of texts for bp_trainer_add_texts(), for texts that come from elsewhere: it
+ * gives pieces of text exactly as bp_text_input_next() does (that function, with `ctx` the
+ * bp_text_input, is such a source; bp_trainer_add_input() calls it so). */
 typedef bp_status (*bp_text_reader_fn)(void *ctx, const unsigned char **data, size_t *len,
                                        int *end_of_text, bp_error *err);
 
-/*! bp_trainer_add_texts() : feeds every text `read` gives until it reports the end. */
+/*! bp_trainer_add_texts() :
+ *  Feeds every text `read` gives until it reports the end (*data NULL).
+ *  @return BP_OK, or the first failure of `read` or of bp_trainer_feed(). */
 BP_API bp_status bp_trainer_add_texts(bp_trainer *t, bp_text_reader_fn read, void *ctx,
                                       bp_error *err);
 
@@ -564,7 +576,7 @@ BP_API bp_status bp_model_from_counts(const bp_piece *pieces, size_t n_pieces, u
  *  characters), or whose text repeats an earlier one, becomes an unused piece
  *  "<unused:ID>" that SentencePiece never emits.
  *  SentencePiece then gives bp's ids on most text, not all: it does not normalize to NFC,
- *  encodes lines without their '\n', scores characters it has no piece for as unknown
+ *  encodes lines without their newline, scores characters it has no piece for as unknown
  *  before falling back to bytes, and float32 scores can turn near-ties.
  *  The file is written atomically (as bp_model_save()).
  *  @return BP_OK, BP_ERR_INVALID_ARG, BP_ERR_NOMEM, BP_ERR_TOO_LARGE or BP_ERR_WRITE. */

@@ -212,7 +212,7 @@ static bp_status read_value(const loader *ld, size_t k, const cJSON *member, siz
     double c = count_item->valuedouble;
     if (!is_integral(c) || c < 1 || c > MAX_COUNT)
         return fail_entry(ld, k, key, BP_ERR_BAD_COUNT,
-                          "count %.17g is not an integer in 1 .. 2^53", c);
+                          "count %.17g must be a positive integer (1 .. 2^53)", c);
     *id = (uint32_t)x;
     *count = (uint64_t)c;
     return BP_OK;

@@ -380,6 +380,19 @@ bp_status bp_trainer_add_texts(bp_trainer *t, bp_text_reader_fn read, void *ctx,
     }
 }
 
+static bp_status read_text_input(void *ctx, const unsigned char **data, size_t *len,
+                                 int *end_of_text, bp_error *err)
+{
+    return bp_text_input_next(ctx, data, len, end_of_text, err);
+}
+
+bp_status bp_trainer_add_input(bp_trainer *t, bp_text_input *in, bp_error *err)
+{
+    if (!in)
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_trainer_add_input: in is NULL");
+    return bp_trainer_add_texts(t, read_text_input, in, err);
+}
+
 /* Ends a stage: adds its time to *seconds and starts the clock for the next one. */
 static void end_stage(bp_trainer *t, double *seconds)
 {

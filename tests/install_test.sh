@@ -88,19 +88,37 @@ if command -v "$CXX" >/dev/null 2>&1; then
 else
     echo "skipped: the C++ checks need a C++ compiler ($CXX)"
 fi
+# clang's -Weverything includes -Wdocumentation, which reads the header's /*! comments.
+if command -v clang >/dev/null 2>&1; then
+    check_logged "the header compiles warning-free under clang -Weverything (C)" \
+        clang -std=c99 -Weverything -Werror -fsyntax-only -I"$P/include" "$T/header.c"
+    check_logged "the header compiles warning-free under clang -Weverything (C++)" \
+        clang++ -std=c++11 -Weverything -Wno-c++98-compat -Wno-c++98-compat-pedantic -Werror \
+        -x c++ -fsyntax-only -I"$P/include" "$T/header.c"
+else
+    echo "skipped: the clang -Weverything checks need clang"
+fi
 
 # ---- pkg-config ----
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 check_logged "pkg-config --modversion is the project version" \
     sh -c "test \"\$(pkg-config --modversion bytepiece)\" = \"\$('$P/bin/bp' --version | sed 's/^bp \\([^ ]*\\).*/\\1/')\""
-check_logged "pkg-config --cflags points into the moved prefix" \
-    sh -c "pkg-config --cflags bytepiece | grep -q -- '-I$P/'"
+check_logged "pkg-config --cflags is the moved prefix's include directory and nothing else" \
+    sh -c "set -- \$(pkg-config --cflags bytepiece); test \$# -eq 1 && test \"\$1\" = '-I$P/lib/pkgconfig/../../include'"
 consumer=$SRC/tests/install_consumer/consumer.c
 # shellcheck disable=SC2046
 check_logged "consumer builds with \$(pkg-config --cflags --libs bytepiece)" \
     "$CC" "$consumer" -o "$T/consumer_pc" $(pkg-config --cflags --libs bytepiece)
 check_logged "the pkg-config consumer runs (shared library)" \
     env LD_LIBRARY_PATH="$libdir" "$T/consumer_pc"
+# What the README tells a user: an rpath to the library directory, and the program runs
+# from anywhere without LD_LIBRARY_PATH.
+# shellcheck disable=SC2046
+check_logged "consumer builds with an rpath to \$(pkg-config --variable=libdir bytepiece)" \
+    "$CC" "$consumer" -o "$T/consumer_rpath" $(pkg-config --cflags --libs bytepiece) \
+    -Wl,-rpath,"$(pkg-config --variable=libdir bytepiece)"
+check_logged "the rpath consumer runs without LD_LIBRARY_PATH" \
+    env -u LD_LIBRARY_PATH "$T/consumer_rpath"
 if command -v readelf >/dev/null 2>&1; then
     check_logged "the pkg-config consumer needs libbytepiece.so.$major" \
         sh -c "readelf -d '$T/consumer_pc' | grep -q 'NEEDED.*libbytepiece\\.so\\.$major'"

@@ -47,12 +47,6 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static bp_status read_input(void *ctx, const unsigned char **data, size_t *len, int *end_of_text,
-                            bp_error *err)
-{
-    return bp_text_input_next(ctx, data, len, end_of_text, err);
-}
-
 /* One training, in the child. Returns 0 and fills *r, or prints why and returns 1. */
 static int train_once(const bench_args *a, run_result *r)
 {
@@ -65,7 +59,7 @@ static int train_once(const bench_args *a, run_result *r)
     if (st == BP_OK)
         st = bp_trainer_create(&a->opts, &t, &err);
     if (st == BP_OK)
-        st = bp_trainer_add_texts(t, read_input, in, &err);
+        st = bp_trainer_add_input(t, in, &err);
     if (st == BP_OK)
         st = bp_trainer_train(t, &a->vocab, 1, &model, &err);
     if (st == BP_OK) {
