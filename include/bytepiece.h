@@ -245,8 +245,11 @@ typedef struct bp_rng {
 
 /*! bp_rng_seed() :
  *  Seeds `rng` for stream `stream` of the run `seed`: the state is derived from both by
- *  splitmix64, so different streams are independent. The CLI uses stream k for text k, so
- *  a run's output does not depend on how texts are split between threads. */
+ *  splitmix64, so different streams are independent. `bp encode --seed S` samples text k
+ *  of its run (k counted from 0 across all its inputs: lines, or files with --whole, or
+ *  JSONL records) from stream k of seed S, and bp_encode_batch() text i from stream
+ *  first_stream + i: a C program that seeds text k with bp_rng_seed(rng, S, k) gets the
+ *  CLI's samples, and no result depends on how texts are split between threads. */
 BP_API void bp_rng_seed(bp_rng *rng, uint64_t seed, uint64_t stream);
 
 /*! bp_rng_seed_glibc() :

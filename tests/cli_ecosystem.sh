@@ -305,9 +305,14 @@ unset LC_ALL
 # =================================================================== README
 README=$HERE/../README.md
 if [ -f "$README" ]; then
-    # The C block of "Using the library" is tests/example_api.c, verbatim.
-    awk '/^## Using the library/ {f = 1} f && /^```c$/ {c = 1; next} c && /^```$/ {exit} c' "$README" >"$T/readme.c"
-    same "$T/readme.c" "$HERE/example_api.c" "README: the C example is tests/example_api.c, verbatim"
+    # The C blocks of "Using the library from C" are tests/example_api.c and
+    # tests/example_train.c, verbatim and in that order.
+    for k in 1 2; do
+        awk -v k=$k '/^## Using the library from C/ {f = 1} f && /^```c$/ {n++; if (n == k) {c = 1; next}}
+                     c && /^```$/ {exit} c' "$README" >"$T/readme$k.c"
+    done
+    same "$T/readme1.c" "$HERE/example_api.c" "README: the first C example is tests/example_api.c, verbatim"
+    same "$T/readme2.c" "$HERE/example_train.c" "README: the second C example is tests/example_train.c, verbatim"
     # The commands the README shows on the sample model give what it shows.
     printf 'Hello, world.\n' | "$BP" encode -m "$M" --output-format jsonl --offsets >"$T/out"
     check "README: the jsonl --offsets example is current" grep -qxF "$(cat "$T/out")" "$README"
