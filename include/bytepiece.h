@@ -112,7 +112,7 @@ typedef struct bp_model bp_model;
  *  Loads a model in the reference BytePiece JSON format
  *  ({"<base64 piece>": [id, "text", count], ...}), plain or zstd-compressed, or in the
  *  native binary format (bp_model_save_native()), all recognised by content, not by name. Piece scores are log(count) - log(total) with the C library's
- *  log, exactly as the reference (docs/algorithms.md §4.1).
+ *  log, exactly as the reference (bytepiece-algorithms.md §4.1).
  *  Validation is complete: see the BP_ERR_* codes from BP_ERR_IO to BP_ERR_BAD_COUNT.
  *  @return BP_OK and *out set to a new model, or an error with *out set to NULL.
  *  Ownership: the caller frees the model with bp_model_free().
@@ -312,7 +312,7 @@ BP_API bp_status bp_model_save(const bp_model *model, const char *path, bp_error
  *  Writes `model` to `path` in the native binary format: the pieces, their counts and the
  *  built automaton, so that bp_model_load() of the file is a memory map plus validation
  *  (milliseconds) instead of a JSON parse and an automaton build. The format is versioned
- *  and checksummed (docs/native-format.md); bp_model_load() rejects a truncated
+ *  and checksummed (layout in src/model_native.c); bp_model_load() rejects a truncated
  *  file (BP_ERR_TRUNCATED), a damaged or inconsistent one (BP_ERR_CORRUPT) and another
  *  format version (BP_ERR_VERSION) with a message naming the file. A native model encodes
  *  exactly as the JSON model it came from; bp_model_save() turns it back into JSON.
