@@ -3,7 +3,8 @@
  *
  * Encoding needs, at every end position of a chunk, every piece that ends there, longest
  * first: that is the order in which the reference (pyahocorasick) reports matches, and the
- * deterministic tie-break and the glibc-parity sampler depend on it (algorithms §4.2).
+ * deterministic tie-break and the glibc-parity sampler depend on it
+ * (docs/algorithms.md §4.2).
  *
  * Layout: a double array holds the goto function, base and check side by side in one
  * 8-byte slot, so a transition is one cache line; fail[] holds the failure links; the

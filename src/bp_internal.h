@@ -6,7 +6,7 @@
  *  - All 256 single bytes are pieces, so the automaton's root has a transition on every
  *    byte and every non-root state has at least one output (the piece of its last byte).
  *  - Scores are log(count) - log(total) with the C library's log, never log(count/total)
- *    (bytepiece-algorithms.md §4.1, §5.7).
+ *    (docs/algorithms.md §4.1, §5.7).
  */
 #ifndef BP_INTERNAL_H
 #define BP_INTERNAL_H
@@ -158,7 +158,7 @@ struct bp_model {
 bp_status bp_model_build(const bp_piece *pieces, const uint32_t *ids, size_t n, const char *name,
                          bp_model **out, bp_error *err);
 
-/*------ Native model format (model_native.c) ------*/
+/*------ Native model format (model_native.c, docs/native-format.md) ------*/
 
 /* Whether data[0..len) starts like a native model (a non-empty prefix of the magic counts:
  * such a file is a truncated native model). */
@@ -353,7 +353,7 @@ bool bp_nfc_is_inert(int32_t cp);
 size_t bp_skip_ascii(const unsigned char *s, size_t i, size_t len);
 
 /* Length of the chunk that starts at text[0]: the run of non-'\n' bytes plus the run of
- * '\n' after it (DESIGN.md §2). len > 0; returns a value in 1..len. */
+ * '\n' after it (algorithms §2). len > 0; returns a value in 1..len. */
 size_t bp_chunk_len(const unsigned char *text, size_t len);
 
 /*------ Training chunks (train_chunk.c) ------*/

@@ -3,12 +3,12 @@
  * exact sampling. Shared by encoding and by the trainer's re-splitting of pieces.
  *
  * Every pass visits the matches in the reference's order: end positions ascending, and at
- * one end the pieces longest first (algorithms §4.2). Per end position e the lattice keeps
- * the chosen last token (its index in the automaton's output array, which gives both id
- * and length); the segmentation is read back from the end. The value of each position
- * (best score, log-partition or partition) is only needed while a piece can still reach
- * back to it, so it lives in a ring of the last 2^k positions, 2^k > the longest piece:
- * memory is 4 bytes per byte of chunk, never O(matches), and the ring stays in L1.
+ * one end the pieces longest first (docs/algorithms.md §4.2). Per end position e the
+ * lattice keeps the chosen last token (its index in the automaton's output array, which
+ * gives both id and length); the segmentation is read back from the end. The value of each
+ * position (best score, log-partition or partition) is only needed while a piece can still
+ * reach back to it, so it lives in a ring of the last 2^k positions, 2^k > the longest
+ * piece: memory is 4 bytes per byte of chunk, never O(matches), and the ring stays in L1.
  *
  * Floating point is copied from the reference operation by operation where the output
  * must be bit-identical (compiled with -ffp-contract=off so that no multiply-add is

@@ -1,7 +1,8 @@
 /*
  * model.c -- a model built from a piece table: validation, scores, the automaton, and the
- * read-only accessors. Every loader (JSON today) and the trainer end here, so the checks
- * that make a model safe to encode with live in one place.
+ * read-only accessors. The JSON loader, the trainer and bp_model_from_pieces() end here, so
+ * the checks that make a model safe to encode with live in one place (a native model is
+ * checked by its own loader, model_native.c).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -51,7 +52,7 @@ static bp_status check_table(const bp_piece *pieces, const uint32_t *ids, size_t
 }
 
 /* Every single byte must be a piece: it is what makes every text encodable, and the
- * sampler's log-sum-exp cannot meet -inf + -inf (algorithms §4.4.4). */
+ * sampler's log-sum-exp cannot meet -inf + -inf (docs/algorithms.md §4.4.4). */
 static bp_status check_single_bytes(const bp_model *m, const char *name, bp_error *err)
 {
     bool seen[256] = {false};

@@ -1,12 +1,13 @@
 /*
  * model_import.c -- bp_model_from_counts(): a consistent model from any table of pieces and
- * counts, the reference's Trainer.convert_to_bytepiece() (algorithms §3.7). That function
- * sets max_vocab_size = [len(pieces) + 259], max_piece_length = inf and min_count = 1 and
- * runs prune_pieces: every missing single byte is added with count 1, nothing is dropped by
- * count or length, and the wasted-piece fixed point removes the pieces that no segmentation
- * would use, giving their counts to the pieces that segment them. The vocabulary cut never
- * applies (len + 256 pieces at most fit in len + 259 ids). This is the trainer's own pruning
- * (train_prune.c), so an imported table and a trained one are pruned alike.
+ * counts, the reference's Trainer.convert_to_bytepiece() (docs/algorithms.md §3.7). That
+ * function sets max_vocab_size = [len(pieces) + 259], max_piece_length = inf and
+ * min_count = 1 and runs prune_pieces: every missing single byte is added with count 1,
+ * nothing is dropped by count or length, and the wasted-piece fixed point removes the
+ * pieces that no segmentation would use, giving their counts to the pieces that segment
+ * them. The vocabulary cut never applies (len + 256 pieces at most fit in len + 259 ids).
+ * This is the trainer's own pruning (train_prune.c), so an imported table and a trained
+ * one are pruned alike.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,6 +1,7 @@
 /*
  * model_native.c -- the native binary model format: the pieces and the built automaton,
- * stored so that loading is a memory map plus validation, with nothing to rebuild.
+ * stored so that loading is a memory map plus validation, with nothing to rebuild. The
+ * format, its invariants and what validation guarantees: docs/native-format.md.
  *
  * File layout, version 1. All integers are little-endian; every section starts at a
  * multiple of 8 bytes from the start of the file (zero padding in between).
@@ -31,11 +32,12 @@
  * Loading maps the file read-only and uses the arrays in place. Nothing in the file is
  * trusted: the size and checksum are checked first (a truncated file is
  * BP_ERR_TRUNCATED, a bad checksum BP_ERR_CORRUPT, another version BP_ERR_VERSION), then
- * every value the encoder will use as an index or a loop bound (validate()), so that a
- * file crafted to pass the checksum can give wrong tokens but can never make encoding
- * read out of bounds or loop forever. The scores are recomputed from the counts with this
- * machine's log() and compared, so a native model gives exactly the ids its JSON gives on
- * the same machine (on a mismatch, from another libm, private corrected copies are made).
+ * every value the encoder will use as an index or a loop bound (check_pieces(),
+ * check_automaton()), so that a file crafted to pass the checksum can give wrong tokens but
+ * can never make encoding read out of bounds or loop forever. The scores are recomputed
+ * from the counts with this machine's log() and compared, so a native model gives exactly
+ * the ids its JSON gives on the same machine (on a mismatch, from another libm, private
+ * corrected copies are made).
  *
  * Caveat of memory mapping: the file must not be truncated or rewritten in place while the
  * model is loaded (bp_model_save_native() replaces files by rename, which is safe).

@@ -1,7 +1,8 @@
 /*
- * model_spm.c -- bp_model_export_sentencepiece(): a model as a SentencePiece ModelProto, the
- * reference's Tokenizer.convert_to_sentencepiece (algorithms §3.7), so that SentencePiece
- * (spm_encode, the Python and C++ libraries) loads a BytePiece model and gives the same ids.
+ * model_spm.c -- bp_model_export_sentencepiece(): a model as a SentencePiece ModelProto,
+ * the reference's Tokenizer.convert_to_sentencepiece (docs/algorithms.md §3.7), so that
+ * SentencePiece (spm_encode, the Python and C++ libraries) loads a BytePiece model and
+ * gives the same ids.
  *
  * The protobuf encoding is written by hand (it is small): a message is a sequence of
  * fields, each a key (field number << 3 | wire type) as a varint, then a varint (wire type

@@ -2,10 +2,11 @@
  * model_write.c -- bp_model_save(): a model in the reference BytePiece JSON format, byte
  * for byte what Python's json.dump(model, f, indent=4, ensure_ascii=False) writes for the
  * reference's {base64(piece): [id, piece.decode('utf-8', errors='ignore'), count]}
- * (algorithms §3.6). A generic JSON printer cannot give that layout, so the few rules are
- * written out here: the indentation, the key as standard base64, the text field with every
- * byte outside a well-formed UTF-8 sequence dropped, and Python's string escapes (short
- * forms for \" \\ \n \r \t \b \f, \u00xx for the other controls, everything else raw).
+ * (docs/algorithms.md §3.6). A generic JSON printer cannot give that layout, so the few
+ * rules are written out here: the indentation, the key as standard base64, the text field
+ * with every byte outside a well-formed UTF-8 sequence dropped, and Python's string escapes
+ * (short forms for \" \\ \n \r \t \b \f, \u00xx for the other controls, everything else
+ * raw).
  *
  * The file appears atomically: it is written to a new file next to the destination and
  * renamed over it, and every failure removes that file again. The temporary file is made

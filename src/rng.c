@@ -6,7 +6,7 @@
  * spread over threads. Integer arithmetic only: the same draws on every platform.
  *
  * Parity mode: glibc's TYPE_3 additive feedback generator behind srand()/rand(), which the
- * reference sampler uses (algorithms §4.4.4 item 1): r[0] = seed (0 counts as 1),
+ * reference sampler uses (docs/algorithms.md §4.4.4 item 1): r[0] = seed (0 counts as 1),
  * r[i] = 16807 r[i-1] mod (2^31 - 1) for i < 31, r[i] = r[i-31] for i = 31..33,
  * r[i] = r[i-31] + r[i-3] (mod 2^32) after that, and output k is r[k + 344] >> 1.
  *

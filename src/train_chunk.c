@@ -2,8 +2,8 @@
  * train_chunk.c -- cutting training texts into the reference's training chunks: the
  * result equals Python's re.findall(R, unicodedata.normalize('NFC', text)) with
  * R = `.{,10000}\n{1,100}|.{1,10000}`, or `\d|[^\n\d]{,10000}\n{1,100}|[^\n\d]{1,10000}`
- * with isolate_digits (algorithms §2), each match encoded as UTF-8. Working the regex
- * through gives a small state machine over the code points of the NFC text: a chunk
+ * with isolate_digits (docs/algorithms.md §2), each match encoded as UTF-8. Working the
+ * regex through gives a small state machine over the code points of the NFC text: a chunk
  * collects up to 10000 ordinary characters, then up to 100 newlines; an ordinary character
  * after a newline, a 10001st character or a 101st newline starts a new chunk; with
  * isolate_digits a Unicode Nd digit ends the chunk before it and is a chunk of its own.

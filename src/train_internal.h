@@ -1,7 +1,7 @@
 /*
  * train_internal.h -- the trainer's parts and how they meet. Not installed.
  *
- * Data flow (algorithms §3):
+ * Data flow (docs/algorithms.md §3):
  *   texts --bp_chunker--> chunks --spool--> a temporary file of chunk records, read back
  *   by every later pass, in blocks, by any number of threads:
  *     n-gram counting, level by level (train_ngram.c)  -> conditional log-probabilities

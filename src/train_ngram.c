@@ -1,6 +1,6 @@
 /*
  * train_ngram.c -- n-gram counting and pruning into conditional log-probabilities
- * (algorithms §3.1-3.2).
+ * (docs/algorithms.md §3.1-3.2).
  *
  * Counting is level-wise ("apriori"): a k-gram can reach min_count only if its (k-1)-byte
  * prefix and suffix both did, so level k counts only the k-grams whose prefix and suffix

@@ -1,7 +1,7 @@
 /*
- * train_prune.c -- from piece counts to vocabularies (algorithms §3.5): complete the single
- * bytes, keep the frequent short pieces, re-split the others with the kept ones, prune
- * wasted pieces to a fixed point, and cut to each vocabulary size, largest first.
+ * train_prune.c -- from piece counts to vocabularies (docs/algorithms.md §3.5): complete
+ * the single bytes, keep the frequent short pieces, re-split the others with the kept ones,
+ * prune wasted pieces to a fixed point, and cut to each vocabulary size, largest first.
  *
  * Re-splitting is the Unigram Viterbi of the tokenizer itself: a model is built from the
  * kept pieces (scores log(c) - log(total), §3.5.2) and every piece to split is segmented

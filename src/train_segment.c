@@ -1,7 +1,7 @@
 /*
  * train_segment.c -- the trainer's second pass: every chunk is segmented by Viterbi over
- * byte tags with the n-gram LM (algorithms §3.3), and the resulting pieces are counted
- * (§3.4).
+ * byte tags with the n-gram LM (docs/algorithms.md §3.3), and the resulting pieces are
+ * counted (§3.4).
  *
  * Tag t of byte i is its position inside its token, capped at order-1; tag 0 starts a
  * token. The emission of tag t at byte i is l_{t+1}(x[i-t..i]); transitions are free

@@ -324,7 +324,7 @@ bp_status bp_trainer_create(const bp_train_options *o, bp_trainer **out, bp_erro
 }
 
 /* The chunker's sink: spools the chunk and counts its bytes and byte pairs on the way
- * (levels 1 and 2 of §3.1 need no pass of their own). */
+ * (levels 1 and 2 of docs/algorithms.md §3.1 need no pass of their own). */
 static bp_status ingest_chunk(void *ctx, const unsigned char *x, size_t len)
 {
     bp_trainer *t = ctx;

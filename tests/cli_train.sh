@@ -133,8 +133,8 @@ expect_exit 0 "several vocabulary sizes" train -q --vocab-size 300,280 -o "$T/mu
 check "MODEL.300 is written" test -s "$T/multi.300"
 check "MODEL.280 is written" test -s "$T/multi.280"
 absent "$T/multi" "MODEL itself is not written with several sizes"
-# Smaller sizes are cut from the larger results (algorithms 3.5.4), so only the largest
-# must equal a run of its own.
+# Smaller sizes are cut from the larger results (docs/algorithms.md §3.5.4), so only the
+# largest must equal a run of its own.
 expect_exit 0 "the largest size alone" train -q --vocab-size 300 -o "$T/single.model" "$SAMPLE"
 same "$T/multi.300" "$T/single.model" "the largest size equals a run of its own"
 expect_exit 0 "default output name" train -q "$T/a.txt"

@@ -96,7 +96,7 @@ static void test_viterbi_is_optimal(void **state)
 
 /* "--------" splits as "--" + "------" or "------" + "--" with bit-identical sums (addition
  * commutes). The reference keeps the candidate reported first at the end position, the
- * longer last piece: "--" then "------" (algorithms §4.3). */
+ * longer last piece: "--" then "------" (docs/algorithms.md §4.3). */
 static void test_viterbi_tie_goes_to_longest_last_piece(void **state)
 {
     (void)state;

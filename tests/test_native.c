@@ -1,10 +1,10 @@
 /*
- * test_native.c -- the native binary model format (model_native.c): a model saved natively
- * and loaded back has the same pieces, counts and scores and encodes to the same ids (a
- * small hand-made model always; the published 80k model when ../shared is present, also
- * back to byte-identical JSON); every truncation is BP_ERR_TRUNCATED, every flipped byte
- * is rejected, another version is BP_ERR_VERSION, and files crafted to pass the checksum
- * with broken indices are BP_ERR_CORRUPT, never trusted.
+ * test_native.c -- the native binary model format (docs/native-format.md): a model saved
+ * natively and loaded back has the same pieces, counts and scores and encodes to the same
+ * ids (a small hand-made model always; the published 80k model when ../shared is present,
+ * also back to byte-identical JSON); every truncation is BP_ERR_TRUNCATED, every flipped
+ * byte is rejected, another version is BP_ERR_VERSION, and files crafted to pass the
+ * checksum with broken indices are BP_ERR_CORRUPT, never trusted.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -92,7 +92,7 @@ static void reseal(unsigned char *p, size_t size)
     memcpy(p + 24, &h, 8);
 }
 
-/* Section offsets, computed as the format defines them (model_native.c). */
+/* Section offsets, computed as the format defines them (docs/native-format.md §4). */
 typedef struct sections {
     uint32_t n, n_slots, n_out, depth_width;
     size_t counts, scores, out, slots, fail, out_begin, off, depth, bytes;

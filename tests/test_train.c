@@ -1,9 +1,9 @@
 /*
  * test_train.c -- the trainer's stages on small inputs with hand-checked expectations
  * (n-gram counts and conditional log-probabilities, the n-gram-LM segmentation including
- * the "dead chunk" of algorithms §3.3.4, a prune with its re-splits and vocabulary cut),
- * whole trainings (thread-count independence, the reference's smoke vocabulary), and the
- * bad-input cases of the API.
+ * the "dead chunk" of docs/algorithms.md §3.3.4, a prune with its re-splits and vocabulary
+ * cut), whole trainings (thread-count independence, the reference's smoke vocabulary), and
+ * the bad-input cases of the API.
  */
 #include <math.h>
 #include <setjmp.h>

@@ -94,7 +94,7 @@ static void check_crafted_model(const bp_model *m, const uint8_t *data, size_t s
 /* Native models carry a checksum that mutations almost never match, which would leave the
  * validation behind it unfuzzed. An input in the native format whose checksum field
  * (bytes 24..31) is zero therefore gets its file size (bytes 16..23) and checksum filled in
- * here before loading (layout in src/model_native.c); a non-zero checksum is left alone.
+ * here before loading (docs/native-format.md); a non-zero checksum is left alone.
  * Returns a malloc'd copy, or NULL when the input is not such a one. */
 static uint8_t *fix_native(const uint8_t *data, size_t size)
 {
