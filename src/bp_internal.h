@@ -382,11 +382,29 @@ bp_status bp_chunker_feed(bp_chunker *c, const unsigned char *data, size_t len,
 bp_status bp_chunker_end_text(bp_chunker *c, bp_chunk_sink sink, void *ctx, bp_error *err);
 uint64_t bp_chunker_skipped_lines(const bp_chunker *c);
 
-/*------ Writing files (model_write.c) ------*/
+/*------ Writing files (file_write.c) ------*/
 
-/* Writes data[0..len) to `path` atomically, as bp_model_save() writes a model: into a new
- * file beside it, renamed over it; on failure nothing is left behind. BP_ERR_WRITE (the
- * message names the path), BP_ERR_NOMEM, BP_ERR_INVALID_ARG. */
-bp_status bp_write_file_atomic(const char *path, const void *data, size_t len, bp_error *err);
+/* Buffered output to a file descriptor. The first failed write() leaves its errno in
+ * `errnum` and every later byte is dropped, so that a writer checks once, at the end. */
+typedef struct bp_writer {
+    int fd;
+    unsigned char *buf;
+    size_t len, cap;
+    int errnum; /* 0 while all is well */
+} bp_writer;
+
+/* Appends s[0..n); a run longer than the buffer is written straight from `s`. */
+void bp_writer_put(bp_writer *w, const void *s, size_t n);
+
+/* Puts the content of a file through `w` (checking w->errnum to stop early is allowed). */
+typedef void (*bp_write_fn)(bp_writer *w, const void *ctx);
+
+/* Writes to `path` what fill(w, ctx) puts, atomically: into a new file beside it, renamed
+ * over it; on failure nothing is left behind. BP_ERR_WRITE (the message names the path),
+ * BP_ERR_NOMEM, BP_ERR_INVALID_ARG. */
+bp_status bp_write_file_from(const char *path, bp_write_fn fill, const void *ctx, bp_error *err);
+
+/* The same for the bytes data[0..len). */
+bp_status bp_write_file(const char *path, const void *data, size_t len, bp_error *err);
 
 #endif /* BP_INTERNAL_H */
