@@ -158,7 +158,13 @@ struct bp_model {
 bp_status bp_model_build(const bp_piece *pieces, const uint32_t *ids, size_t n, const char *name,
                          bp_model **out, bp_error *err);
 
-/*------ Native model format (model_native.c) ------*/
+/*------ Model formats (model_json.c, model_native.c), told apart by model_load.c ------*/
+
+/* Loads a model from data[0..len), the (decompressed) bytes of a reference JSON model;
+ * `name` is used in messages. The bytes stay the caller's. */
+bp_status bp_json_load(const char *name, const unsigned char *data, size_t len, bp_model **out,
+                       bp_error *err);
+
 
 /* Whether data[0..len) starts like a native model (a non-empty prefix of the magic counts:
  * such a file is a truncated native model). */
