@@ -523,8 +523,12 @@ BP_API void bp_trainer_free(bp_trainer *t);
  *  Python writer produces for the same pieces (json.dump(indent=4, ensure_ascii=False), no
  *  trailing newline; entries in id order; the text field is the piece decoded as UTF-8 with
  *  Python's errors='ignore'), so the Python BytePiece loads it.
- *  The file is written atomically: to a temporary file in the same directory, then renamed
- *  over `path`; on failure nothing is left behind. Directories are never created.
+ *  A regular file is written atomically: to a temporary file in the same directory, then
+ *  renamed over `path`; on failure nothing is left behind. Directories are never created.
+ *  What is not a regular file is never replaced: a symbolic link is written through (the
+ *  file it finally leads to is replaced atomically, or created, and the link stays); a
+ *  character device or a FIFO (/dev/null, /dev/stdout, a named pipe) is written into
+ *  directly, without a temporary file; a directory or another kind of file is an error.
  *  @return BP_OK, BP_ERR_INVALID_ARG, BP_ERR_NOMEM or BP_ERR_WRITE (message names the path). */
 BP_API bp_status bp_model_save(const bp_model *model, const char *path, bp_error *err);
 
@@ -538,8 +542,8 @@ BP_API bp_status bp_model_save(const bp_model *model, const char *path, bp_error
  *  exactly as the JSON model it came from; bp_model_save() turns it back into JSON.
  *  A loaded native file is memory-mapped: do not truncate or rewrite it in place while it
  *  is loaded (this function replaces files by rename, which is safe).
- *  The file is written atomically: to a temporary file in the same directory, then renamed
- *  over `path`; on failure nothing is left behind. Little-endian machines only.
+ *  The file is written as bp_model_save() writes: atomically when it is a regular file,
+ *  through a link, into a device or FIFO. Little-endian machines only.
  *  @return BP_OK, BP_ERR_INVALID_ARG, BP_ERR_NOMEM, BP_ERR_TOO_LARGE or BP_ERR_WRITE
  *  (message names the path). Thread safety: `model` is only read. */
 BP_API bp_status bp_model_save_native(const bp_model *model, const char *path, bp_error *err);

@@ -158,7 +158,13 @@ struct bp_model {
 bp_status bp_model_build(const bp_piece *pieces, const uint32_t *ids, size_t n, const char *name,
                          bp_model **out, bp_error *err);
 
-/*------ Native model format (model_native.c, docs/native-format.md) ------*/
+/*------ Model formats (model_json.c; model_native.c, docs/native-format.md), told apart by
+ * model_load.c ------*/
+
+/* Loads a model from data[0..len), the (decompressed) bytes of a reference JSON model;
+ * `name` is used in messages. The bytes stay the caller's. */
+bp_status bp_json_load(const char *name, const unsigned char *data, size_t len, bp_model **out,
+                       bp_error *err);
 
 /* Whether data[0..len) starts like a native model (a non-empty prefix of the magic counts:
  * such a file is a truncated native model). */
@@ -381,11 +387,29 @@ bp_status bp_chunker_feed(bp_chunker *c, const unsigned char *data, size_t len,
 bp_status bp_chunker_end_text(bp_chunker *c, bp_chunk_sink sink, void *ctx, bp_error *err);
 uint64_t bp_chunker_skipped_lines(const bp_chunker *c);
 
-/*------ Writing files (model_write.c) ------*/
+/*------ Writing files (file_write.c) ------*/
 
-/* Writes data[0..len) to `path` atomically, as bp_model_save() writes a model: into a new
- * file beside it, renamed over it; on failure nothing is left behind. BP_ERR_WRITE (the
- * message names the path), BP_ERR_NOMEM, BP_ERR_INVALID_ARG. */
-bp_status bp_write_file_atomic(const char *path, const void *data, size_t len, bp_error *err);
+/* Buffered output to a file descriptor. The first failed write() leaves its errno in
+ * `errnum` and every later byte is dropped, so that a writer checks once, at the end. */
+typedef struct bp_writer {
+    int fd;
+    unsigned char *buf;
+    size_t len, cap;
+    int errnum; /* 0 while all is well */
+} bp_writer;
+
+/* Appends s[0..n); a run longer than the buffer is written straight from `s`. */
+void bp_writer_put(bp_writer *w, const void *s, size_t n);
+
+/* Puts the content of a file through `w` (checking w->errnum to stop early is allowed). */
+typedef void (*bp_write_fn)(bp_writer *w, const void *ctx);
+
+/* Writes to `path` what fill(w, ctx) puts, atomically: into a new file beside it, renamed
+ * over it; on failure nothing is left behind. BP_ERR_WRITE (the message names the path),
+ * BP_ERR_NOMEM, BP_ERR_INVALID_ARG. */
+bp_status bp_write_file_from(const char *path, bp_write_fn fill, const void *ctx, bp_error *err);
+
+/* The same for the bytes data[0..len). */
+bp_status bp_write_file(const char *path, const void *data, size_t len, bp_error *err);
 
 #endif /* BP_INTERNAL_H */

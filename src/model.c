@@ -1,8 +1,9 @@
 /*
  * model.c -- a model built from a piece table: validation, scores, the automaton, and the
- * read-only accessors. The JSON loader, the trainer and bp_model_from_pieces() end here, so
- * the checks that make a model safe to encode with live in one place (a native model is
- * checked by its own loader, model_native.c).
+ * read-only accessors. The JSON loader, bp_model_from_pieces() and the trainer end here,
+ * so the checks that make a piece table safe to encode with live in one place. A native
+ * model is the exception: it arrives with its automaton built, and model_native.c checks
+ * its file image instead (it is only freed here).
  */
 #include <math.h>
 #include <stdlib.h>

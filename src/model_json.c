@@ -1,13 +1,14 @@
 /*
  * model_json.c -- loading a model in the reference BytePiece JSON format,
- * {"<base64 piece>": [id, "text", count], ...}, plain or zstd-compressed. The bytes are
+ * {"<base64 piece>": [id, "text", count], ...}, from its (decompressed) bytes. They are
  * first checked against the JSON grammar (RFC 8259) by our own scanner (json_scan.c): it tells
  * a file that merely stops early (truncated) from one that is not JSON, and gives the line
  * and column of the problem, which cJSON cannot. cJSON then builds the tree, every entry
  * is checked (canonical base64 key, [id, text, count] value, integral id and count), and
  * the piece table goes to bp_model_build(), which checks what concerns the table as a
  * whole (ids, duplicates, the 256 single bytes). Keys are decoded into one arena, not one
- * allocation per piece.
+ * allocation per piece. Reading and decompressing the file and telling the format apart
+ * from a native model is model_load.c's part.
  */
 #include <math.h>
 #include <stdio.h>
@@ -276,9 +277,8 @@ static const char *json_type_name(const cJSON *v)
     return "null";
 }
 
-/* Loads from the (decompressed) bytes of a model file. */
-static bp_status load_text(const char *name, const unsigned char *data, size_t len,
-                           bp_model **out, bp_error *err)
+bp_status bp_json_load(const char *name, const unsigned char *data, size_t len, bp_model **out,
+                       bp_error *err)
 {
     static const unsigned char bom[3] = {0xEF, 0xBB, 0xBF};
     if (len == 0)
@@ -303,46 +303,4 @@ static bp_status load_text(const char *name, const unsigned char *data, size_t l
                      json_type_name(root));
     cJSON_Delete(root);
     return st;
-}
-
-/* The common end of both loaders: `text` holds what was read (when `st` is BP_OK). */
-static bp_status load_read_text(bp_status st, const char *name, unsigned char *text, size_t len,
-                                bp_model **out, bp_error *err)
-{
-    if (st != BP_OK)
-        return st;
-    if (bp_native_is(text, len)) /* a native model (model_native.c) takes the buffer */
-        return bp_native_load_buffer(name, text, len, out, err);
-    st = load_text(name, text, len, out, err);
-    free(text);
-    return st;
-}
-
-bp_status bp_model_load_memory(const void *data, size_t size, const char *name, bp_model **out,
-                               bp_error *err)
-{
-    name = bp_source_name(name);
-    if (!out)
-        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "%s: no output pointer", name);
-    *out = NULL;
-    unsigned char *text;
-    size_t len;
-    bp_status st = bp_read_memory(data, size, name, &text, &len, err);
-    return load_read_text(st, name, text, len, out, err);
-}
-
-bp_status bp_model_load(const char *path, bp_model **out, bp_error *err)
-{
-    if (!out || !path)
-        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_model_load: %s is NULL",
-                       path ? "out" : "path");
-    *out = NULL;
-    bool native; /* a native model file is memory-mapped, not read (model_native.c) */
-    bp_status st = bp_native_try_load_file(path, out, err, &native);
-    if (native)
-        return st;
-    unsigned char *text;
-    size_t len;
-    st = bp_read_file(path, &text, &len, err);
-    return load_read_text(st, path, text, len, out, err);
 }

@@ -243,7 +243,7 @@ bp_status bp_model_save_native(const bp_model *model, const char *path, bp_error
     bp_status st = build_image(model, &image, &size);
     if (st != BP_OK)
         return bp_fail(err, st, UINT64_MAX, "%s: %s", path, bp_strerror(st));
-    st = bp_write_file_atomic(path, image, size, err);
+    st = bp_write_file(path, image, size, err);
     free(image);
     return st;
 }

@@ -351,7 +351,7 @@ bp_status bp_model_export_sentencepiece(const bp_model *model, const char *path,
     else if (st == BP_ERR_NOMEM)
         st = bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "%s: out of memory", path);
     else if (st == BP_OK)
-        st = bp_write_file_atomic(path, out.p, out.len, err);
+        st = bp_write_file(path, out.p, out.len, err);
     free(out.p);
     return st;
 }

@@ -101,7 +101,7 @@ static inline uint64_t bp_pair_count(const bp_byte_counts *c, unsigned b0, unsig
     return c->pair[b0] ? c->pair[b0][b1] : 0;
 }
 
-/*------ The spooled corpus (trainer.c) ------*/
+/*------ The spooled corpus (train_spool.c) ------*/
 
 /* Chunk records (a 4-byte little-endian length, then the bytes), grouped in blocks that
  * end on record boundaries; a block is the unit of work of a pass. */
@@ -130,6 +130,10 @@ typedef bp_status (*bp_chunk_fn)(void *ctx, unsigned thread, const unsigned char
                                  size_t len);
 bp_status bp_spool_for_each(const bp_spool *sp, unsigned threads, bp_chunk_fn fn, void *ctx,
                             const bp_train_options *o, const char *stage, bp_error *err);
+
+/* Calls o->progress, if set, with {stage, done, total}. */
+void bp_train_report_progress(const bp_train_options *o, const char *stage, uint64_t done,
+                              uint64_t total);
 
 /*------ n-gram model (train_ngram.c) ------*/
 

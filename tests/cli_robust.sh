@@ -281,4 +281,87 @@ else
     fi
 fi
 
+# ---- Outputs that are not regular files: written into or through, never replaced ----
+# write_model HOW OUT: the command HOW (convert, export, import, train) writes its model
+# file to OUT.
+"$BP" vocab "$M" >"$T/vocab.tsv" 2>/dev/null
+write_model() {
+    case $1 in
+    convert) run convert --to json "$M" "$2" ;;
+    export) run export "$M" "$2" ;;
+    import) run import -o "$2" "$T/vocab.tsv" ;;
+    train) run train -q -o "$2" --vocab-size 300 "$T/corpus.txt" ;;
+    esac
+}
+writers="convert export import train"
+mkdir "$T/w"
+for how in $writers; do
+    write_model "$how" "$T/w/ref.$how"
+    expect_quiet_success "$how into a new file: exit 0"
+done
+for how in $writers; do
+    # A character device (the mem device /dev/null is, made here): written into.
+    if [ "$(id -u)" -eq 0 ] && mknod "$T/w/null" c 1 3 2>/dev/null; then
+        write_model "$how" "$T/w/null"
+        expect_quiet_success "$how into a character device: exit 0"
+        check "$how into a character device: still a character device" test -c "$T/w/null"
+        rm -f "$T/w/null"
+    else
+        ok "# SKIP $how into a character device: mknod needs root"
+    fi
+    # A FIFO with a reader: the bytes come out of it. (The reader gives up after a while
+    # if bp never opens the FIFO.)
+    mkfifo "$T/w/fifo"
+    timeout 60 cat "$T/w/fifo" >"$T/w/from_fifo" &
+    reader=$!
+    write_model "$how" "$T/w/fifo"
+    wait $reader
+    expect_quiet_success "$how into a FIFO: exit 0"
+    check "$how into a FIFO: still a FIFO" test -p "$T/w/fifo"
+    same "$T/w/from_fifo" "$T/w/ref.$how" "$how into a FIFO: the reader gets the model"
+    rm -f "$T/w/fifo" "$T/w/from_fifo"
+    # A link to a file: the file gets the model, the link stays.
+    echo old >"$T/w/target"
+    ln -s target "$T/w/link"
+    write_model "$how" "$T/w/link"
+    expect_quiet_success "$how through a symbolic link: exit 0"
+    check "$how through a symbolic link: still a link to target" \
+        test -h "$T/w/link" -a "$(readlink "$T/w/link")" = target
+    same "$T/w/target" "$T/w/ref.$how" "$how through a symbolic link: the target has the model"
+    # A dangling link: the file it names is created.
+    rm -f "$T/w/target"
+    write_model "$how" "$T/w/link"
+    expect_quiet_success "$how through a dangling link: exit 0"
+    check "$how through a dangling link: still a link" test -h "$T/w/link"
+    same "$T/w/target" "$T/w/ref.$how" "$how through a dangling link: its target is created"
+    rm -f "$T/w/target" "$T/w/link"
+    # /dev/stdout, a pipe and a file.
+    case $how in
+    convert) "$BP" convert --to json "$M" /dev/stdout 2>"$T/err" | cat >"$T/w/piped" ;;
+    export) "$BP" export "$M" /dev/stdout 2>"$T/err" | cat >"$T/w/piped" ;;
+    import) "$BP" import -o /dev/stdout "$T/vocab.tsv" 2>"$T/err" | cat >"$T/w/piped" ;;
+    train) "$BP" train -q -o /dev/stdout --vocab-size 300 "$T/corpus.txt" 2>"$T/err" |
+        cat >"$T/w/piped" ;;
+    esac
+    same "$T/w/piped" "$T/w/ref.$how" "$how to /dev/stdout on a pipe: the model comes out"
+    write_model "$how" /dev/stdout
+    expect_quiet_success "$how to /dev/stdout on a file: exit 0"
+    same "$T/out" "$T/w/ref.$how" "$how to /dev/stdout on a file: the file has the model"
+    ls -A "$T/w" | grep -v '^ref\.\|^piped$' >"$T/w.left"
+    check "$how: nothing left beside the outputs" test ! -s "$T/w.left"
+done
+if [ "$(id -u)" -eq 0 ] && mknod "$T/w/full" c 1 7 2>/dev/null; then
+    run convert "$M" "$T/w/full"
+    expect 1 "convert into a full device: exit 1, message" "$T/w/full" "No space left on device"
+    check "convert into a full device: still a character device" test -c "$T/w/full"
+else
+    ok "# SKIP convert into a full device: mknod needs root"
+fi
+run convert "$M" "$T/dir"
+expect 1 "convert into a directory: exit 1, message" "$T/dir" "Is a directory"
+ln -s loop2 "$T/w/loop1"
+ln -s loop1 "$T/w/loop2"
+run convert "$M" "$T/w/loop1"
+expect 1 "convert into a loop of links: exit 1, message" "$T/w/loop1" "symbolic links"
+
 finish

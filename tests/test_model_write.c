@@ -2,10 +2,15 @@
  * test_model_write.c -- bp_model_save (model_write.c): the reference models saved again
  * are byte-identical to their files; a hand-made model shows each escape and each
  * errors='ignore' case (expected bytes taken from Python's json.dump(indent=4,
- * ensure_ascii=False) once and written down here); failures leave no file behind.
+ * ensure_ascii=False) once and written down here); failures leave no file behind; what
+ * is not a regular file (a link, a FIFO, a device, a directory) is never replaced
+ * (file_write.c).
  */
+#define _XOPEN_SOURCE 700 /* mknod */
+
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +20,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/sysmacros.h> /* makedev */
+#endif
 
 #include <cmocka.h>
 
@@ -215,9 +223,8 @@ static void test_missing_directory(void **state)
     bp_model_free(m);
 }
 
-/* The destination is a directory: the temporary file is written, the rename fails, and
- * the temporary file is removed again. */
-static void test_failed_rename_leaves_nothing(void **state)
+/* The destination is a directory: refused before anything is written. */
+static void test_directory_is_refused(void **state)
 {
     (void)state;
     bp_model *m = bp_test_small_model(NULL, NULL, 0);
@@ -226,7 +233,166 @@ static void test_failed_rename_leaves_nothing(void **state)
     bp_error err;
     assert_int_equal(bp_model_save(m, path, &err), BP_ERR_WRITE);
     assert_non_null(strstr(err.message, path));
+    assert_non_null(strstr(err.message, "Is a directory"));
     assert_int_equal(count_entries(bp_test_scratch), 1); /* just the directory */
+    bp_model_free(m);
+}
+
+/*------ Links, FIFOs and devices: written through or into, never replaced ------*/
+
+/* The model saved at `path` loads back with the small model's 259 ids. */
+static void assert_holds_small_model(const char *path)
+{
+    bp_model *back = NULL;
+    bp_error err;
+    assert_int_equal(bp_model_load(path, &back, &err), BP_OK);
+    assert_int_equal(bp_model_vocab_size(back), 259);
+    bp_model_free(back);
+}
+
+static void assert_link_to(const char *link, const char *want)
+{
+    char got[600];
+    ssize_t n = readlink(link, got, sizeof got - 1);
+    assert_true(n > 0);
+    got[n] = '\0';
+    assert_string_equal(got, want);
+}
+
+static void test_writes_through_a_symlink(void **state)
+{
+    (void)state;
+    bp_model *m = bp_test_small_model(NULL, NULL, 0);
+    char target[600];
+    snprintf(target, sizeof target, "%s", in_scratch("target.json"));
+    write_file(target, "old content");
+    const char *link = in_scratch("link.json");
+    assert_int_equal(symlink("target.json", link), 0);
+    bp_error err;
+    assert_int_equal(bp_model_save(m, link, &err), BP_OK);
+    assert_link_to(link, "target.json");
+    assert_holds_small_model(target);
+    assert_int_equal(count_entries(bp_test_scratch), 2); /* no temporary file left */
+    bp_model_free(m);
+}
+
+/* A chain of relative links, the last one dangling: each resolves against its own
+ * directory, and the file at the end is created. */
+static void test_creates_the_target_of_a_dangling_link(void **state)
+{
+    (void)state;
+    bp_model *m = bp_test_small_model(NULL, NULL, 0);
+    char sub[600], inner[600], created[600];
+    snprintf(sub, sizeof sub, "%s", in_scratch("sub"));
+    snprintf(inner, sizeof inner, "%s", in_scratch("sub/inner"));
+    snprintf(created, sizeof created, "%s", in_scratch("created.json"));
+    assert_int_equal(mkdir(sub, 0755), 0);
+    assert_int_equal(symlink("../created.json", inner), 0);
+    const char *outer = in_scratch("outer");
+    assert_int_equal(symlink("sub/inner", outer), 0);
+    bp_error err;
+    assert_int_equal(bp_model_save(m, outer, &err), BP_OK);
+    assert_link_to(outer, "sub/inner");
+    assert_link_to(inner, "../created.json");
+    assert_holds_small_model(created);
+    assert_int_equal(count_entries(sub), 1);
+    assert_int_equal(count_entries(bp_test_scratch), 3);
+    assert_int_equal(unlink(inner), 0); /* the teardown removes files, not directories */
+    assert_int_equal(rmdir(sub), 0);
+    bp_model_free(m);
+}
+
+static void test_link_loop(void **state)
+{
+    (void)state;
+    bp_model *m = bp_test_small_model(NULL, NULL, 0);
+    char a[600];
+    snprintf(a, sizeof a, "%s", in_scratch("a"));
+    assert_int_equal(symlink("b", a), 0);
+    assert_int_equal(symlink("a", in_scratch("b")), 0);
+    bp_error err;
+    assert_int_equal(bp_model_save(m, a, &err), BP_ERR_WRITE);
+    assert_non_null(strstr(err.message, a));
+    assert_non_null(strstr(err.message, strerror(ELOOP)));
+    assert_int_equal(count_entries(bp_test_scratch), 2);
+    bp_model_free(m);
+}
+
+/* The model's JSON (about 5 KB) fits in the pipe's buffer, so the save completes with the
+ * reader opened beforehand and the bytes are read afterwards; they are what a save to a
+ * regular file holds. */
+static void test_writes_into_a_fifo(void **state)
+{
+    (void)state;
+    bp_model *m = bp_test_small_model(NULL, NULL, 0);
+    char fifo[600];
+    snprintf(fifo, sizeof fifo, "%s", in_scratch("fifo"));
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    int reader = open(fifo, O_RDONLY | O_NONBLOCK);
+    assert_true(reader >= 0);
+    bp_error err;
+    assert_int_equal(bp_model_save(m, fifo, &err), BP_OK);
+    const char *file = in_scratch("file.json");
+    assert_int_equal(bp_model_save(m, file, &err), BP_OK);
+    size_t want_len;
+    unsigned char *want = bp_test_read_file(file, &want_len);
+    assert_non_null(want);
+    char *got = malloc(want_len + 1);
+    assert_non_null(got);
+    ssize_t n = read(reader, got, want_len + 1);
+    assert_int_equal(n, (ssize_t)want_len);
+    assert_memory_equal(got, want, want_len);
+    close(reader);
+    struct stat sb;
+    assert_int_equal(lstat(fifo, &sb), 0);
+    assert_true(S_ISFIFO(sb.st_mode));
+    assert_int_equal(count_entries(bp_test_scratch), 2);
+    free(got);
+    free(want);
+    bp_model_free(m);
+}
+
+/* Writes into the character device (major 1, minor `minor`: Linux's mem devices) made in
+ * the scratch directory as root; elsewhere the system's own, which a non-root user could
+ * not replace even if the writer tried. Returns the path, or NULL (skip). */
+static const char *mem_device(unsigned minor, const char *system_path)
+{
+    if (geteuid() != 0)
+        return system_path;
+#if defined(__linux__)
+    const char *path = in_scratch(minor == 3 ? "null" : "full");
+    assert_int_equal(mknod(path, S_IFCHR | 0666, makedev(1, minor)), 0);
+    return path;
+#else
+    return NULL;
+#endif
+}
+
+static void assert_still_a_device(const char *path)
+{
+    struct stat sb;
+    assert_int_equal(lstat(path, &sb), 0);
+    assert_true(S_ISCHR(sb.st_mode));
+}
+
+static void test_writes_into_a_character_device(void **state)
+{
+    (void)state;
+    const char *null_dev = mem_device(3, "/dev/null");
+    if (!null_dev) {
+        fprintf(stderr, "SKIP: cannot make a device node here\n");
+        skip();
+    }
+    bp_model *m = bp_test_small_model(NULL, NULL, 0);
+    bp_error err;
+    assert_int_equal(bp_model_save(m, null_dev, &err), BP_OK);
+    assert_int_equal(bp_model_save_native(m, null_dev, &err), BP_OK);
+    assert_still_a_device(null_dev);
+    const char *full_dev = mem_device(7, "/dev/full");
+    assert_int_equal(bp_model_save(m, full_dev, &err), BP_ERR_WRITE);
+    assert_non_null(strstr(err.message, full_dev));
+    assert_non_null(strstr(err.message, strerror(ENOSPC)));
+    assert_still_a_device(full_dev);
     bp_model_free(m);
 }
 
@@ -273,7 +439,16 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_file_mode_follows_umask, bp_test_make_scratch,
                                         bp_test_remove_scratch),
         cmocka_unit_test_setup_teardown(test_missing_directory, bp_test_make_scratch, bp_test_remove_scratch),
-        cmocka_unit_test_setup_teardown(test_failed_rename_leaves_nothing, bp_test_make_scratch,
+        cmocka_unit_test_setup_teardown(test_directory_is_refused, bp_test_make_scratch,
+                                        bp_test_remove_scratch),
+        cmocka_unit_test_setup_teardown(test_writes_through_a_symlink, bp_test_make_scratch,
+                                        bp_test_remove_scratch),
+        cmocka_unit_test_setup_teardown(test_creates_the_target_of_a_dangling_link,
+                                        bp_test_make_scratch, bp_test_remove_scratch),
+        cmocka_unit_test_setup_teardown(test_link_loop, bp_test_make_scratch, bp_test_remove_scratch),
+        cmocka_unit_test_setup_teardown(test_writes_into_a_fifo, bp_test_make_scratch,
+                                        bp_test_remove_scratch),
+        cmocka_unit_test_setup_teardown(test_writes_into_a_character_device, bp_test_make_scratch,
                                         bp_test_remove_scratch),
         cmocka_unit_test_setup_teardown(test_read_only_directory, bp_test_make_scratch, bp_test_remove_scratch),
         cmocka_unit_test_setup_teardown(test_invalid_arguments, bp_test_make_scratch, bp_test_remove_scratch),

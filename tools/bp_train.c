@@ -254,8 +254,9 @@ static char *model_path(const train_args *args, size_t i)
     return path;
 }
 
-/* Whether a file can be created at `path`: its directory exists and is writable, the
- * path is not a directory, and it is none of the input files (the model would replace the
+/* Whether a file can be created at `path`: its directory (or, for a link, that of the
+ * file it leads to) exists and is writable, or it is a writable device or FIFO; the path
+ * is not a directory, and it is none of the input files (the model would replace the
  * corpus). The model is still written atomically at the end; this only spares a long
  * training that could not be saved. @return 0, or 1 after a message. */
 static int check_output(const char *path, char **files, int n_files)
@@ -274,10 +275,20 @@ static int check_output(const char *path, char **files, int n_files)
             return 1;
         }
     }
-    const char *slash = strrchr(path, '/');
-    char *dir = slash == path ? strdup("/")
-                : slash      ? strndup(path, (size_t)(slash - path))
-                             : strdup(".");
+    if (exists && (S_ISCHR(sb.st_mode) || S_ISFIFO(sb.st_mode))) { /* written into, in place */
+        if (access(path, W_OK) == 0)
+            return 0;
+        report("cannot write %s: %s", path, strerror(errno));
+        return 1;
+    }
+    /* A link is written through: the new file goes beside the file it leads to. */
+    char *real = exists ? realpath(path, NULL) : NULL;
+    const char *target = real ? real : path;
+    const char *slash = strrchr(target, '/');
+    char *dir = slash == target ? strdup("/")
+                : slash        ? strndup(target, (size_t)(slash - target))
+                               : strdup(".");
+    free(real);
     if (!dir) {
         report("out of memory");
         return 1;
