@@ -536,7 +536,7 @@ BP_API bp_status bp_model_save(const bp_model *model, const char *path, bp_error
  *  Writes `model` to `path` in the native binary format: the pieces, their counts and the
  *  built automaton, so that bp_model_load() of the file is a memory map plus validation
  *  (milliseconds) instead of a JSON parse and an automaton build. The format is versioned
- *  and checksummed (layout in src/model_native.c); bp_model_load() rejects a truncated
+ *  and checksummed (layout in docs/native-format.md); bp_model_load() rejects a truncated
  *  file (BP_ERR_TRUNCATED), a damaged or inconsistent one (BP_ERR_CORRUPT) and another
  *  format version (BP_ERR_VERSION) with a message naming the file. A native model encodes
  *  exactly as the JSON model it came from; bp_model_save() turns it back into JSON.
