@@ -19,8 +19,9 @@ static const char convert_help[] =
     "zstd-compressed) becomes a native model, which 'bp' and the library load in\n"
     "milliseconds, and a native model becomes reference JSON again (byte for byte\n"
     "what the Python BytePiece writes). The format of IN is recognised by content,\n"
-    "not by name (either may be zstd-compressed). OUT is replaced atomically; its\n"
-    "directory must exist.\n"
+    "not by name (either may be zstd-compressed). OUT is replaced atomically (a\n"
+    "symbolic link is written through, a device or FIFO written into); its directory\n"
+    "must exist.\n"
     "\n"
     "      --to FORMAT  write FORMAT whatever IN is: json or native\n"
     "  -h, --help       show this help and exit\n";
