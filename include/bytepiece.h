@@ -100,7 +100,8 @@ BP_API const char *bp_strerror(bp_status code);
 typedef struct bp_error {
     bp_status code;
     uint64_t offset;   /* byte offset in the (decompressed) input, or index of the offending id
-                          for bp_decode; UINT64_MAX when there is no position */
+                          for bp_decode, or of the failing text for bp_encode_batch_finish;
+                          UINT64_MAX when there is no position */
     char message[512]; /* NUL-terminated, names the file (when there is one) and the problem */
 } bp_error;
 
@@ -206,6 +207,8 @@ BP_API void bp_encoder_free(bp_encoder *enc);
 #define BP_ENCODE_NO_NORMALIZE 1u /* encode the raw bytes; default is NFC first */
 #define BP_ENCODE_BOS 2u          /* start with id 1 */
 #define BP_ENCODE_EOS 4u          /* end with id 2 */
+#define BP_ENCODE_OFFSETS 8u      /* batch encoding: also give each token's offset (bp_batch);
+                                     bp_encode() ignores it (it takes an offsets array) */
 
 typedef struct bp_encode_options {
     double alpha;     /* < 0: deterministic Viterbi (the best segmentation). >= 0: sample a
@@ -257,12 +260,14 @@ typedef struct bp_batch {
     uint32_t *ids;
     size_t *ids_begin;     /* n_texts + 1 entries: text i has ids[ids_begin[i] .. ids_begin[i+1]) */
     size_t n_texts;
+    size_t *offsets;       /* with BP_ENCODE_OFFSETS, parallel to ids: where each token starts
+                              in its text's normalized bytes, as bp_encode() gives it; else NULL */
 } bp_batch;
 
 /*! bp_encode_batch() :
  *  Encodes texts[0..n_texts) (lens[i] bytes each) with `model`, as bp_encode() would one by
- *  one with opts->alpha and opts->flags, on up to opts->threads threads (the calling thread
- *  is one of them). Output order is input order, and the result is identical whatever the
+ *  one with opts->alpha and opts->flags (BP_ENCODE_OFFSETS: out->offsets too), on up to
+ *  opts->threads threads (the calling thread is one of them). Output order is input order, and the result is identical whatever the
  *  number of threads: when sampling, text i uses bp_rng_seed(seed, first_stream + i), the
  *  numbering `bp encode --seed` uses for the texts of a run (no glibc-parity mode here).
  *  Inputs under about 512 KB in total are encoded by the calling thread alone, so small
@@ -281,6 +286,39 @@ BP_API bp_status bp_encode_batch(const bp_model *model, const void *const *texts
 
 /*! bp_batch_free() : frees the arrays of a bp_batch and empties it. NULL is accepted. */
 BP_API void bp_batch_free(bp_batch *batch);
+
+/* A batch being encoded in the background (bp_encode_batch_start()). */
+typedef struct bp_batch_job bp_batch_job;
+
+/*! bp_encode_batch_start() :
+ *  Starts encoding texts[0..n_texts) as bp_encode_batch() does, and returns at once: the
+ *  work runs on up to opts->threads threads of its own (the calling thread is not one of
+ *  them), so that the caller can meanwhile read its next texts or write the previous
+ *  results. bp_encode_batch_finish() waits for the result. The result is the one
+ *  bp_encode_batch() gives for the same arguments, including the rule that inputs under
+ *  about 512 KB in total use one thread.
+ *  Lifetime: `texts`, `lens` and the bytes of every text must stay valid and unchanged
+ *  until bp_encode_batch_finish() returns, and so must `model`; `opts` is copied.
+ *  Ownership: *job is due to bp_encode_batch_finish() exactly once, whatever becomes of
+ *  the result; there is no other way to release it.
+ *  @return BP_OK and *job set; or BP_ERR_INVALID_ARG (NULL job/model/opts, NULL texts or
+ *  lens with n_texts > 0, a NULL text of non-zero length, NaN alpha), BP_ERR_NOMEM,
+ *  BP_ERR_TOO_LARGE, with *job NULL and `err` filled. If no thread can be started, the
+ *  work is done by the calling thread inside bp_encode_batch_finish().
+ *  Thread safety: any number of jobs may run at once on one model. */
+BP_API bp_status bp_encode_batch_start(const bp_model *model, const void *const *texts,
+                                       const size_t *lens, size_t n_texts,
+                                       const bp_batch_options *opts, bp_batch_job **job,
+                                       bp_error *err);
+
+/*! bp_encode_batch_finish() :
+ *  Waits until `job` (from bp_encode_batch_start()) is done, moves its result to *out and
+ *  frees the job, which must not be used again.
+ *  Ownership: *out owns its arrays; release them with bp_batch_free().
+ *  @return BP_OK; or BP_ERR_NOMEM / BP_ERR_TOO_LARGE from the encoding, with *out empty
+ *  and err->offset = the index of the first text that failed; or BP_ERR_INVALID_ARG for
+ *  a NULL job, or a NULL out (the job is then still waited for and freed). */
+BP_API bp_status bp_encode_batch_finish(bp_batch_job *job, bp_batch *out, bp_error *err);
 
 /*====== Decoding ======*/
 

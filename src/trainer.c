@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "parallel.h"
 #include "train_internal.h"
 
 #define SPOOL_BLOCK (512u << 10) /* bytes of records per block; a chunk is at most ~40 KB */
@@ -174,11 +175,6 @@ typedef struct pass {
     pthread_mutex_t lock;
 } pass;
 
-typedef struct pass_worker {
-    pass *p;
-    unsigned thread;
-} pass_worker;
-
 static void pass_fail(pass *p, bp_status st, const bp_error *e)
 {
     pthread_mutex_lock(&p->lock);
@@ -206,16 +202,15 @@ static bp_status run_block(pass *p, unsigned thread, const unsigned char *buf, s
     return BP_OK;
 }
 
-static void *pass_thread(void *arg)
+static void pass_worker(void *ctx, unsigned thread)
 {
-    pass_worker *w = arg;
-    pass *p = w->p;
+    pass *p = ctx;
     unsigned char *buf = malloc(p->sp->max_block ? p->sp->max_block : 1);
     bp_error e;
     if (!buf) {
         bp_fail(&e, BP_ERR_NOMEM, UINT64_MAX, "out of memory");
         pass_fail(p, BP_ERR_NOMEM, &e);
-        return NULL;
+        return;
     }
     while (!atomic_load(&p->failed)) {
         size_t k = atomic_fetch_add(&p->next_block, 1);
@@ -232,21 +227,20 @@ static void *pass_thread(void *arg)
                               "cannot read the temporary corpus file");
                 pass_fail(p, BP_ERR_IO, &e);
                 free(buf);
-                return NULL;
+                return;
             }
             got += (size_t)r;
         }
-        bp_status st = run_block(p, w->thread, buf, len, &e);
+        bp_status st = run_block(p, thread, buf, len, &e);
         if (st != BP_OK) {
             pass_fail(p, st, &e);
             break;
         }
         uint64_t done = atomic_fetch_add(&p->bytes_done, len) + len;
-        if (w->thread == 0) /* one reporter, so the callback never runs concurrently */
+        if (thread == 0) /* one reporter, so the callback never runs concurrently */
             report_progress(p->opts, p->stage, done, p->sp->size);
     }
     free(buf);
-    return NULL;
 }
 
 bp_status bp_spool_for_each(const bp_spool *sp, unsigned threads, bp_chunk_fn fn, void *ctx,
@@ -259,25 +253,7 @@ bp_status bp_spool_for_each(const bp_spool *sp, unsigned threads, bp_chunk_fn fn
     pthread_mutex_init(&p.lock, NULL);
     /* A block is the unit of work: more threads than blocks would only be started to
      * find nothing to do (a small corpus is one block). */
-    if (threads > sp->n_blocks)
-        threads = (unsigned)sp->n_blocks;
-    if (threads < 1)
-        threads = 1;
-    pthread_t tid[64];
-    pass_worker workers[64];
-    if (threads > 64)
-        threads = 64;
-    unsigned started = 0;
-    for (unsigned t = 1; t < threads; t++) {
-        workers[t] = (pass_worker){&p, t};
-        if (pthread_create(&tid[t], NULL, pass_thread, &workers[t]) != 0)
-            break; /* fewer threads: the remaining blocks are still claimed by the others */
-        started = t;
-    }
-    workers[0] = (pass_worker){&p, 0};
-    pass_thread(&workers[0]);
-    for (unsigned t = 1; t <= started; t++)
-        pthread_join(tid[t], NULL);
+    bp_parallel_for(bp_thread_count(threads, sp->n_blocks, 1), pass_worker, &p);
     pthread_mutex_destroy(&p.lock);
     if (p.status != BP_OK && err)
         *err = p.error;
@@ -305,8 +281,7 @@ bp_status bp_trainer_create(const bp_train_options *o, bp_trainer **out, bp_erro
     if (!t)
         return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory");
     t->opts = *o;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    t->threads = o->threads ? o->threads : (cores > 0 ? (unsigned)cores : 1);
+    t->threads = bp_thread_count(o->threads, SIZE_MAX, 1);
     t->spool.fd = -1;
     bp_status st = bp_spool_open(&t->spool, o->temp_dir, err);
     if (st == BP_OK && bp_chunker_create(o->isolate_digits, o->skip_bad_lines, &t->chunker) != BP_OK)
