@@ -215,9 +215,10 @@ bp_status bp_decode(const bp_model *model, const uint32_t *ids, size_t n_ids, vo
  * touching it for the first time costs about as much as writing it. Workers need no
  * caller between the phases, so a job can run while its caller does other work.
  * Text i draws from stream first_stream + i of the seed, so the result does not depend on
- * the number of threads. A thread takes at least PART_BYTES of input, so that less than
- * two parts' worth is encoded by one thread. */
-enum { PART_BYTES = 1 << 18 };
+ * the number of threads. Parts are small enough for the threads to end a batch together
+ * (the last part is all the others wait for); a thread takes at least THREAD_BYTES of
+ * input, so that small batches are encoded by one thread. */
+enum { PART_BYTES = 1 << 16, THREAD_BYTES = 1 << 18 };
 
 typedef struct batch_part {
     size_t lo, hi;      /* texts lo .. hi-1 */
@@ -462,7 +463,7 @@ static bp_status prepare_job(const bp_model *model, const void *const *texts, co
         free_job(job);
         return bp_fail(err, st, UINT64_MAX, "batch encoding: %s", bp_strerror(st));
     }
-    job->threads = bp_thread_count(opts->threads, total_bytes, PART_BYTES);
+    job->threads = bp_thread_count(opts->threads, total_bytes, THREAD_BYTES);
     *out = job;
     return BP_OK;
 }
