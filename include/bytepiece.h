@@ -287,38 +287,50 @@ BP_API bp_status bp_encode_batch(const bp_model *model, const void *const *texts
 /*! bp_batch_free() : frees the arrays of a bp_batch and empties it. NULL is accepted. */
 BP_API void bp_batch_free(bp_batch *batch);
 
-/* A batch being encoded in the background (bp_encode_batch_start()). */
+/* Batch encoding in the background, for a caller that reads its next texts or writes
+ * the previous results meanwhile: a job encodes one batch at a time on threads of its own
+ * (the calling thread is not one of them), and keeps its scratch space (an encoder per
+ * thread, the buffers of its parts) from batch to batch, so that a stream of batches pays
+ * no set-up per batch. One thread at a time may call the functions of a job. */
 typedef struct bp_batch_job bp_batch_job;
 
+/*! bp_batch_job_create() :
+ *  Creates a job that encodes batches with `model`, which must outlive it.
+ *  Memory: grows to hold, besides the encoders, about 4 bytes per input byte of the largest
+ *  batch (12 with BP_ENCODE_OFFSETS), kept until bp_batch_job_free().
+ *  @return BP_OK and *out set, or BP_ERR_INVALID_ARG (NULL model or out), BP_ERR_NOMEM,
+ *  with *out NULL (when out is not NULL) and `err` filled.
+ *  Ownership: the caller frees the job with bp_batch_job_free(). */
+BP_API bp_status bp_batch_job_create(const bp_model *model, bp_batch_job **out, bp_error *err);
+
 /*! bp_encode_batch_start() :
- *  Starts encoding texts[0..n_texts) as bp_encode_batch() does, and returns at once: the
- *  work runs on up to opts->threads threads of its own (the calling thread is not one of
- *  them), so that the caller can meanwhile read its next texts or write the previous
- *  results. bp_encode_batch_finish() waits for the result. The result is the one
- *  bp_encode_batch() gives for the same arguments, including the rule that inputs under
- *  about 512 KB in total use one thread.
+ *  Starts encoding texts[0..n_texts) on `job`, as bp_encode_batch() would, and returns at
+ *  once; bp_encode_batch_finish() waits for the result, which is the one bp_encode_batch()
+ *  gives for the same arguments (same ids and offsets whatever the number of threads; the
+ *  work runs on up to opts->threads threads, one for inputs under about 512 KB). If no
+ *  thread can be started, the batch is encoded inside bp_encode_batch_finish() instead.
  *  Lifetime: `texts`, `lens` and the bytes of every text must stay valid and unchanged
- *  until bp_encode_batch_finish() returns, and so must `model`; `opts` is copied.
- *  Ownership: *job is due to bp_encode_batch_finish() exactly once, whatever becomes of
- *  the result; there is no other way to release it.
- *  @return BP_OK and *job set; or BP_ERR_INVALID_ARG (NULL job/model/opts, NULL texts or
- *  lens with n_texts > 0, a NULL text of non-zero length, NaN alpha), BP_ERR_NOMEM,
- *  BP_ERR_TOO_LARGE, with *job NULL and `err` filled. If no thread can be started, the
- *  work is done by the calling thread inside bp_encode_batch_finish().
- *  Thread safety: any number of jobs may run at once on one model. */
-BP_API bp_status bp_encode_batch_start(const bp_model *model, const void *const *texts,
+ *  until bp_encode_batch_finish() returns; `opts` is copied.
+ *  @return BP_OK; or, with nothing started and `err` filled: BP_ERR_INVALID_ARG (NULL job
+ *  or opts, a batch already running on the job, NULL texts or lens with n_texts > 0, a NULL
+ *  text of non-zero length, NaN alpha), BP_ERR_NOMEM, BP_ERR_TOO_LARGE. */
+BP_API bp_status bp_encode_batch_start(bp_batch_job *job, const void *const *texts,
                                        const size_t *lens, size_t n_texts,
-                                       const bp_batch_options *opts, bp_batch_job **job,
-                                       bp_error *err);
+                                       const bp_batch_options *opts, bp_error *err);
 
 /*! bp_encode_batch_finish() :
- *  Waits until `job` (from bp_encode_batch_start()) is done, moves its result to *out and
- *  frees the job, which must not be used again.
+ *  Waits until the batch started on `job` is encoded and moves its result to *out. The job
+ *  may then start another batch.
  *  Ownership: *out owns its arrays; release them with bp_batch_free().
  *  @return BP_OK; or BP_ERR_NOMEM / BP_ERR_TOO_LARGE from the encoding, with *out empty
- *  and err->offset = the index of the first text that failed; or BP_ERR_INVALID_ARG for
- *  a NULL job, or a NULL out (the job is then still waited for and freed). */
+ *  and err->offset = the index of the first text that failed; or BP_ERR_INVALID_ARG (NULL
+ *  job or out, no batch running), which leaves a running batch running. */
 BP_API bp_status bp_encode_batch_finish(bp_batch_job *job, bp_batch *out, bp_error *err);
+
+/*! bp_batch_job_free() :
+ *  Frees a job, after waiting for a batch still running on it (whose result is dropped).
+ *  NULL is accepted. */
+BP_API void bp_batch_job_free(bp_batch_job *job);
 
 /*====== Decoding ======*/
 

@@ -213,7 +213,10 @@ bp_status bp_decode(const bp_model *model, const uint32_t *ids, size_t n_ids, vo
  * are known only once every part is encoded. The worker that ends the encoding phase lays
  * out the result; joining in parallel matters because the result is fresh memory, and
  * touching it for the first time costs about as much as writing it. Workers need no
- * caller between the phases, so a job can run while its caller does other work.
+ * caller between the phases, so a batch can run while its caller does other work.
+ * A job keeps its scratch from batch to batch: an encoder per worker (whose sampling
+ * weights cost an 80k model about 2 ms to compute) and the parts' buffers, so that a
+ * stream of batches pays no set-up per batch.
  * Text i draws from stream first_stream + i of the seed, so the result does not depend on
  * the number of threads. Parts are small enough for the threads to end a batch together
  * (the last part is all the others wait for); a thread takes at least THREAD_BYTES of
@@ -223,10 +226,11 @@ enum { PART_BYTES = 1 << 16, THREAD_BYTES = 1 << 18 };
 typedef struct batch_part {
     size_t lo, hi;      /* texts lo .. hi-1 */
     size_t room;        /* ids reserved: one per byte, plus <bos> and <eos> per text */
-    uint32_t *ids;
-    size_t *offsets;    /* NULL unless BP_ENCODE_OFFSETS */
-    size_t n_ids, cap, offsets_cap;
+    size_t n_ids;
+    uint32_t *ids;      /* the buffers are kept for the next batch */
+    size_t *offsets;    /* used with BP_ENCODE_OFFSETS */
     size_t *counts;     /* ids of each text */
+    size_t cap, offsets_cap, counts_cap;
     size_t out_begin;   /* where the part's ids go in the result */
 } batch_part;
 
@@ -234,14 +238,17 @@ typedef enum batch_phase { PHASE_ENCODE, PHASE_JOIN } batch_phase;
 
 struct bp_batch_job {
     const bp_model *model;
+    bp_encoder *encoders[BP_MAX_THREADS]; /* of each worker index, kept across batches */
+    batch_part *parts;
+    size_t n_parts, parts_cap;
+    bool running;            /* started and not yet finished */
+    /* The batch: */
     const void *const *texts;
     const size_t *lens;
     bp_batch_options opts;
     bp_batch out;
-    batch_part *parts;
-    size_t n_parts;
     unsigned threads;
-    pthread_mutex_t lock;    /* guards the fields below */
+    pthread_mutex_t lock;    /* guards the fields below while workers run */
     pthread_cond_t encoded;  /* the encoding phase has ended */
     batch_phase phase;
     size_t next_part;
@@ -278,9 +285,11 @@ static bp_status encode_part(const bp_batch_job *job, bp_encoder *enc, batch_par
     bp_rng rng;
     bp_encode_options eo = {o->alpha, o->flags, o->alpha >= 0 ? &rng : NULL};
     *failed_text = part->lo;
-    part->counts = malloc((part->hi - part->lo) * sizeof *part->counts);
-    if (!part->counts)
+    size_t *counts = bp_grow(part->counts, &part->counts_cap, part->hi - part->lo,
+                             sizeof *counts);
+    if (!counts)
         return BP_ERR_NOMEM;
+    part->counts = counts;
     bp_status st = grow_part(part, part->room, offsets);
     for (size_t i = part->lo; i < part->hi && st == BP_OK; i++) {
         *failed_text = i;
@@ -325,8 +334,8 @@ static bp_status lay_out_result(bp_batch_job *job)
     return BP_OK;
 }
 
-/* Copies a part's ids to their place in the result and frees its buffers. */
-static void join_part(bp_batch_job *job, batch_part *part)
+/* Copies a part's ids to their place in the result. */
+static void join_part(bp_batch_job *job, const batch_part *part)
 {
     bp_batch *out = &job->out;
     memcpy(out->ids + part->out_begin, part->ids, part->n_ids * sizeof *part->ids);
@@ -338,10 +347,6 @@ static void join_part(bp_batch_job *job, batch_part *part)
         out->ids_begin[i] = k;
         k += part->counts[i - part->lo];
     }
-    free(part->ids);
-    free(part->offsets);
-    part->ids = NULL;
-    part->offsets = NULL;
 }
 
 /* Records a failure; the one at the lowest text wins, so that the report does not depend
@@ -358,9 +363,8 @@ static void batch_fail(bp_batch_job *job, bp_status st, size_t text)
  * then joins parts. The worker that sees the encoding end lays out the result. */
 static void batch_worker(void *ctx, unsigned worker)
 {
-    (void)worker; /* parts are claimed, not assigned */
     bp_batch_job *job = ctx;
-    bp_encoder *enc = NULL;
+    bp_encoder **enc = &job->encoders[worker]; /* this worker's alone during the batch */
     pthread_mutex_lock(&job->lock);
     for (;;) {
         if (job->phase == PHASE_ENCODE) {
@@ -369,9 +373,9 @@ static void batch_worker(void *ctx, unsigned worker)
                 job->encoding++;
                 pthread_mutex_unlock(&job->lock);
                 size_t failed_text = part->lo;
-                bp_status st = enc ? BP_OK : bp_encoder_create(job->model, &enc);
+                bp_status st = *enc ? BP_OK : bp_encoder_create(job->model, enc);
                 if (st == BP_OK)
-                    st = encode_part(job, enc, part, &failed_text);
+                    st = encode_part(job, *enc, part, &failed_text);
                 pthread_mutex_lock(&job->lock);
                 job->encoding--;
                 if (st != BP_OK)
@@ -389,33 +393,19 @@ static void batch_worker(void *ctx, unsigned worker)
         }
         if (job->status != BP_OK || job->next_part >= job->n_parts)
             break;
-        batch_part *part = &job->parts[job->next_part++];
+        const batch_part *part = &job->parts[job->next_part++];
         pthread_mutex_unlock(&job->lock);
         join_part(job, part);
         pthread_mutex_lock(&job->lock);
     }
     pthread_mutex_unlock(&job->lock);
-    bp_encoder_free(enc);
 }
 
-static void free_job(bp_batch_job *job)
-{
-    for (size_t p = 0; p < job->n_parts; p++) {
-        free(job->parts[p].ids); /* NULL once joined */
-        free(job->parts[p].offsets);
-        free(job->parts[p].counts);
-    }
-    free(job->parts);
-    bp_batch_free(&job->out);
-    pthread_mutex_destroy(&job->lock);
-    pthread_cond_destroy(&job->encoded);
-    free(job);
-}
-
-/* Cuts the texts into parts. @return the input's total bytes in *total_bytes. */
+/* Cuts the texts into parts (reusing the buffers of earlier batches). @return the input's
+ * total bytes in *total_bytes. */
 static bp_status plan_parts(bp_batch_job *job, size_t *total_bytes)
 {
-    size_t cap = 0;
+    job->n_parts = 0;
     for (size_t lo = 0; lo < job->out.n_texts;) {
         size_t bytes = 0, room = 0, hi = lo;
         while (hi < job->out.n_texts && (hi == lo || bytes < PART_BYTES)) {
@@ -424,65 +414,136 @@ static bp_status plan_parts(bp_batch_job *job, size_t *total_bytes)
             bytes += job->lens[hi];
             room += job->lens[hi++] + 2;
         }
-        batch_part *grown = bp_grow(job->parts, &cap, job->n_parts + 1, sizeof *grown);
-        if (!grown)
-            return BP_ERR_NOMEM;
-        job->parts = grown;
-        job->parts[job->n_parts++] = (batch_part){.lo = lo, .hi = hi, .room = room};
+        if (job->n_parts == job->parts_cap) {
+            size_t old = job->parts_cap;
+            batch_part *grown = bp_grow(job->parts, &job->parts_cap, old + 1, sizeof *grown);
+            if (!grown)
+                return BP_ERR_NOMEM;
+            memset(grown + old, 0, (job->parts_cap - old) * sizeof *grown);
+            job->parts = grown;
+        }
+        batch_part *part = &job->parts[job->n_parts++];
+        part->lo = lo;
+        part->hi = hi;
+        part->room = room;
+        part->n_ids = 0;
         *total_bytes += bytes;
         lo = hi;
     }
     return BP_OK;
 }
 
-/* The checks and the plan of a batch, in a new job (*out); no text is read yet. */
-static bp_status prepare_job(const bp_model *model, const void *const *texts, const size_t *lens,
-                             size_t n_texts, const bp_batch_options *opts, bp_batch_job **out,
-                             bp_error *err)
+/* The checks and the plan of a batch in `job`; no text is read yet. */
+static bp_status prepare_batch(bp_batch_job *job, const void *const *texts, const size_t *lens,
+                               size_t n_texts, const bp_batch_options *opts, bp_error *err)
 {
-    *out = NULL;
-    if (!model || !opts || isnan(opts->alpha) || (n_texts && (!texts || !lens)))
+    if (!opts || isnan(opts->alpha) || (n_texts && (!texts || !lens)))
         return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX,
-                       "batch encoding: NULL model, options, texts or lengths, or NaN alpha");
+                       "batch encoding: NULL options, texts or lengths, or NaN alpha");
     for (size_t i = 0; i < n_texts; i++)
         if (!texts[i] && lens[i])
             return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX,
                            "batch encoding: text %zu is NULL with a length of %zu", i, lens[i]);
-    bp_batch_job *job = calloc(1, sizeof *job);
-    if (!job)
-        return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "batch encoding: out of memory");
-    *job = (bp_batch_job){.model = model, .texts = texts, .lens = lens, .opts = *opts};
-    pthread_mutex_init(&job->lock, NULL);
-    pthread_cond_init(&job->encoded, NULL);
-    job->out.n_texts = n_texts;
+    job->texts = texts;
+    job->lens = lens;
+    job->opts = *opts;
+    job->out = (bp_batch){.n_texts = n_texts};
+    job->phase = PHASE_ENCODE;
+    job->next_part = 0;
+    job->status = BP_OK;
     size_t total_bytes = 0;
     bp_status st = (job->out.ids_begin = calloc(n_texts + 1, sizeof *job->out.ids_begin))
                        ? plan_parts(job, &total_bytes)
                        : BP_ERR_NOMEM;
     if (st != BP_OK) {
-        free_job(job);
+        bp_batch_free(&job->out);
         return bp_fail(err, st, UINT64_MAX, "batch encoding: %s", bp_strerror(st));
     }
     job->threads = bp_thread_count(opts->threads, total_bytes, THREAD_BYTES);
-    *out = job;
     return BP_OK;
 }
 
-/* Hands the result of a finished job to *out and frees the job. */
-static bp_status collect_job(bp_batch_job *job, bp_batch *out, bp_error *err)
+/* Hands the result of the batch just run to *out. */
+static bp_status collect_batch(bp_batch_job *job, bp_batch *out, bp_error *err)
 {
     bp_status st = job->status;
-    if (st == BP_OK) {
+    if (st == BP_OK)
         *out = job->out;
-        job->out = (bp_batch){0};
-    } else {
+    else
+        bp_batch_free(&job->out);
+    job->out = (bp_batch){0};
+    if (st != BP_OK) {
         bp_fail(err, st, UINT64_MAX, "batch encoding, text %zu: %s", job->failed_text,
                 bp_strerror(st));
         if (err)
             err->offset = job->failed_text;
     }
-    free_job(job);
     return st;
+}
+
+bp_status bp_batch_job_create(const bp_model *model, bp_batch_job **out, bp_error *err)
+{
+    if (!out)
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_batch_job_create: out is NULL");
+    *out = NULL;
+    if (!model)
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_batch_job_create: model is NULL");
+    bp_batch_job *job = calloc(1, sizeof *job);
+    if (!job)
+        return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "bp_batch_job_create: out of memory");
+    job->model = model;
+    pthread_mutex_init(&job->lock, NULL);
+    pthread_cond_init(&job->encoded, NULL);
+    *out = job;
+    return BP_OK;
+}
+
+bp_status bp_encode_batch_start(bp_batch_job *job, const void *const *texts, const size_t *lens,
+                                size_t n_texts, const bp_batch_options *opts, bp_error *err)
+{
+    if (!job || job->running)
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX,
+                       "bp_encode_batch_start: %s", job ? "a batch is running" : "job is NULL");
+    bp_status st = prepare_batch(job, texts, lens, n_texts, opts, err);
+    if (st != BP_OK)
+        return st;
+    job->running = true;
+    bp_team_start(&job->team, 0, job->threads, batch_worker, job);
+    return BP_OK;
+}
+
+bp_status bp_encode_batch_finish(bp_batch_job *job, bp_batch *out, bp_error *err)
+{
+    if (out)
+        *out = (bp_batch){0};
+    if (!job || !job->running || !out)
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_encode_batch_finish: %s",
+                       !job ? "job is NULL" : !job->running ? "no batch is running"
+                                                            : "out is NULL");
+    bp_team_join(&job->team);
+    job->running = false;
+    return collect_batch(job, out, err);
+}
+
+void bp_batch_job_free(bp_batch_job *job)
+{
+    if (!job)
+        return;
+    if (job->running) {
+        bp_team_join(&job->team);
+        bp_batch_free(&job->out);
+    }
+    for (unsigned w = 0; w < BP_MAX_THREADS; w++)
+        bp_encoder_free(job->encoders[w]);
+    for (size_t p = 0; p < job->parts_cap; p++) {
+        free(job->parts[p].ids);
+        free(job->parts[p].offsets);
+        free(job->parts[p].counts);
+    }
+    free(job->parts);
+    pthread_mutex_destroy(&job->lock);
+    pthread_cond_destroy(&job->encoded);
+    free(job);
 }
 
 bp_status bp_encode_batch(const bp_model *model, const void *const *texts, const size_t *lens,
@@ -492,39 +553,15 @@ bp_status bp_encode_batch(const bp_model *model, const void *const *texts, const
         return BP_ERR_INVALID_ARG;
     *out = (bp_batch){0};
     bp_batch_job *job;
-    bp_status st = prepare_job(model, texts, lens, n_texts, opts, &job, NULL);
-    if (st != BP_OK)
-        return st;
-    bp_parallel_for(job->threads, batch_worker, job);
-    return collect_job(job, out, NULL);
-}
-
-bp_status bp_encode_batch_start(const bp_model *model, const void *const *texts,
-                                const size_t *lens, size_t n_texts,
-                                const bp_batch_options *opts, bp_batch_job **job,
-                                bp_error *err)
-{
-    if (!job)
-        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_encode_batch_start: job is NULL");
-    bp_status st = prepare_job(model, texts, lens, n_texts, opts, job, err);
+    bp_status st = bp_batch_job_create(model, &job, NULL);
     if (st == BP_OK)
-        bp_team_start(&(*job)->team, 0, (*job)->threads, batch_worker, *job);
-    return st;
-}
-
-bp_status bp_encode_batch_finish(bp_batch_job *job, bp_batch *out, bp_error *err)
-{
-    if (out)
-        *out = (bp_batch){0};
-    if (!job)
-        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_encode_batch_finish: job is NULL");
-    bp_team_join(&job->team);
-    if (!out) {
-        free_job(job);
-        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX,
-                       "bp_encode_batch_finish: out is NULL (the result is dropped)");
+        st = prepare_batch(job, texts, lens, n_texts, opts, NULL);
+    if (st == BP_OK) {
+        bp_parallel_for(job->threads, batch_worker, job);
+        st = collect_batch(job, out, NULL);
     }
-    return collect_job(job, out, err);
+    bp_batch_job_free(job);
+    return st;
 }
 
 void bp_batch_free(bp_batch *batch)

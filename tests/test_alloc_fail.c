@@ -5,7 +5,7 @@
  *
  * Calls: loading (JSON, zstd and native; memory and files), bp_model_from_pieces,
  * bp_encoder_create, bp_encode (NFC on and off, sampling, offsets; fresh and warm encoders),
- * batch encoding (bp_encode_batch_start/finish on threads, with offsets), bp_decode, bp_model_save and bp_model_save_native, reading corpora (plain, zstd, JSONL),
+ * batch jobs (fresh and warm, on threads, with offsets), bp_decode, bp_model_save and bp_model_save_native, reading corpora (plain, zstd, JSONL),
  * and the trainer (create, feed, train).
  *
  * How: the test is linked with -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc, so every
@@ -425,28 +425,41 @@ static void test_encode(void **state)
 }
 
 /* Batch encoding on two threads of the library, with offsets: the text of the fixture
- * over and over, enough for both threads to take parts. */
+ * over and over, enough for both threads to take parts. A fresh job (created, used and
+ * freed under test), and a warm one (its scratch grown by an earlier batch) that stays
+ * usable after a failure. */
 typedef struct batch_ctx {
     const fixture *fx;
     const void **texts;
     size_t *lens;
     size_t n;
+    bp_batch_job *warm; /* NULL: a fresh job per call */
     bp_batch expect;
 } batch_ctx;
 
-static bp_status start_and_finish(const batch_ctx *c, bp_batch *out)
+static bp_status start_and_finish(bp_batch_job *job, const batch_ctx *c, bp_batch *out)
 {
     bp_batch_options o = {-1.0, BP_ENCODE_OFFSETS, 0, 0, 2};
-    bp_batch_job *job;
     bp_error err;
-    bp_status st = bp_encode_batch_start(c->fx->model, c->texts, c->lens, c->n, &o, &job, &err);
+    bp_status st = bp_encode_batch_start(job, c->texts, c->lens, c->n, &o, &err);
+    if (st != BP_OK)
+        return st;
+    st = bp_encode_batch_finish(job, out, &err);
+    if (st != BP_OK)
+        assert_true(err.offset < c->n);
+    return st;
+}
+
+static bp_status create_and_encode(const batch_ctx *c, bp_batch *out)
+{
+    bp_batch_job *job;
+    bp_status st = bp_batch_job_create(c->fx->model, &job, NULL);
     if (st != BP_OK) {
         assert_null(job);
         return st;
     }
-    st = bp_encode_batch_finish(job, out, &err);
-    if (st != BP_OK)
-        assert_true(err.offset < c->n || err.offset == UINT64_MAX);
+    st = start_and_finish(job, c, out);
+    bp_batch_job_free(job);
     return st;
 }
 
@@ -454,7 +467,8 @@ static bp_status op_batch(void *vctx, size_t n, bool all_after)
 {
     batch_ctx *c = vctx;
     bp_batch b = {0};
-    bp_status st = UNDER_TEST(n, all_after, start_and_finish(c, &b));
+    bp_status st = c->warm ? UNDER_TEST(n, all_after, start_and_finish(c->warm, c, &b))
+                           : UNDER_TEST(n, all_after, create_and_encode(c, &b));
     if (st == BP_OK) {
         size_t n_ids = c->expect.ids_begin[c->n];
         assert_memory_equal(b.ids_begin, c->expect.ids_begin, (c->n + 1) * sizeof *b.ids_begin);
@@ -481,9 +495,15 @@ static void test_batch(void **state)
         c.texts[i] = fx->text;
         c.lens[i] = fx->text_len;
     }
-    assert_int_equal(start_and_finish(&c, &c.expect), BP_OK);
-    size_t a = fail_each_allocation("bp_encode_batch_start/finish", op_batch, &c);
-    print_message("bp_encode_batch_start/finish: %zu allocations, each failed\n", a);
+    assert_int_equal(create_and_encode(&c, &c.expect), BP_OK);
+    size_t fresh = fail_each_allocation("batch job (fresh)", op_batch, &c);
+    assert_int_equal(bp_batch_job_create(fx->model, &c.warm, NULL), BP_OK);
+    bp_batch first;
+    assert_int_equal(start_and_finish(c.warm, &c, &first), BP_OK);
+    bp_batch_free(&first);
+    size_t warm = fail_each_allocation("batch job (warm)", op_batch, &c);
+    print_message("batch job: %zu allocations (fresh), %zu (warm), each failed\n", fresh, warm);
+    bp_batch_job_free(c.warm);
     bp_batch_free(&c.expect);
     free(c.texts);
     free(c.lens);

@@ -170,31 +170,35 @@ static void test_offsets_equal_encode(void **state)
     bp_model_free(m);
 }
 
-/* Starting a batch and finishing it later gives what bp_encode_batch gives, for any number
- * of threads, with sampling and offsets; several jobs may run at once. */
+/* A batch started on a job and finished later gives what bp_encode_batch gives, for any
+ * number of threads, with sampling and offsets; a job runs batch after batch, several jobs
+ * run at once, and the options are copied at the start. */
 static void test_start_finish_equals_sync(void **state)
 {
     (void)state;
     bp_model *m = bp_test_small_model(WORDS, WORD_COUNTS, N_WORDS);
     corpus c = make_corpus(3000);
-    const double alphas[] = {-1.0, 0.1};
-    const unsigned flags[] = {BP_ENCODE_EOS, BP_ENCODE_OFFSETS};
-    for (size_t a = 0; a < 2; a++) {
+    const unsigned threads[] = {1, 2, 3, 0};
+    bp_batch_job *jobs[4];
+    for (size_t t = 0; t < 4; t++)
+        assert_int_equal(bp_batch_job_create(m, &jobs[t], NULL), BP_OK);
+    const double alphas[] = {-1.0, 0.1, 0.0};
+    const unsigned flags[] = {BP_ENCODE_EOS, BP_ENCODE_OFFSETS, BP_ENCODE_OFFSETS | BP_ENCODE_BOS};
+    for (size_t a = 0; a < 3; a++) {
         bp_batch_options o = {alphas[a], flags[a], 21, 4, 1};
+        size_t n = a == 2 ? 40 : c.n; /* last, a small batch on jobs that ran larger ones */
         bp_batch want;
-        assert_int_equal(bp_encode_batch(m, (const void *const *)c.texts, c.lens, c.n, &o, &want),
+        assert_int_equal(bp_encode_batch(m, (const void *const *)c.texts, c.lens, n, &o, &want),
                          BP_OK);
-        check_against_encode(m, &c, &o, &want);
-        const unsigned threads[] = {1, 2, 3, 0};
-        bp_batch_job *jobs[4];
+        corpus head = {c.texts, c.lens, n};
+        check_against_encode(m, &head, &o, &want);
         for (size_t t = 0; t < 4; t++) {
             o.threads = threads[t];
-            assert_int_equal(bp_encode_batch_start(m, (const void *const *)c.texts, c.lens, c.n,
-                                                   &o, &jobs[t], NULL),
+            assert_int_equal(bp_encode_batch_start(jobs[t], (const void *const *)c.texts, c.lens,
+                                                   n, &o, NULL),
                              BP_OK);
-            assert_non_null(jobs[t]);
         }
-        o.alpha = 7.0; /* the options were copied: changing them now changes nothing */
+        o.alpha = 7.0; /* copied: changing the options now changes nothing */
         for (size_t t = 0; t < 4; t++) {
             bp_batch got = {(uint32_t *)&got, NULL, 5, NULL};
             bp_error err;
@@ -204,67 +208,78 @@ static void test_start_finish_equals_sync(void **state)
         }
         bp_batch_free(&want);
     }
-    /* A small batch and an empty one. */
+    /* An empty batch. */
     bp_batch_options o = {-1.0, 0, 0, 0, 2};
-    bp_batch_job *job;
     bp_batch got;
-    assert_int_equal(bp_encode_batch_start(m, (const void *const *)c.texts, c.lens, 3, &o, &job,
-                                           NULL),
-                     BP_OK);
-    assert_int_equal(bp_encode_batch_finish(job, &got, NULL), BP_OK);
-    corpus head = {c.texts, c.lens, 3};
-    check_against_encode(m, &head, &o, &got);
-    bp_batch_free(&got);
-    assert_int_equal(bp_encode_batch_start(m, NULL, NULL, 0, &o, &job, NULL), BP_OK);
-    assert_int_equal(bp_encode_batch_finish(job, &got, NULL), BP_OK);
+    assert_int_equal(bp_encode_batch_start(jobs[1], NULL, NULL, 0, &o, NULL), BP_OK);
+    assert_int_equal(bp_encode_batch_finish(jobs[1], &got, NULL), BP_OK);
     assert_int_equal(got.n_texts, 0);
     assert_int_equal(got.ids_begin[0], 0);
     bp_batch_free(&got);
+    /* Freeing a job with a batch running waits for it (the sanitizers see the rest). */
+    assert_int_equal(bp_encode_batch_start(jobs[2], (const void *const *)c.texts, c.lens, c.n, &o,
+                                           NULL),
+                     BP_OK);
+    for (size_t t = 0; t < 4; t++)
+        bp_batch_job_free(jobs[t]);
+    bp_batch_job_free(NULL);
     free_corpus(&c);
     bp_model_free(m);
 }
 
-/* Bad arguments and inputs: the codes, err filled, *job NULL; finish without a place for
- * the result still frees the job. */
+/* Bad arguments and inputs: the codes and err filled, nothing started; the job stays
+ * usable. */
 static void test_start_finish_errors(void **state)
 {
     (void)state;
     bp_model *m = bp_test_small_model(WORDS, WORD_COUNTS, N_WORDS);
+    bp_batch_job *job = (bp_batch_job *)&job;
+    bp_error err = {0};
+    assert_int_equal(bp_batch_job_create(NULL, &job, &err), BP_ERR_INVALID_ARG);
+    assert_null(job);
+    assert_int_equal(err.code, BP_ERR_INVALID_ARG);
+    assert_int_equal(bp_batch_job_create(m, NULL, NULL), BP_ERR_INVALID_ARG);
+    assert_int_equal(bp_batch_job_create(m, &job, NULL), BP_OK);
     const char *texts[] = {"ab", NULL};
     size_t lens[] = {2, 1};
     bp_batch_options o = {-1.0, 0, 0, 0, 2};
-    bp_batch_job *job = (bp_batch_job *)&job;
-    bp_error err = {0};
-    assert_int_equal(bp_encode_batch_start(m, (const void *const *)texts, lens, 2, &o, &job, &err),
+    err = (bp_error){0};
+    assert_int_equal(bp_encode_batch_start(job, (const void *const *)texts, lens, 2, &o, &err),
                      BP_ERR_INVALID_ARG);
-    assert_null(job);
     assert_int_equal(err.code, BP_ERR_INVALID_ARG);
     assert_non_null(strstr(err.message, "text 1"));
     texts[1] = "x";
     lens[1] = SIZE_MAX; /* more than any buffer of ids can hold */
-    job = (bp_batch_job *)&job;
-    assert_int_equal(bp_encode_batch_start(m, (const void *const *)texts, lens, 2, &o, &job, &err),
+    assert_int_equal(bp_encode_batch_start(job, (const void *const *)texts, lens, 2, &o, &err),
                      BP_ERR_TOO_LARGE);
-    assert_null(job);
     assert_int_equal(err.code, BP_ERR_TOO_LARGE);
     lens[1] = 1;
-    assert_int_equal(bp_encode_batch_start(NULL, (const void *const *)texts, lens, 2, &o, &job, NULL),
+    assert_int_equal(bp_encode_batch_start(NULL, (const void *const *)texts, lens, 2, &o, NULL),
                      BP_ERR_INVALID_ARG);
-    assert_int_equal(bp_encode_batch_start(m, (const void *const *)texts, lens, 2, NULL, &job, NULL),
+    assert_int_equal(bp_encode_batch_start(job, (const void *const *)texts, lens, 2, NULL, NULL),
                      BP_ERR_INVALID_ARG);
-    assert_int_equal(bp_encode_batch_start(m, (const void *const *)texts, lens, 2, &o, NULL, &err),
-                     BP_ERR_INVALID_ARG);
+    assert_int_equal(bp_encode_batch_start(job, NULL, lens, 2, &o, NULL), BP_ERR_INVALID_ARG);
     o.alpha = 0.0 / 0.0;
-    assert_int_equal(bp_encode_batch_start(m, (const void *const *)texts, lens, 2, &o, &job, NULL),
+    assert_int_equal(bp_encode_batch_start(job, (const void *const *)texts, lens, 2, &o, NULL),
                      BP_ERR_INVALID_ARG);
     o.alpha = -1.0;
     bp_batch got = {(uint32_t *)&got, NULL, 5, NULL};
-    assert_int_equal(bp_encode_batch_finish(NULL, &got, &err), BP_ERR_INVALID_ARG);
+    assert_int_equal(bp_encode_batch_finish(job, &got, &err), BP_ERR_INVALID_ARG); /* none */
     assert_null(got.ids);
-    assert_int_equal(err.code, BP_ERR_INVALID_ARG);
-    assert_int_equal(bp_encode_batch_start(m, (const void *const *)texts, lens, 2, &o, &job, NULL),
+    assert_int_equal(bp_encode_batch_finish(NULL, &got, &err), BP_ERR_INVALID_ARG);
+    /* After all that, the job encodes; a second start while one runs is refused, and a
+     * finish without a place for the result leaves the batch running. */
+    assert_int_equal(bp_encode_batch_start(job, (const void *const *)texts, lens, 2, &o, NULL),
                      BP_OK);
+    assert_int_equal(bp_encode_batch_start(job, (const void *const *)texts, lens, 2, &o, &err),
+                     BP_ERR_INVALID_ARG);
     assert_int_equal(bp_encode_batch_finish(job, NULL, &err), BP_ERR_INVALID_ARG);
+    assert_int_equal(bp_encode_batch_finish(job, &got, &err), BP_OK);
+    assert_int_equal(got.ids_begin[2], 2);
+    assert_int_equal(got.ids[0], (uint32_t)bp_model_piece_id(m, "ab", 2));
+    assert_int_equal(got.ids[1], (uint32_t)bp_model_piece_id(m, "x", 1));
+    bp_batch_free(&got);
+    bp_batch_job_free(job);
     bp_model_free(m);
 }
 

@@ -29,10 +29,10 @@ typedef struct block {
     block_source *sources;
     size_t n_sources, sources_cap;
     uint64_t first_text;   /* the index in the run of text 0 */
-    bp_batch_job *job;     /* while the library encodes the block */
 } block;
 
 typedef struct pipeline {
+    bp_batch_job *job;     /* the library's, which encodes one block at a time */
     const bp_model *model;
     const encode_formats *fmt;
     bp_batch_options opts;
@@ -102,8 +102,7 @@ static int collect(pipeline *pl, bp_batch *result)
     block *b = pl->encoding;
     pl->encoding = NULL;
     bp_error err;
-    bp_status st = bp_encode_batch_finish(b->job, result, &err);
-    b->job = NULL;
+    bp_status st = bp_encode_batch_finish(pl->job, result, &err);
     return st == BP_OK ? 0 : report_failure(b, st, err.offset);
 }
 
@@ -118,8 +117,8 @@ static int hand_over(pipeline *pl)
         point_at_texts(b);
         pl->opts.first_stream = b->first_text;
         bp_error err;
-        bp_status st = bp_encode_batch_start(pl->model, b->texts, b->lens, b->n_texts,
-                                             &pl->opts, &b->job, &err);
+        bp_status st = bp_encode_batch_start(pl->job, b->texts, b->lens, b->n_texts, &pl->opts,
+                                             &err);
         failed = st == BP_OK ? 0 : report_failure(b, st, UINT64_MAX);
     }
     if (!failed) {
@@ -183,19 +182,6 @@ static int drain(pipeline *pl)
     return failed;
 }
 
-/* Lets the library end the block it has after a failure; its result is not written.
- * @return 1. */
-static int abandon(pipeline *pl)
-{
-    if (pl->encoding != NULL) {
-        bp_batch result;
-        bp_encode_batch_finish(pl->encoding->job, &result, NULL);
-        bp_batch_free(&result);
-        pl->encoding = NULL;
-    }
-    return 1;
-}
-
 static void free_block(block *b)
 {
     free(b->bytes);
@@ -212,11 +198,18 @@ int encode_in_blocks(const encode_args *args, const bp_model *model, uint64_t se
                    .opts = {.alpha = args->alpha, .flags = flags, .seed = seed,
                             .threads = n_threads}};
     pl.filling = &pl.blocks[0];
+    bp_error err;
+    if (bp_batch_job_create(model, &pl.job, &err) != BP_OK) {
+        report("%s", err.message);
+        return 1;
+    }
     int rc = args->fmt.jsonl_input
                  ? process_jsonl_inputs(paths, n_paths, args->fmt.field, add_text, &pl)
                  : process_inputs(paths, n_paths, false, add_text, &pl);
-    /* After a read failure the texts read before it are still written, as on one thread. */
-    rc |= pl.stopped ? abandon(&pl) : drain(&pl);
+    /* After a read failure the texts read before it are still written, as on one thread;
+     * after a failure of the pipeline, nothing more is (freeing the job drops its batch). */
+    rc |= pl.stopped ? 1 : drain(&pl);
+    bp_batch_job_free(pl.job);
     free_block(&pl.blocks[0]);
     free_block(&pl.blocks[1]);
     return rc;
