@@ -207,7 +207,7 @@ BP_API void bp_encoder_free(bp_encoder *enc);
 #define BP_ENCODE_NO_NORMALIZE 1u /* encode the raw bytes; default is NFC first */
 #define BP_ENCODE_BOS 2u          /* start with id 1 */
 #define BP_ENCODE_EOS 4u          /* end with id 2 */
-#define BP_ENCODE_OFFSETS 8u      /* batch encoding: also give each token's offset (bp_batch);
+#define BP_ENCODE_OFFSETS 16u     /* batch encoding: also give each token's offset (bp_batch);
                                      bp_encode() ignores it (it takes an offsets array) */
 
 typedef struct bp_encode_options {
