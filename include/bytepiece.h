@@ -117,7 +117,8 @@ BP_API const char *bp_strerror(bp_status code);
 typedef struct bp_error {
     bp_status code;
     uint64_t offset;   /* byte offset in the (decompressed) input, or index of the offending id
-                          for bp_decode; UINT64_MAX when there is no position */
+                          for bp_decode, or of the failing text for bp_encode_batch_finish;
+                          UINT64_MAX when there is no position */
     char message[512]; /* NUL-terminated, names the file (when there is one) and the problem */
 } bp_error;
 
@@ -285,6 +286,8 @@ BP_API void bp_encoder_free(bp_encoder *enc);
 #define BP_ENCODE_BOS 2u          /* start with id 1 */
 #define BP_ENCODE_EOS 4u          /* end with id 2 */
 #define BP_ENCODE_SAMPLE 8u       /* sample a segmentation (alpha, rng) instead of the best */
+#define BP_ENCODE_OFFSETS 16u     /* batch encoding: also give each token's offset (bp_batch);
+                                     bp_encode() ignores it (it takes an offsets array) */
 
 /* Zero-initialised (or NULL): the best segmentation of the NFC text, no <bos>/<eos>. */
 typedef struct bp_encode_options {
@@ -318,6 +321,21 @@ BP_API size_t bp_encode_bound(size_t text_len);
 BP_API bp_status bp_encode(bp_encoder *enc, const void *text, size_t len,
                            const bp_encode_options *opts, uint32_t *ids, size_t *offsets,
                            size_t cap, size_t *n_ids, bp_error *err);
+
+/*! bp_encode_append() :
+ *  bp_encode() into arrays that grow as needed, for callers who would rather not size
+ *  buffers: appends the ids of `text` to (*ids)[*n_ids ..] (and, when `offsets` is not
+ *  NULL, their offsets to (*offsets)[*n_ids ..]) and adds their number to *n_ids. *ids and
+ *  *offsets are arrays from malloc() (or NULL, with *cap 0) holding *cap entries each (an
+ *  *offsets still NULL is allocated at *cap entries); the call reallocates them (and
+ *  updates *cap) when the text needs more room. The caller owns and frees them. The ids are those of one bp_encode() call with enough room, random
+ *  draws included. Appending text after text builds one array of a whole corpus.
+ *  @return BP_OK; BP_ERR_INVALID_ARG (NULL ids, cap or n_ids, *n_ids > *cap, and as
+ *  bp_encode()); BP_ERR_NOMEM or BP_ERR_TOO_LARGE, with the arrays still valid (possibly
+ *  grown) and *n_ids unchanged. Never BP_ERR_BUFFER_TOO_SMALL. */
+BP_API bp_status bp_encode_append(bp_encoder *enc, const void *text, size_t len,
+                                  const bp_encode_options *opts, uint32_t **ids,
+                                  size_t **offsets, size_t *cap, size_t *n_ids, bp_error *err);
 
 /*! bp_encoder_normalized() :
  *  @return the normalized text of the last bp_encode() call on `enc` (its bytes in *len),
@@ -358,12 +376,15 @@ typedef struct bp_batch {
     uint32_t *ids;
     size_t *ids_begin;     /* n_texts + 1 entries: text i has ids[ids_begin[i] .. ids_begin[i+1]) */
     size_t n_texts;
+    size_t *offsets;       /* with BP_ENCODE_OFFSETS, parallel to ids: where each token starts
+                              in its text's normalized bytes, as bp_encode() gives it; else NULL */
 } bp_batch;
 
 /*! bp_encode_batch() :
  *  Encodes texts[0..n_texts) (lens[i] bytes each) with `model`, as bp_encode() would one by
- *  one with opts->alpha and opts->flags (opts may be NULL: the defaults), on up to opts->threads threads (the calling thread
- *  is one of them). Output order is input order, and the result is identical whatever the
+ *  one with opts->alpha and opts->flags (BP_ENCODE_OFFSETS: out->offsets too; opts may be
+ *  NULL: the defaults), on up to opts->threads threads (the calling thread is one of them).
+ *  Output order is input order, and the result is identical whatever the
  *  number of threads: when sampling, text i uses bp_rng_seed(seed, first_stream + i), the
  *  numbering `bp encode --seed` uses for the texts of a run (no glibc-parity mode here).
  *  Inputs under about 512 KB in total are encoded by the calling thread alone, so small
@@ -382,6 +403,52 @@ BP_API bp_status bp_encode_batch(const bp_model *model, const void *const *texts
 
 /*! bp_batch_free() : frees the arrays of a bp_batch and empties it. NULL is accepted. */
 BP_API void bp_batch_free(bp_batch *batch);
+
+/* Batch encoding in the background, for a caller that reads its next texts or writes
+ * the previous results meanwhile: a job encodes one batch at a time on threads of its own
+ * (the calling thread is not one of them), and keeps its scratch space (an encoder per
+ * thread, the buffers of its parts) from batch to batch, so that a stream of batches pays
+ * no set-up per batch. One thread at a time may call the functions of a job. */
+typedef struct bp_batch_job bp_batch_job;
+
+/*! bp_batch_job_create() :
+ *  Creates a job that encodes batches with `model`, which must outlive it.
+ *  Memory: grows to hold, besides the encoders, about 4 bytes per input byte of the largest
+ *  batch (12 with BP_ENCODE_OFFSETS), kept until bp_batch_job_free().
+ *  @return BP_OK and *out set, or BP_ERR_INVALID_ARG (NULL model or out), BP_ERR_NOMEM,
+ *  with *out NULL (when out is not NULL) and `err` filled.
+ *  Ownership: the caller frees the job with bp_batch_job_free(). */
+BP_API bp_status bp_batch_job_create(const bp_model *model, bp_batch_job **out, bp_error *err);
+
+/*! bp_encode_batch_start() :
+ *  Starts encoding texts[0..n_texts) on `job`, as bp_encode_batch() would, and returns at
+ *  once; bp_encode_batch_finish() waits for the result, which is the one bp_encode_batch()
+ *  gives for the same arguments (same ids and offsets whatever the number of threads; the
+ *  work runs on up to opts->threads threads, one for inputs under about 512 KB). If no
+ *  thread can be started, the batch is encoded inside bp_encode_batch_finish() instead.
+ *  Lifetime: `texts`, `lens` and the bytes of every text must stay valid and unchanged
+ *  until bp_encode_batch_finish() returns; `opts` is copied (NULL: the defaults).
+ *  @return BP_OK; or, with nothing started and `err` filled: BP_ERR_INVALID_ARG (NULL job,
+ *  a batch already running on the job, NULL texts or lens with n_texts > 0, a NULL text of
+ *  non-zero length; with BP_ENCODE_SAMPLE, alpha NaN or negative), BP_ERR_NOMEM,
+ *  BP_ERR_TOO_LARGE. */
+BP_API bp_status bp_encode_batch_start(bp_batch_job *job, const void *const *texts,
+                                       const size_t *lens, size_t n_texts,
+                                       const bp_batch_options *opts, bp_error *err);
+
+/*! bp_encode_batch_finish() :
+ *  Waits until the batch started on `job` is encoded and moves its result to *out. The job
+ *  may then start another batch.
+ *  Ownership: *out owns its arrays; release them with bp_batch_free().
+ *  @return BP_OK; or BP_ERR_NOMEM / BP_ERR_TOO_LARGE from the encoding, with *out empty
+ *  and err->offset = the index of the first text that failed; or BP_ERR_INVALID_ARG (NULL
+ *  job or out, no batch running), which leaves a running batch running. */
+BP_API bp_status bp_encode_batch_finish(bp_batch_job *job, bp_batch *out, bp_error *err);
+
+/*! bp_batch_job_free() :
+ *  Frees a job, after waiting for a batch still running on it (whose result is dropped).
+ *  NULL is accepted. */
+BP_API void bp_batch_job_free(bp_batch_job *job);
 
 /*====== Training ======*/
 

@@ -7,9 +7,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "bp_internal.h"
+#include "parallel.h"
 
 struct bp_encoder {
     const bp_model *model;
@@ -193,229 +193,413 @@ bp_status bp_encode(bp_encoder *enc, const void *text, size_t len, const bp_enco
     return BP_OK;
 }
 
+/* Makes room for `need` ids in *ids and, when offsets is not NULL, as many offsets in
+ * *offsets: the two arrays share the capacity *cap (an *offsets still NULL is made as
+ * large as *ids, for a caller whose earlier texts needed no offsets). */
+static bp_status reserve_ids(uint32_t **ids, size_t **offsets, size_t *cap, size_t need)
+{
+    if (offsets && !*offsets && *cap > 0) {
+        size_t none = 0;
+        if (!(*offsets = bp_grow(NULL, &none, *cap, sizeof **offsets)))
+            return BP_ERR_NOMEM;
+    }
+    if (need <= *cap)
+        return BP_OK;
+    size_t ids_cap = *cap, offsets_cap = *cap;
+    if (offsets) {
+        size_t *grown = bp_grow(*offsets, &offsets_cap, need, sizeof **offsets);
+        if (!grown)
+            return BP_ERR_NOMEM;
+        *offsets = grown;
+    }
+    uint32_t *grown = bp_grow(*ids, &ids_cap, need, sizeof **ids);
+    if (!grown)
+        return BP_ERR_NOMEM;
+    *ids = grown;
+    *cap = offsets && offsets_cap < ids_cap ? offsets_cap : ids_cap;
+    return BP_OK;
+}
+
+bp_status bp_encode_append(bp_encoder *enc, const void *text, size_t len,
+                           const bp_encode_options *opts, uint32_t **ids, size_t **offsets,
+                           size_t *cap, size_t *n_ids, bp_error *err)
+{
+    if (!ids || !cap || !n_ids || *n_ids > *cap)
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX,
+                       "bp_encode_append: NULL ids, cap or n_ids, or *n_ids > *cap");
+    bp_rng *rng = opts && (opts->flags & BP_ENCODE_SAMPLE) ? opts->rng : NULL;
+    bp_rng start;
+    if (rng)
+        start = *rng;
+    /* One id per byte plus <bos> and <eos> is enough unless NFC lengthens the text; then
+     * a second call gets the room the first one reported, and the random state it had. */
+    size_t room = len < SIZE_MAX - 2 ? len + 2 : SIZE_MAX;
+    for (;;) {
+        if (room > SIZE_MAX - *n_ids)
+            return bp_fail(err, BP_ERR_TOO_LARGE, UINT64_MAX,
+                           "bp_encode_append: %zu bytes do not fit after %zu ids", len, *n_ids);
+        if (reserve_ids(ids, offsets, cap, *n_ids + room) != BP_OK)
+            return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory for %zu ids",
+                           *n_ids + room);
+        size_t n;
+        bp_error first;
+        bp_status st = bp_encode(enc, text, len, opts, *ids + *n_ids,
+                                 offsets ? *offsets + *n_ids : NULL, *cap - *n_ids, &n,
+                                 err ? &first : NULL);
+        if (st == BP_OK) {
+            *n_ids += n;
+            return BP_OK;
+        }
+        if (st != BP_ERR_BUFFER_TOO_SMALL || n <= room) { /* the room cannot be the cause */
+            if (err)
+                *err = first;
+            return st;
+        }
+        room = n;
+        if (rng)
+            *rng = start;
+    }
+}
+
 /*====== Batch encoding ======*/
 
-/* The texts are cut into jobs of consecutive texts, about JOB_BYTES of input each. Two
- * phases run on the threads, each taking jobs in turn: encoding, where a job's ids go to
- * the job's own buffer (reserved at one id per byte, so it rarely grows), and joining,
- * where they are copied to their place in the result, whose offsets are known only once
- * every job is encoded. Joining in parallel matters: the result is fresh memory, and
- * touching it for the first time costs about as much as writing it.
+/* The texts are cut into parts of consecutive texts, about PART_BYTES of input each. Two
+ * phases run on the workers, each taking parts in turn: encoding, where a part's ids (and
+ * offsets) go to the part's own buffers (reserved at one id per byte, so they rarely
+ * grow), and joining, where they are copied to their place in the result, whose positions
+ * are known only once every part is encoded. The worker that ends the encoding phase lays
+ * out the result; joining in parallel matters because the result is fresh memory, and
+ * touching it for the first time costs about as much as writing it. Workers need no
+ * caller between the phases, so a batch can run while its caller does other work.
+ * A job keeps its scratch from batch to batch: an encoder per worker (whose sampling
+ * weights cost an 80k model about 2 ms to compute) and the parts' buffers, so that a
+ * stream of batches pays no set-up per batch.
  * Text i draws from stream first_stream + i of the seed, so the result does not depend on
- * the number of threads. Less input than MIN_THREADED_BYTES is encoded by the calling
- * thread alone. */
-enum { JOB_BYTES = 1 << 18, MIN_THREADED_BYTES = 1 << 19, MAX_BATCH_THREADS = 256 };
+ * the number of threads. Parts are small enough for the threads to end a batch together
+ * (the last part is all the others wait for); a thread takes at least THREAD_BYTES of
+ * input, so that small batches are encoded by one thread. */
+enum { PART_BYTES = 1 << 16, THREAD_BYTES = 1 << 18 };
 
-typedef struct batch_job {
+typedef struct batch_part {
     size_t lo, hi;      /* texts lo .. hi-1 */
     size_t room;        /* ids reserved: one per byte, plus <bos> and <eos> per text */
-    uint32_t *ids;
-    size_t n_ids, cap;
+    size_t n_ids;
+    uint32_t *ids;      /* the buffers are kept for the next batch */
+    size_t *offsets;    /* used with BP_ENCODE_OFFSETS */
     size_t *counts;     /* ids of each text */
-    size_t out_begin;   /* where the job's ids go in the result */
-} batch_job;
+    size_t cap, counts_cap; /* cap: of ids and offsets alike */
+    size_t out_begin;   /* where the part's ids go in the result */
+} batch_part;
 
 typedef enum batch_phase { PHASE_ENCODE, PHASE_JOIN } batch_phase;
 
-typedef struct batch_run {
+struct bp_batch_job {
     const bp_model *model;
+    bp_encoder *encoders[BP_MAX_THREADS]; /* of each worker index, kept across batches */
+    batch_part *parts;
+    size_t n_parts, parts_cap;
+    bool running;            /* started and not yet finished */
+    /* The batch: */
     const void *const *texts;
     const size_t *lens;
-    const bp_batch_options *opts;
-    bp_batch *out;
-    batch_job *jobs;
-    size_t n_jobs;
+    bp_batch_options opts;
+    bp_batch out;
+    unsigned threads;
+    pthread_mutex_t lock;    /* guards the fields below while workers run */
+    pthread_cond_t encoded;  /* the encoding phase has ended */
     batch_phase phase;
-    pthread_mutex_t lock;
-    size_t next_job;
-    bp_status status;   /* the first failure, BP_OK if none */
-} batch_run;
+    size_t next_part;
+    unsigned encoding;       /* workers encoding a part right now */
+    bp_status status;        /* BP_OK, or the failure at text failed_text */
+    size_t failed_text;
+    bp_team team;            /* the workers of bp_encode_batch_start() */
+};
 
-static bp_status grow_ids(batch_job *job, size_t need)
+/* Encodes the texts of `part`; on failure, *failed_text is the text that failed. */
+static bp_status encode_part(const bp_batch_job *job, bp_encoder *enc, batch_part *part,
+                             size_t *failed_text)
 {
-    if (need > SIZE_MAX / sizeof *job->ids)
-        return BP_ERR_TOO_LARGE;
-    uint32_t *ids = bp_grow(job->ids, &job->cap, need, sizeof *ids);
-    if (!ids)
-        return BP_ERR_NOMEM;
-    job->ids = ids;
-    return BP_OK;
-}
-
-static bp_status encode_job(batch_run *run, bp_encoder *enc, batch_job *job)
-{
-    const bp_batch_options *o = run->opts;
+    const bp_batch_options *o = &job->opts;
+    bool offsets = o->flags & BP_ENCODE_OFFSETS;
     bp_rng rng;
     bp_encode_options eo = {o->alpha, o->flags, (o->flags & BP_ENCODE_SAMPLE) ? &rng : NULL};
-    job->counts = malloc((job->hi - job->lo) * sizeof *job->counts);
-    if (!job->counts)
+    size_t **part_offsets = offsets ? &part->offsets : NULL;
+    *failed_text = part->lo;
+    size_t *counts = bp_grow(part->counts, &part->counts_cap, part->hi - part->lo,
+                             sizeof *counts);
+    if (!counts)
         return BP_ERR_NOMEM;
-    bp_status st = grow_ids(job, job->room);
-    if (st != BP_OK)
-        return st;
-    for (size_t i = job->lo; i < job->hi; i++) {
-        size_t len = run->lens[i], n;
-        if (len > SIZE_MAX - job->n_ids - 2)
-            return BP_ERR_TOO_LARGE;
-        size_t room = len + 2; /* one id per byte, <bos> and <eos> */
-        do { /* a second round only when NFC lengthened the text, with the room it said */
-            if ((st = grow_ids(job, job->n_ids + room)) != BP_OK)
-                return st;
-            if (eo.rng)
-                bp_rng_seed(&rng, o->seed, o->first_stream + i);
-            st = bp_encode(enc, run->texts[i], len, &eo, job->ids + job->n_ids, NULL,
-                           job->cap - job->n_ids, &n, NULL);
-            room = n;
-        } while (st == BP_ERR_BUFFER_TOO_SMALL);
-        if (st != BP_OK)
-            return st;
-        job->counts[i - job->lo] = n;
-        job->n_ids += n;
+    part->counts = counts;
+    /* One reservation for the whole part: its texts then rarely grow the buffers. */
+    bp_status st = reserve_ids(&part->ids, part_offsets, &part->cap, part->room);
+    for (size_t i = part->lo; i < part->hi && st == BP_OK; i++) {
+        *failed_text = i;
+        if (eo.rng)
+            bp_rng_seed(&rng, o->seed, o->first_stream + i);
+        size_t before = part->n_ids;
+        st = bp_encode_append(enc, job->texts[i], job->lens[i], &eo, &part->ids, part_offsets,
+                              &part->cap, &part->n_ids, NULL);
+        if (st == BP_OK)
+            part->counts[i - part->lo] = part->n_ids - before;
     }
+    return st;
+}
+
+/* Places each part in the result and allocates it (under job->lock, once every part is
+ * encoded). */
+static bp_status lay_out_result(bp_batch_job *job)
+{
+    size_t n_ids = 0;
+    for (size_t p = 0; p < job->n_parts; p++) {
+        job->parts[p].out_begin = n_ids;
+        n_ids += job->parts[p].n_ids;
+    }
+    job->out.ids_begin[job->out.n_texts] = n_ids;
+    size_t n = n_ids ? n_ids : 1;
+    if (!(job->out.ids = malloc(n * sizeof *job->out.ids)))
+        return BP_ERR_NOMEM;
+    if ((job->opts.flags & BP_ENCODE_OFFSETS) &&
+        !(job->out.offsets = malloc(n * sizeof *job->out.offsets)))
+        return BP_ERR_NOMEM;
     return BP_OK;
 }
 
-/* Copies a job's ids to their place in the result and frees its buffer. */
-static void join_job(batch_run *run, batch_job *job)
+/* Copies a part's ids to their place in the result. */
+static void join_part(bp_batch_job *job, const batch_part *part)
 {
-    bp_batch *out = run->out;
-    memcpy(out->ids + job->out_begin, job->ids, job->n_ids * sizeof *job->ids);
-    size_t k = job->out_begin;
-    for (size_t i = job->lo; i < job->hi; i++) {
+    bp_batch *out = &job->out;
+    memcpy(out->ids + part->out_begin, part->ids, part->n_ids * sizeof *part->ids);
+    if (out->offsets)
+        memcpy(out->offsets + part->out_begin, part->offsets,
+               part->n_ids * sizeof *part->offsets);
+    size_t k = part->out_begin;
+    for (size_t i = part->lo; i < part->hi; i++) {
         out->ids_begin[i] = k;
-        k += job->counts[i - job->lo];
+        k += part->counts[i - part->lo];
     }
-    free(job->ids);
-    job->ids = NULL;
 }
 
-static void *batch_worker(void *arg)
+/* Records a failure; the one at the lowest text wins, so that the report does not depend
+ * on timing (parts are claimed in order, so every text before it has been tried). */
+static void batch_fail(bp_batch_job *job, bp_status st, size_t text)
 {
-    batch_run *run = arg;
-    bp_encoder *enc = NULL;
-    bp_status st = run->phase == PHASE_ENCODE ? bp_encoder_create(run->model, &enc, NULL) : BP_OK;
+    if (job->status == BP_OK || text < job->failed_text) {
+        job->status = st;
+        job->failed_text = text;
+    }
+}
+
+/* One worker: encodes parts while there are any, waits for the others to finish theirs,
+ * then joins parts. The worker that sees the encoding end lays out the result. */
+static void batch_worker(void *ctx, unsigned worker)
+{
+    bp_batch_job *job = ctx;
+    bp_encoder **enc = &job->encoders[worker]; /* this worker's alone during the batch */
+    pthread_mutex_lock(&job->lock);
     for (;;) {
-        pthread_mutex_lock(&run->lock);
-        if (st != BP_OK && run->status == BP_OK)
-            run->status = st;
-        size_t j = run->status == BP_OK && run->next_job < run->n_jobs ? run->next_job++
-                                                                         : SIZE_MAX;
-        pthread_mutex_unlock(&run->lock);
-        if (j == SIZE_MAX)
-            break;
-        if (run->phase == PHASE_ENCODE)
-            st = encode_job(run, enc, &run->jobs[j]);
-        else
-            join_job(run, &run->jobs[j]);
-    }
-    bp_encoder_free(enc);
-    return NULL;
-}
-
-/* Runs one phase over all jobs on `threads` threads, the calling thread among them. */
-static bp_status run_phase(batch_run *run, batch_phase phase, unsigned threads)
-{
-    run->phase = phase;
-    run->next_job = 0;
-    pthread_t tids[MAX_BATCH_THREADS];
-    unsigned started = 0;
-    for (unsigned t = 1; t < threads; t++)
-        if (pthread_create(&tids[started], NULL, batch_worker, run) == 0)
-            started++;
-    batch_worker(run);
-    for (unsigned t = 0; t < started; t++)
-        pthread_join(tids[t], NULL);
-    return run->status;
-}
-
-static unsigned default_threads(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > MAX_BATCH_THREADS ? MAX_BATCH_THREADS : (unsigned)n;
-}
-
-/* Cuts texts into jobs (a new array in *jobs, which the caller frees, also on failure). */
-static bp_status plan_jobs(const size_t *lens, size_t n_texts, batch_job **jobs, size_t *n_jobs,
-                           size_t *total_bytes)
-{
-    size_t cap = 0;
-    for (size_t lo = 0; lo < n_texts;) {
-        size_t bytes = 0, room = 0, hi = lo;
-        while (hi < n_texts && (hi == lo || bytes < JOB_BYTES)) {
-            if (lens[hi] > SIZE_MAX / sizeof(uint32_t) - 2 - room)
-                return BP_ERR_TOO_LARGE;
-            bytes += lens[hi];
-            room += lens[hi++] + 2;
+        if (job->phase == PHASE_ENCODE) {
+            if (job->status == BP_OK && job->next_part < job->n_parts) {
+                batch_part *part = &job->parts[job->next_part++];
+                job->encoding++;
+                pthread_mutex_unlock(&job->lock);
+                size_t failed_text = part->lo;
+                bp_status st = *enc ? BP_OK : bp_encoder_create(job->model, enc, NULL);
+                if (st == BP_OK)
+                    st = encode_part(job, *enc, part, &failed_text);
+                pthread_mutex_lock(&job->lock);
+                job->encoding--;
+                if (st != BP_OK)
+                    batch_fail(job, st, failed_text);
+            } else if (job->encoding > 0) {
+                pthread_cond_wait(&job->encoded, &job->lock);
+            } else {
+                if (job->status == BP_OK)
+                    job->status = lay_out_result(job);
+                job->phase = PHASE_JOIN;
+                job->next_part = 0;
+                pthread_cond_broadcast(&job->encoded);
+            }
+            continue;
         }
-        batch_job *grown = bp_grow(*jobs, &cap, *n_jobs + 1, sizeof *grown);
-        if (!grown)
-            return BP_ERR_NOMEM;
-        *jobs = grown;
-        (*jobs)[(*n_jobs)++] = (batch_job){.lo = lo, .hi = hi, .room = room};
+        if (job->status != BP_OK || job->next_part >= job->n_parts)
+            break;
+        const batch_part *part = &job->parts[job->next_part++];
+        pthread_mutex_unlock(&job->lock);
+        join_part(job, part);
+        pthread_mutex_lock(&job->lock);
+    }
+    pthread_mutex_unlock(&job->lock);
+}
+
+/* Cuts the texts into parts (reusing the buffers of earlier batches). @return the input's
+ * total bytes in *total_bytes. */
+static bp_status plan_parts(bp_batch_job *job, size_t *total_bytes)
+{
+    job->n_parts = 0;
+    for (size_t lo = 0; lo < job->out.n_texts;) {
+        size_t bytes = 0, room = 0, hi = lo;
+        while (hi < job->out.n_texts && (hi == lo || bytes < PART_BYTES)) {
+            if (job->lens[hi] > SIZE_MAX / sizeof(uint32_t) - 2 - room)
+                return BP_ERR_TOO_LARGE;
+            bytes += job->lens[hi];
+            room += job->lens[hi++] + 2;
+        }
+        if (job->n_parts == job->parts_cap) {
+            size_t old = job->parts_cap;
+            batch_part *grown = bp_grow(job->parts, &job->parts_cap, old + 1, sizeof *grown);
+            if (!grown)
+                return BP_ERR_NOMEM;
+            memset(grown + old, 0, (job->parts_cap - old) * sizeof *grown);
+            job->parts = grown;
+        }
+        batch_part *part = &job->parts[job->n_parts++];
+        part->lo = lo;
+        part->hi = hi;
+        part->room = room;
+        part->n_ids = 0;
         *total_bytes += bytes;
         lo = hi;
     }
     return BP_OK;
 }
 
-bp_status bp_encode_batch(const bp_model *model, const void *const *texts, const size_t *lens,
-                          size_t n_texts, const bp_batch_options *opts, bp_batch *out,
-                          bp_error *err)
+/* The checks and the plan of a batch in `job`; no text is read yet. */
+static bp_status prepare_batch(bp_batch_job *job, const void *const *texts, const size_t *lens,
+                               size_t n_texts, const bp_batch_options *opts, bp_error *err)
 {
     static const bp_batch_options defaults = {0};
     if (!opts)
         opts = &defaults;
-    if (out)
-        *out = (bp_batch){0};
-    if (!out || !model || (n_texts && (!texts || !lens)))
-        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_encode_batch: %s is NULL",
-                       !out ? "out" : !model ? "model" : !texts ? "texts" : "lens");
+    if (n_texts && (!texts || !lens))
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "batch encoding: %s is NULL",
+                       texts ? "lens" : "texts");
+    bp_encode_options sampling = {opts->alpha, opts->flags, NULL};
+    bp_status checked = check_sampling(&sampling, true, err);
+    if (checked != BP_OK)
+        return checked;
     for (size_t i = 0; i < n_texts; i++)
         if (!texts[i] && lens[i])
-            return bp_fail(err, BP_ERR_INVALID_ARG, i, "bp_encode_batch: text %zu is NULL", i);
-    bp_encode_options sampling = {opts->alpha, opts->flags, NULL};
-    bp_status st = check_sampling(&sampling, true, err);
+            return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX,
+                           "batch encoding: text %zu is NULL with a length of %zu", i, lens[i]);
+    job->texts = texts;
+    job->lens = lens;
+    job->opts = *opts;
+    job->out = (bp_batch){.n_texts = n_texts};
+    job->phase = PHASE_ENCODE;
+    job->next_part = 0;
+    job->status = BP_OK;
+    size_t total_bytes = 0;
+    bp_status st = (job->out.ids_begin = calloc(n_texts + 1, sizeof *job->out.ids_begin))
+                       ? plan_parts(job, &total_bytes)
+                       : BP_ERR_NOMEM;
+    if (st != BP_OK) {
+        bp_batch_free(&job->out);
+        return bp_fail(err, st, UINT64_MAX, "batch encoding: %s", bp_strerror(st));
+    }
+    job->threads = bp_thread_count(opts->threads, total_bytes, THREAD_BYTES);
+    return BP_OK;
+}
+
+/* Hands the result of the batch just run to *out. */
+static bp_status collect_batch(bp_batch_job *job, bp_batch *out, bp_error *err)
+{
+    bp_status st = job->status;
+    if (st == BP_OK)
+        *out = job->out;
+    else
+        bp_batch_free(&job->out);
+    job->out = (bp_batch){0};
+    if (st != BP_OK) {
+        bp_fail(err, st, UINT64_MAX, "batch encoding, text %zu: %s", job->failed_text,
+                bp_strerror(st));
+        if (err)
+            err->offset = job->failed_text;
+    }
+    return st;
+}
+
+bp_status bp_batch_job_create(const bp_model *model, bp_batch_job **out, bp_error *err)
+{
+    if (!out)
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_batch_job_create: out is NULL");
+    *out = NULL;
+    if (!model)
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_batch_job_create: model is NULL");
+    bp_batch_job *job = calloc(1, sizeof *job);
+    if (!job)
+        return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "bp_batch_job_create: out of memory");
+    job->model = model;
+    pthread_mutex_init(&job->lock, NULL);
+    pthread_cond_init(&job->encoded, NULL);
+    *out = job;
+    return BP_OK;
+}
+
+bp_status bp_encode_batch_start(bp_batch_job *job, const void *const *texts, const size_t *lens,
+                                size_t n_texts, const bp_batch_options *opts, bp_error *err)
+{
+    if (!job || job->running)
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX,
+                       "bp_encode_batch_start: %s", job ? "a batch is running" : "job is NULL");
+    bp_status st = prepare_batch(job, texts, lens, n_texts, opts, err);
     if (st != BP_OK)
         return st;
-    out->ids_begin = calloc(n_texts + 1, sizeof *out->ids_begin);
-    if (!out->ids_begin)
-        return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory encoding a batch");
-    out->n_texts = n_texts;
-    batch_run run = {.model = model, .texts = texts, .lens = lens, .opts = opts, .out = out};
-    size_t total_bytes = 0;
-    st = plan_jobs(lens, n_texts, &run.jobs, &run.n_jobs, &total_bytes);
-    unsigned threads = opts->threads ? opts->threads : default_threads();
-    if (threads > MAX_BATCH_THREADS)
-        threads = MAX_BATCH_THREADS;
-    if (threads > run.n_jobs)
-        threads = run.n_jobs ? (unsigned)run.n_jobs : 1;
-    if (total_bytes < MIN_THREADED_BYTES)
-        threads = 1;
-    pthread_mutex_init(&run.lock, NULL);
-    if (st == BP_OK)
-        st = run_phase(&run, PHASE_ENCODE, threads);
-    size_t n_ids = 0;
-    for (size_t j = 0; j < run.n_jobs && st == BP_OK; j++) {
-        run.jobs[j].out_begin = n_ids;
-        n_ids += run.jobs[j].n_ids;
-    }
-    if (st == BP_OK && !(out->ids = malloc((n_ids ? n_ids : 1) * sizeof *out->ids)))
-        st = BP_ERR_NOMEM;
-    if (st == BP_OK)
-        st = run_phase(&run, PHASE_JOIN, threads);
-    pthread_mutex_destroy(&run.lock);
-    out->ids_begin[n_texts] = n_ids;
-    for (size_t j = 0; j < run.n_jobs; j++) {
-        free(run.jobs[j].ids); /* NULL once joined */
-        free(run.jobs[j].counts);
-    }
-    free(run.jobs);
-    if (st != BP_OK) {
-        bp_batch_free(out);
-        return bp_fail(err, st, UINT64_MAX, "encoding a batch of %zu texts: %s", n_texts,
-                       bp_strerror(st));
-    }
+    job->running = true;
+    bp_team_start(&job->team, 0, job->threads, batch_worker, job);
     return BP_OK;
+}
+
+bp_status bp_encode_batch_finish(bp_batch_job *job, bp_batch *out, bp_error *err)
+{
+    if (out)
+        *out = (bp_batch){0};
+    if (!job || !job->running || !out)
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_encode_batch_finish: %s",
+                       !job ? "job is NULL" : !job->running ? "no batch is running"
+                                                            : "out is NULL");
+    bp_team_join(&job->team);
+    job->running = false;
+    return collect_batch(job, out, err);
+}
+
+void bp_batch_job_free(bp_batch_job *job)
+{
+    if (!job)
+        return;
+    if (job->running) {
+        bp_team_join(&job->team);
+        bp_batch_free(&job->out);
+    }
+    for (unsigned w = 0; w < BP_MAX_THREADS; w++)
+        bp_encoder_free(job->encoders[w]);
+    for (size_t p = 0; p < job->parts_cap; p++) {
+        free(job->parts[p].ids);
+        free(job->parts[p].offsets);
+        free(job->parts[p].counts);
+    }
+    free(job->parts);
+    pthread_mutex_destroy(&job->lock);
+    pthread_cond_destroy(&job->encoded);
+    free(job);
+}
+
+bp_status bp_encode_batch(const bp_model *model, const void *const *texts, const size_t *lens,
+                          size_t n_texts, const bp_batch_options *opts, bp_batch *out,
+                          bp_error *err)
+{
+    if (!out)
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_encode_batch: out is NULL");
+    *out = (bp_batch){0};
+    bp_batch_job *job;
+    bp_status st = bp_batch_job_create(model, &job, err);
+    if (st == BP_OK)
+        st = prepare_batch(job, texts, lens, n_texts, opts, err);
+    if (st == BP_OK) {
+        bp_parallel_for(job->threads, batch_worker, job);
+        st = collect_batch(job, out, err);
+    }
+    bp_batch_job_free(job);
+    return st;
 }
 
 void bp_batch_free(bp_batch *batch)
@@ -423,6 +607,7 @@ void bp_batch_free(bp_batch *batch)
     if (!batch)
         return;
     free(batch->ids);
+    free(batch->offsets);
     free(batch->ids_begin);
     *batch = (bp_batch){0};
 }

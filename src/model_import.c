@@ -11,7 +11,6 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "train_internal.h"
 
@@ -43,10 +42,6 @@ bp_status bp_model_from_counts(const bp_piece *pieces, size_t n_pieces, unsigned
         bp_train_options_init(&o);
         o.min_count = 1;
         o.max_piece_length = SIZE_MAX;
-        if (threads == 0) {
-            long cores = sysconf(_SC_NPROCESSORS_ONLN);
-            threads = cores > 0 ? (unsigned)cores : 1;
-        }
         size_t vocab_size = n_pieces + 259;
         bp_model *model = NULL;
         st = bp_prune_pieces(&table, &o, threads, &vocab_size, 1, &model, err);

@@ -107,7 +107,8 @@ static inline uint64_t bp_pair_count(const bp_byte_counts *c, unsigned b0, unsig
  * end on record boundaries; a block is the unit of work of a pass. */
 typedef struct bp_spool {
     int fd;
-    uint64_t size;
+    uint64_t size;       /* bytes written: a 4-byte length before each chunk */
+    uint64_t n_records;  /* chunks appended */
     uint64_t *block_off; /* n_blocks + 1 offsets */
     size_t n_blocks, blocks_cap;
     size_t max_block;    /* bytes of the largest block */
@@ -119,6 +120,9 @@ typedef struct bp_spool {
 bp_status bp_spool_open(bp_spool *sp, const char *dir, bp_error *err);
 /* Appends one chunk record. */
 bp_status bp_spool_append(bp_spool *sp, const unsigned char *chunk, size_t len, bp_error *err);
+/* Bytes of the chunks written (the normalized text, without the records' lengths); the
+ * unit of a pass's progress. */
+uint64_t bp_spool_text_bytes(const bp_spool *sp);
 /* Writes the block being filled; call once after the last append, before reading. */
 bp_status bp_spool_flush(bp_spool *sp, bp_error *err);
 void bp_spool_close(bp_spool *sp);

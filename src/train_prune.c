@@ -9,11 +9,11 @@
  * that encodes text. Pieces are split on worker threads into per-thread count arrays that
  * are summed, so the result does not depend on the number of threads.
  */
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "parallel.h"
 #include "train_internal.h"
 
 /* A set of pieces; the bytes belong to the piece table (or to `single_bytes`). */
@@ -38,19 +38,13 @@ typedef struct split_job {
     atomic_int failed;
 } split_job;
 
-typedef struct split_worker {
-    split_job *job;
-    unsigned thread;
-} split_worker;
-
 #define SPLIT_BATCH 256        /* pieces claimed at a time by a thread */
 #define SPLIT_PER_THREAD 1024  /* pieces of work needed to start one more thread */
 
-static void *split_thread(void *arg)
+static void split_worker(void *ctx, unsigned thread)
 {
-    split_worker *w = arg;
-    split_job *job = w->job;
-    uint64_t *counts = job->counts[w->thread];
+    split_job *job = ctx;
+    uint64_t *counts = job->counts[thread];
     bp_lattice lat = {0};
     uint32_t *ids = NULL;
     size_t ids_cap = 0;
@@ -81,7 +75,6 @@ static void *split_thread(void *arg)
 done:
     free(ids);
     bp_lattice_free(&lat);
-    return NULL;
 }
 
 /* Segments every piece of `todo` with a model of `keep` and returns, for each kept piece,
@@ -95,34 +88,17 @@ static bp_status split_pieces(const piece_set *keep, const piece_set *todo, unsi
         return st;
     /* Segmenting a piece takes about a microsecond or less, starting a thread tens of
      * microseconds: a thread is worth it only with SPLIT_PER_THREAD pieces to do. */
-    size_t useful = todo->n / SPLIT_PER_THREAD;
-    if (threads > useful)
-        threads = useful ? (unsigned)useful : 1;
-    if (threads > 64)
-        threads = 64;
+    threads = bp_thread_count(threads, todo->n, SPLIT_PER_THREAD);
     split_job job = {.model = model, .todo = todo};
     atomic_init(&job.next, 0);
     atomic_init(&job.failed, 0);
-    uint64_t *counts[64] = {0};
+    uint64_t *counts[BP_MAX_THREADS] = {0};
     job.counts = counts;
     for (unsigned t = 0; t < threads; t++)
         if (!(counts[t] = calloc(keep->n ? keep->n : 1, sizeof **counts)))
             atomic_store(&job.failed, 1);
-    pthread_t tid[64];
-    split_worker workers[64];
-    unsigned started = 0;
-    if (!atomic_load(&job.failed)) {
-        for (unsigned t = 1; t < threads; t++) {
-            workers[t] = (split_worker){&job, t};
-            if (pthread_create(&tid[t], NULL, split_thread, &workers[t]) != 0)
-                break;
-            started = t;
-        }
-        workers[0] = (split_worker){&job, 0};
-        split_thread(&workers[0]);
-        for (unsigned t = 1; t <= started; t++)
-            pthread_join(tid[t], NULL);
-    }
+    if (!atomic_load(&job.failed))
+        bp_parallel_for(threads, split_worker, &job);
     for (unsigned t = 1; t < threads; t++) {
         if (counts[0] && counts[t])
             for (size_t i = 0; i < keep->n; i++)

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "parallel.h"
 #include "train_internal.h"
 
 #define SPOOL_BLOCK (512u << 10) /* bytes of records per block; a chunk is at most ~40 KB */
@@ -111,7 +112,13 @@ bp_status bp_spool_append(bp_spool *sp, const unsigned char *chunk, size_t len, 
     p[3] = (unsigned char)(n >> 24);
     memcpy(p + 4, chunk, len);
     sp->wlen += 4 + len;
+    sp->n_records++;
     return BP_OK;
+}
+
+uint64_t bp_spool_text_bytes(const bp_spool *sp)
+{
+    return sp->size - 4 * sp->n_records;
 }
 
 void bp_spool_close(bp_spool *sp)
@@ -138,11 +145,6 @@ typedef struct pass {
     pthread_mutex_t lock;
 } pass;
 
-typedef struct pass_worker {
-    pass *p;
-    unsigned thread;
-} pass_worker;
-
 static void pass_fail(pass *p, bp_status st, const bp_error *e)
 {
     pthread_mutex_lock(&p->lock);
@@ -154,9 +156,11 @@ static void pass_fail(pass *p, bp_status st, const bp_error *e)
     pthread_mutex_unlock(&p->lock);
 }
 
+/* Runs the records of one block; *text_bytes receives the bytes of their chunks. */
 static bp_status run_block(pass *p, unsigned thread, const unsigned char *buf, size_t len,
-                           bp_error *e)
+                           uint64_t *text_bytes, bp_error *e)
 {
+    *text_bytes = 0;
     for (size_t pos = 0; pos + 4 <= len;) {
         size_t n = (size_t)buf[pos] | (size_t)buf[pos + 1] << 8 | (size_t)buf[pos + 2] << 16 |
                    (size_t)buf[pos + 3] << 24;
@@ -165,21 +169,21 @@ static bp_status run_block(pass *p, unsigned thread, const unsigned char *buf, s
         bp_status st = p->fn(p->ctx, thread, buf + pos + 4, n);
         if (st != BP_OK)
             return bp_fail(e, st, UINT64_MAX, "%s: %s", p->stage, bp_strerror(st));
+        *text_bytes += n;
         pos += 4 + n;
     }
     return BP_OK;
 }
 
-static void *pass_thread(void *arg)
+static void pass_worker(void *ctx, unsigned thread)
 {
-    pass_worker *w = arg;
-    pass *p = w->p;
+    pass *p = ctx;
     unsigned char *buf = malloc(p->sp->max_block ? p->sp->max_block : 1);
     bp_error e;
     if (!buf) {
         bp_fail(&e, BP_ERR_NOMEM, UINT64_MAX, "out of memory");
         pass_fail(p, BP_ERR_NOMEM, &e);
-        return NULL;
+        return;
     }
     while (!atomic_load(&p->failed)) {
         size_t k = atomic_fetch_add(&p->next_block, 1);
@@ -196,21 +200,21 @@ static void *pass_thread(void *arg)
                               "cannot read the temporary corpus file");
                 pass_fail(p, BP_ERR_IO, &e);
                 free(buf);
-                return NULL;
+                return;
             }
             got += (size_t)r;
         }
-        bp_status st = run_block(p, w->thread, buf, len, &e);
+        uint64_t text_bytes;
+        bp_status st = run_block(p, thread, buf, len, &text_bytes, &e);
         if (st != BP_OK) {
             pass_fail(p, st, &e);
             break;
         }
-        uint64_t done = atomic_fetch_add(&p->bytes_done, len) + len;
-        if (w->thread == 0) /* one reporter, so the callback never runs concurrently */
-            bp_train_report_progress(p->opts, p->stage, done, p->sp->size);
+        uint64_t done = atomic_fetch_add(&p->bytes_done, text_bytes) + text_bytes;
+        if (thread == 0) /* one reporter, so the callback never runs concurrently */
+            bp_train_report_progress(p->opts, p->stage, done, bp_spool_text_bytes(p->sp));
     }
     free(buf);
-    return NULL;
 }
 
 bp_status bp_spool_for_each(const bp_spool *sp, unsigned threads, bp_chunk_fn fn, void *ctx,
@@ -223,25 +227,7 @@ bp_status bp_spool_for_each(const bp_spool *sp, unsigned threads, bp_chunk_fn fn
     pthread_mutex_init(&p.lock, NULL);
     /* A block is the unit of work: more threads than blocks would only be started to
      * find nothing to do (a small corpus is one block). */
-    if (threads > sp->n_blocks)
-        threads = (unsigned)sp->n_blocks;
-    if (threads < 1)
-        threads = 1;
-    pthread_t tid[64];
-    pass_worker workers[64];
-    if (threads > 64)
-        threads = 64;
-    unsigned started = 0;
-    for (unsigned t = 1; t < threads; t++) {
-        workers[t] = (pass_worker){&p, t};
-        if (pthread_create(&tid[t], NULL, pass_thread, &workers[t]) != 0)
-            break; /* fewer threads: the remaining blocks are still claimed by the others */
-        started = t;
-    }
-    workers[0] = (pass_worker){&p, 0};
-    pass_thread(&workers[0]);
-    for (unsigned t = 1; t <= started; t++)
-        pthread_join(tid[t], NULL);
+    bp_parallel_for(bp_thread_count(threads, sp->n_blocks, 1), pass_worker, &p);
     pthread_mutex_destroy(&p.lock);
     if (p.status != BP_OK && err)
         *err = p.error;

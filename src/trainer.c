@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "parallel.h"
 #include "train_internal.h"
 
 struct bp_trainer {
@@ -67,8 +68,7 @@ bp_status bp_trainer_create(const bp_train_options *o, bp_trainer **out, bp_erro
         t->opts.min_count = defaults.min_count;
     if (!t->opts.max_piece_length)
         t->opts.max_piece_length = defaults.max_piece_length;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    t->threads = o->threads ? o->threads : (cores > 0 ? (unsigned)cores : 1);
+    t->threads = bp_thread_count(o->threads, SIZE_MAX, 1);
     t->spool.fd = -1;
     bp_status st = bp_spool_open(&t->spool, o->temp_dir, err);
     if (st == BP_OK && bp_chunker_create(o->isolate_digits, o->skip_bad_lines, &t->chunker) != BP_OK)

@@ -5,7 +5,7 @@
  *
  * Calls: loading (JSON, zstd and native; memory and files), bp_model_from_pieces,
  * bp_encoder_create, bp_encode (NFC on and off, sampling, offsets; fresh and warm encoders),
- * bp_decode, bp_model_save and bp_model_save_native, reading corpora (plain, zstd, JSONL),
+ * batch jobs (fresh and warm, on threads, with offsets), bp_decode, bp_model_save and bp_model_save_native, reading corpora (plain, zstd, JSONL),
  * and the trainer (create, feed, train).
  *
  * How: the test is linked with -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc, so every
@@ -424,6 +424,91 @@ static void test_encode(void **state)
     check_encode(fx, "bp_encode (sampling, no normalization)", BP_ENCODE_NO_NORMALIZE, 1.0, true);
 }
 
+/* Batch encoding on two threads of the library, with offsets: the text of the fixture
+ * over and over, enough for both threads to take parts. A fresh job (created, used and
+ * freed under test), and a warm one (its scratch grown by an earlier batch) that stays
+ * usable after a failure. */
+typedef struct batch_ctx {
+    const fixture *fx;
+    const void **texts;
+    size_t *lens;
+    size_t n;
+    bp_batch_job *warm; /* NULL: a fresh job per call */
+    bp_batch expect;
+} batch_ctx;
+
+static bp_status start_and_finish(bp_batch_job *job, const batch_ctx *c, bp_batch *out)
+{
+    bp_batch_options o = {-1.0, BP_ENCODE_OFFSETS, 0, 0, 2};
+    bp_error err;
+    bp_status st = bp_encode_batch_start(job, c->texts, c->lens, c->n, &o, &err);
+    if (st != BP_OK)
+        return st;
+    st = bp_encode_batch_finish(job, out, &err);
+    if (st != BP_OK)
+        assert_true(err.offset < c->n);
+    return st;
+}
+
+static bp_status create_and_encode(const batch_ctx *c, bp_batch *out)
+{
+    bp_batch_job *job;
+    bp_status st = bp_batch_job_create(c->fx->model, &job, NULL);
+    if (st != BP_OK) {
+        assert_null(job);
+        return st;
+    }
+    st = start_and_finish(job, c, out);
+    bp_batch_job_free(job);
+    return st;
+}
+
+static bp_status op_batch(void *vctx, size_t n, bool all_after)
+{
+    batch_ctx *c = vctx;
+    bp_batch b = {0};
+    bp_status st = c->warm ? UNDER_TEST(n, all_after, start_and_finish(c->warm, c, &b))
+                           : UNDER_TEST(n, all_after, create_and_encode(c, &b));
+    if (st == BP_OK) {
+        size_t n_ids = c->expect.ids_begin[c->n];
+        assert_memory_equal(b.ids_begin, c->expect.ids_begin, (c->n + 1) * sizeof *b.ids_begin);
+        assert_memory_equal(b.ids, c->expect.ids, n_ids * sizeof *b.ids);
+        assert_memory_equal(b.offsets, c->expect.offsets, n_ids * sizeof *b.offsets);
+    } else {
+        assert_null(b.ids);
+        assert_null(b.ids_begin);
+        assert_null(b.offsets);
+    }
+    bp_batch_free(&b);
+    return st;
+}
+
+static void test_batch(void **state)
+{
+    const fixture *fx = *state;
+    batch_ctx c = {.fx = fx, .n = (520u << 10) / fx->text_len + 1};
+    c.texts = malloc(c.n * sizeof *c.texts);
+    c.lens = malloc(c.n * sizeof *c.lens);
+    assert_non_null(c.texts);
+    assert_non_null(c.lens);
+    for (size_t i = 0; i < c.n; i++) {
+        c.texts[i] = fx->text;
+        c.lens[i] = fx->text_len;
+    }
+    assert_int_equal(create_and_encode(&c, &c.expect), BP_OK);
+    size_t fresh = fail_each_allocation("batch job (fresh)", op_batch, &c);
+    assert_int_equal(bp_batch_job_create(fx->model, &c.warm, NULL), BP_OK);
+    bp_batch first;
+    assert_int_equal(start_and_finish(c.warm, &c, &first), BP_OK);
+    bp_batch_free(&first);
+    size_t warm = fail_each_allocation("batch job (warm)", op_batch, &c);
+    print_message("batch job: %zu allocations (fresh), %zu (warm), each failed\n", fresh, warm);
+    bp_batch_job_free(c.warm);
+    bp_batch_free(&c.expect);
+    free(c.texts);
+    free(c.lens);
+}
+
 /* bp_decode allocates nothing: it works with allocations failing. */
 static void test_decode(void **state)
 {
@@ -675,6 +760,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_model_from_pieces),
         cmocka_unit_test(test_encoder_create),
         cmocka_unit_test(test_encode),
+        cmocka_unit_test(test_batch),
         cmocka_unit_test(test_decode),
         cmocka_unit_test(test_model_save),
         cmocka_unit_test(test_text_input),

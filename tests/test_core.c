@@ -209,6 +209,70 @@ static void test_encode_contract(void **state)
     bp_model_free(m);
 }
 
+/* bp_encode_append: text after text into growing arrays, the ids and offsets of one
+ * bp_encode() call with room each, random draws included, also when NFC lengthens a text
+ * past one id per input byte (U+0958 is 3 bytes, its NFC U+0915 U+093C is 6). */
+static void test_encode_append(void **state)
+{
+    (void)state;
+    bp_model *m = bp_test_small_model(WORDS, WORD_COUNTS, N_WORDS);
+    bp_encoder *enc;
+    assert_int_equal(bp_encoder_create(m, &enc, NULL), BP_OK);
+    char lengthens[3 * 40 + 1] = "";
+    for (int i = 0; i < 40; i++)
+        strcat(lengthens, "\xe0\xa5\x98");
+    const char *texts[] = {"abcd dab\n", lengthens, "", "aaa bc"};
+    for (int sample = 0; sample < 2; sample++) {
+        bp_rng rng, want_rng;
+        bp_rng_seed(&rng, 5, 0);
+        want_rng = rng;
+        bp_encode_options o = {0.3, BP_ENCODE_EOS | (sample ? BP_ENCODE_SAMPLE : 0), &rng};
+        bp_encode_options want_o = o;
+        want_o.rng = &want_rng;
+        uint32_t *ids = NULL;
+        size_t *offsets = NULL, cap = 0, n = 0;
+        uint32_t want[1024];
+        size_t want_offsets[1024], n_want = 0, n_first = 0;
+        for (size_t t = 0; t < 4; t++) {
+            size_t k;
+            assert_int_equal(bp_encode(enc, texts[t], strlen(texts[t]), &want_o, want + n_want,
+                                       want_offsets + n_want, 1024 - n_want, &k, NULL), BP_OK);
+            n_want += k;
+            assert_int_equal(bp_encode_append(enc, texts[t], strlen(texts[t]), &o, &ids,
+                                              t == 0 ? NULL : &offsets, &cap, &n, NULL), BP_OK);
+            assert_int_equal(n, n_want);
+            assert_true(cap >= n);
+            if (t == 0)
+                n_first = n;
+            if (t == 1) /* more ids than its bytes + 2: the first call could not hold them */
+                assert_true(n - n_first > strlen(lengthens) + 2);
+        }
+        assert_memory_equal(ids, want, n * sizeof *ids);
+        /* Offsets were asked from the second text on. */
+        assert_memory_equal(offsets + n_first, want_offsets + n_first,
+                            (n - n_first) * sizeof *offsets);
+        free(ids);
+        free(offsets);
+    }
+    /* Contract: bad arguments, and nothing appended on failure. */
+    uint32_t *ids = NULL;
+    size_t cap = 0, n = 0;
+    bp_error err;
+    assert_int_equal(bp_encode_append(enc, "a", 1, NULL, NULL, NULL, &cap, &n, &err),
+                     BP_ERR_INVALID_ARG);
+    n = 1;
+    assert_int_equal(bp_encode_append(enc, "a", 1, NULL, &ids, NULL, &cap, &n, &err),
+                     BP_ERR_INVALID_ARG); /* *n_ids > *cap */
+    n = 0;
+    bp_encode_options bad = {-1.0, BP_ENCODE_SAMPLE, NULL};
+    assert_int_equal(bp_encode_append(enc, "a", 1, &bad, &ids, NULL, &cap, &n, &err),
+                     BP_ERR_INVALID_ARG);
+    assert_int_equal(n, 0);
+    free(ids);
+    bp_encoder_free(enc);
+    bp_model_free(m);
+}
+
 static void test_decode_contract(void **state)
 {
     (void)state;
@@ -325,6 +389,7 @@ int main(void)
         cmocka_unit_test(test_viterbi_tie_goes_to_longest_last_piece),
         cmocka_unit_test(test_chunks_are_independent),
         cmocka_unit_test(test_encode_contract),
+        cmocka_unit_test(test_encode_append),
         cmocka_unit_test(test_decode_contract),
         cmocka_unit_test(test_model_accessors),
         cmocka_unit_test(test_glibc_rand_parity),

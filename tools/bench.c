@@ -271,25 +271,15 @@ typedef struct id_buffer {
     size_t cap;
 } id_buffer;
 
-/* Encodes one text and returns its token count, growing `buf` when a text needs more
- * room than any before (rare: most texts have fewer tokens than bytes). */
+/* Encodes one text and returns its token count (bp_encode_append grows `buf` when a text
+ * needs more room than any before: rare, most texts have fewer tokens than bytes). */
 static size_t encode_text(bp_encoder *enc, const unsigned char *text, size_t len,
                           const bp_encode_options *opts, id_buffer *buf)
 {
-    bp_rng before;
-    if (opts->rng)
-        before = *opts->rng;
-    size_t n;
-    bp_status st = bp_encode(enc, text, len, opts, buf->ids, NULL, buf->cap, &n, NULL);
-    if (st == BP_ERR_BUFFER_TOO_SMALL) {
-        buf->ids = realloc_or_die(buf->ids, n, sizeof *buf->ids);
-        buf->cap = n;
-        if (opts->rng)
-            *opts->rng = before; /* the failed call has drawn from it */
-        st = bp_encode(enc, text, len, opts, buf->ids, NULL, buf->cap, &n, NULL);
-    }
-    if (st != BP_OK)
-        die("encoding failed: %s", bp_strerror(st));
+    size_t n = 0;
+    bp_error err;
+    if (bp_encode_append(enc, text, len, opts, &buf->ids, NULL, &buf->cap, &n, &err) != BP_OK)
+        die("encoding failed: %s", err.message);
     return n;
 }
 

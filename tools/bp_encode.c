@@ -1,6 +1,6 @@
 /*
- * bp_encode.c -- `bp encode`: options, one text at a time, and the formatting of ids and
- * pieces. Several threads: encode_threads.c; the pipeline formats: encode_formats.c.
+ * bp_encode.c -- `bp encode`: options, and one text at a time on the calling thread.
+ * Several threads: encode_blocks.c; the output formats: encode_formats.c.
  */
 #define _GNU_SOURCE /* getopt_long, which also lets options follow file operands */
 
@@ -74,82 +74,6 @@ static const char encode_help[] =
     "standard output is not. u16 with a model of more than 65536 ids is refused\n"
     "(exit status 1), and so is u16 or u32 output to a terminal (exit status 2).\n";
 
-/*====== Token formatting ======*/
-
-enum { N_SPECIAL = 3, MAX_DECIMAL_U32 = 10 }; /* special_names, escaping: cli.h */
-
-/* Writes `value` in decimal at p (room for MAX_DECIMAL_U32 bytes) and returns the end.
- * Below 10^8 (every id of any real model) without a branch on the value: the eight digits
- * are made two at a time from a table into one 64-bit word, whose leading zeros are
- * shifted out before it is stored whole (the bytes past the number are scratch). */
-static char *format_u32(char *p, uint32_t value)
-{
-    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
-                                   "25262728293031323334353637383940414243444546474849"
-                                   "50515253545556575859606162636465666768697071727374"
-                                   "75767778798081828384858687888990919293949596979899";
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (value < 100000000) {
-        unsigned n = 1 + (value >= 10) + (value >= 100) + (value >= 1000) + (value >= 10000) +
-                     (value >= 100000) + (value >= 1000000) + (value >= 10000000);
-        uint32_t hi = value / 10000, lo = value % 10000;
-        char digits[8];
-        memcpy(digits, pairs + 2 * (hi / 100), 2);
-        memcpy(digits + 2, pairs + 2 * (hi % 100), 2);
-        memcpy(digits + 4, pairs + 2 * (lo / 100), 2);
-        memcpy(digits + 6, pairs + 2 * (lo % 100), 2);
-        uint64_t word;
-        memcpy(&word, digits, 8);
-        word >>= 8 * (8 - n); /* the first byte in memory is the lowest */
-        memcpy(p, &word, 8);
-        return p + n;
-    }
-#endif
-    unsigned n = value < 10 ? 1 : value < 100 ? 2 : value < 1000 ? 3 : value < 10000 ? 4
-               : value < 100000 ? 5 : value < 1000000 ? 6 : value < 10000000 ? 7
-               : value < 100000000 ? 8 : value < 1000000000 ? 9 : 10;
-    char *end = p + n;
-    while (value >= 100) {
-        unsigned i = (value % 100) * 2;
-        value /= 100;
-        *--end = pairs[i + 1];
-        *--end = pairs[i];
-    }
-    if (value >= 10) {
-        *--end = pairs[value * 2 + 1];
-        *--end = pairs[value * 2];
-    } else {
-        *--end = (char)('0' + value);
-    }
-    return p + n;
-}
-
-static void write_u32(output *out, uint32_t value)
-{
-    output_reserve(out, MAX_DECIMAL_U32);
-    out->len = (size_t)(format_u32(out->data + out->len, value) - out->data);
-}
-
-static void write_piece(output *out, const bp_model *model, uint32_t id)
-{
-    if (id < N_SPECIAL) {
-        size_t len = strlen(special_names[id]);
-        output_reserve(out, len);
-        memcpy(out->data + out->len, special_names[id], len);
-        out->len += len;
-        return;
-    }
-    size_t len;
-    const unsigned char *bytes = bp_model_piece(model, id, &len);
-    output_escaped(out, bytes, len);
-}
-
-static void write_id(output *out, const bp_model *model, uint32_t id)
-{
-    (void)model; /* an id needs no lookup; the signature is shared with write_piece */
-    write_u32(out, id);
-}
-
 /*====== Options ======*/
 
 enum {
@@ -185,17 +109,6 @@ static const struct option encode_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static enum parse_result parse_output_format(const char *value, encode_args *args)
-{
-    if (strcmp(value, "ids") == 0)
-        args->write_token = write_id;
-    else if (strcmp(value, "pieces") == 0)
-        args->write_token = write_piece;
-    else if (!parse_text_format(value, &args->fmt))
-        return bad_option_value("--output-format", value, "ids, pieces, u16, u32 or jsonl");
-    return PARSE_RUN;
-}
-
 /* Handles one option of `bp encode`. */
 static enum parse_result apply_encode_option(int opt, const char *value, encode_args *args)
 {
@@ -217,7 +130,9 @@ static enum parse_result apply_encode_option(int opt, const char *value, encode_
         args->glibc_rand = true;
         return PARSE_RUN;
     case OPT_OUTPUT_FORMAT:
-        return parse_output_format(value, args);
+        return parse_output_format(value, &args->fmt)
+                   ? PARSE_RUN
+                   : bad_option_value("--output-format", value, "ids, pieces, u16, u32 or jsonl");
     case OPT_WHOLE:
         args->whole = true;
         return PARSE_RUN;
@@ -255,7 +170,7 @@ static enum parse_result apply_encode_option(int opt, const char *value, encode_
 
 static enum parse_result parse_encode_args(int argc, char **argv, encode_args *args)
 {
-    *args = (encode_args){.alpha = -1.0, .threads = 1, .write_token = write_id};
+    *args = (encode_args){.alpha = -1.0, .threads = 1};
     int opt;
     while ((opt = getopt_long(argc, argv, "m:h", encode_options, NULL)) != -1) {
         enum parse_result result = apply_encode_option(opt, optarg, args);
@@ -281,111 +196,76 @@ static uint64_t clock_seed(void)
     return nanoseconds ^ ((uint64_t)getpid() * UINT64_C(0x9E3779B97F4A7C15));
 }
 
-bp_status start_slot(encoder_slot *slot, const encode_args *args, const bp_model *model,
-                            uint64_t seed)
-{
-    *slot = (encoder_slot){.args = args, .model = model, .seed = seed};
-    bp_status status = bp_encoder_create(model, &slot->enc, NULL);
-    slot->opts = (bp_encode_options){
-        .alpha = args->alpha,
-        .flags = args->flags | (args->alpha >= 0 ? BP_ENCODE_SAMPLE : 0),
-        .rng = &slot->rng};
-    if (args->glibc_rand)
-        bp_rng_seed_glibc(&slot->rng, (uint32_t)seed); /* one state for the whole run */
-    return status;
-}
-
-void end_slot(encoder_slot *slot)
-{
-    free(slot->ids);
-    free(slot->offsets);
-    bp_encoder_free(slot->enc);
-}
-
-/* Writes one output line: the ids, space-separated, then '\n'. Ids are formatted two
- * digits at a time straight into the output buffer, a few thousand per reservation. */
-static void write_id_line(output *out, const uint32_t *ids, size_t n_ids)
-{
-    enum { GROUP = 4096 };
-    for (size_t i = 0; i < n_ids;) {
-        size_t end = n_ids - i > GROUP ? i + GROUP : n_ids;
-        output_reserve(out, (end - i) * (MAX_DECIMAL_U32 + 1));
-        char *p = out->data + out->len;
-        for (; i < end; i++) {
-            if (i > 0)
-                *p++ = ' ';
-            p = format_u32(p, ids[i]);
-        }
-        out->len = (size_t)(p - out->data);
-    }
-    output_byte(out, '\n');
-}
-
-void write_tokens(output *out, const encoder_slot *slot, size_t n_ids)
-{
-    if (slot->args->fmt.write_text) { /* u16, u32, jsonl */
-        slot->args->fmt.write_text(out, slot->ids, slot->args->fmt.offsets ? slot->offsets : NULL,
-                                   n_ids);
-        return;
-    }
-    if (slot->args->write_token == write_id) {
-        write_id_line(out, slot->ids, n_ids);
-        return;
-    }
-    for (size_t i = 0; i < n_ids; i++) {
-        if (i > 0)
-            output_byte(out, ' ');
-        slot->args->write_token(out, slot->model, slot->ids[i]);
-    }
-    output_byte(out, '\n');
-}
-
-/* Encodes text number `text_index` of the run into slot->ids. Room for one id per byte
- * (plus <bos> and <eos>) suffices unless NFC lengthens the text; then the call is made
- * again with the size it reported (and the random state it started from). */
-bp_status encode_one(encoder_slot *slot, uint64_t text_index, const unsigned char *text,
-                            size_t len, size_t *n_ids)
-{
-    bool sampling = slot->args->alpha >= 0;
-    if (sampling && !slot->args->glibc_rand)
-        bp_rng_seed(&slot->rng, slot->seed, text_index);
-    reserve_array(&slot->ids, &slot->ids_cap, len + 2, sizeof *slot->ids);
-    bp_rng before = slot->rng;
-    if (slot->args->fmt.offsets)
-        reserve_array(&slot->offsets, &slot->offsets_cap, slot->ids_cap, sizeof *slot->offsets);
-    bp_status status = bp_encode(slot->enc, text, len, &slot->opts, slot->ids, slot->offsets,
-                                 slot->ids_cap, n_ids, NULL);
-    if (status == BP_ERR_BUFFER_TOO_SMALL) {
-        reserve_array(&slot->ids, &slot->ids_cap, *n_ids, sizeof *slot->ids);
-        if (slot->args->fmt.offsets)
-            reserve_array(&slot->offsets, &slot->offsets_cap, slot->ids_cap,
-                          sizeof *slot->offsets);
-        slot->rng = before;
-        status = bp_encode(slot->enc, text, len, &slot->opts, slot->ids, slot->offsets,
-                           slot->ids_cap, n_ids, NULL);
-    }
-    return status;
-}
-
 /*------ One thread ------*/
 
+/* The state of the one-thread path: an encoder, the random state, room for ids. */
 typedef struct encode_job {
-    encoder_slot slot;
+    const encode_args *args;
+    const bp_model *model;
+    bp_encoder *enc;
+    bp_encode_options opts;
+    bp_rng rng;
+    uint64_t seed;
     uint64_t text_index; /* texts encoded so far in the run, across files */
+    uint32_t *ids;       /* room for ids (and --offsets), grown by bp_encode_append */
+    size_t *offsets;
+    size_t cap;
     output *out;
 } encode_job;
+
+/* Encodes text number job->text_index of the run into job->ids (and job->offsets). */
+static bp_status encode_one(encode_job *job, const unsigned char *text, size_t len,
+                            size_t *n_ids)
+{
+    if ((job->opts.flags & BP_ENCODE_SAMPLE) && !job->args->glibc_rand)
+        bp_rng_seed(&job->rng, job->seed, job->text_index);
+    job->text_index++;
+    *n_ids = 0;
+    return bp_encode_append(job->enc, text, len, &job->opts, &job->ids,
+                            job->args->fmt.offsets ? &job->offsets : NULL, &job->cap, n_ids,
+                            NULL);
+}
 
 static int encode_text(void *ctx, const text_source *src, const unsigned char *text, size_t len)
 {
     encode_job *job = ctx;
     size_t n_ids;
-    bp_status status = encode_one(&job->slot, job->text_index++, text, len, &n_ids);
+    bp_status status = encode_one(job, text, len, &n_ids);
     if (status != BP_OK) {
         report_at(src, "%s", bp_strerror(status));
         return 1;
     }
-    write_tokens(job->out, &job->slot, n_ids);
+    write_encoded(job->out, &job->args->fmt, job->model, job->ids,
+                  job->args->fmt.offsets ? job->offsets : NULL, n_ids);
     return job->out->write_errno != 0;
+}
+
+/* Encodes every text of the operands on the calling thread. @return 0, or 1 after a
+ * message. */
+static int encode_on_one_thread(const encode_args *args, const bp_model *model, uint64_t seed,
+                                char **paths, int n_paths, output *out)
+{
+    encode_job job = {.args = args, .model = model, .seed = seed, .out = out};
+    job.opts = (bp_encode_options){
+        .alpha = args->alpha,
+        .flags = args->flags | (args->alpha >= 0 ? BP_ENCODE_SAMPLE : 0),
+        .rng = &job.rng};
+    if (args->glibc_rand)
+        bp_rng_seed_glibc(&job.rng, (uint32_t)seed); /* one state for the whole run */
+    int rc = 0;
+    bp_error err;
+    if (bp_encoder_create(model, &job.enc, &err) != BP_OK) {
+        report("%s", err.message);
+        rc = 1;
+    } else if (args->fmt.jsonl_input) {
+        rc = process_jsonl_inputs(paths, n_paths, args->fmt.field, encode_text, &job);
+    } else {
+        rc = process_inputs(paths, n_paths, args->whole, encode_text, &job);
+    }
+    free(job.ids);
+    free(job.offsets);
+    bp_encoder_free(job.enc);
+    return rc;
 }
 
 static unsigned online_cpus(void)
@@ -412,21 +292,10 @@ int run_encode(int argc, char **argv)
     int bad_output = rc == 0 ? check_encode_output(&args.fmt, model, args.model_path) : 0;
     if (bad_output != 0)
         rc = 1;
-    if (rc == 0 && threads > 1) {
-        rc = encode_parallel(&args, model, seed, argv + optind, argc - optind, threads, &out);
-    } else if (rc == 0) {
-        encode_job job = {.out = &out};
-        if (start_slot(&job.slot, &args, model, seed) != BP_OK) {
-            report("%s", bp_strerror(BP_ERR_NOMEM));
-            rc = 1;
-        }
-        if (rc == 0 && args.fmt.jsonl_input)
-            rc = process_jsonl_inputs(argv + optind, argc - optind, args.fmt.field, encode_text,
-                                      &job);
-        else if (rc == 0)
-            rc = process_inputs(argv + optind, argc - optind, args.whole, encode_text, &job);
-        end_slot(&job.slot);
-    }
+    if (rc == 0 && threads > 1)
+        rc = encode_in_blocks(&args, model, seed, argv + optind, argc - optind, threads, &out);
+    else if (rc == 0)
+        rc = encode_on_one_thread(&args, model, seed, argv + optind, argc - optind, &out);
     rc = output_close(&out, rc); /* what came before a failure is written out */
     bp_model_free(model);
     return bad_output != 0 ? bad_output : rc;

@@ -1,7 +1,7 @@
 /*
  * bp_encode.h -- what the parts of `bp encode` share: bp_encode.c (options, one text at a
- * time, ids and pieces), encode_threads.c (lines on several threads) and encode_formats.c
- * (u16, u32 and JSONL). Part of the CLI, like cli.h.
+ * time), encode_blocks.c (texts in blocks through the library's batch API, on several
+ * threads) and encode_formats.c (the output formats). Part of the CLI, like cli.h.
  */
 #ifndef BP_ENCODE_H
 #define BP_ENCODE_H
@@ -12,7 +12,7 @@
 #include "bytepiece.h"
 #include "cli.h"
 
-/*====== Pipeline formats (encode_formats.c) ======*/
+/*====== Formats (encode_formats.c) ======*/
 
 /* Writes the output of one text (a document) from its ids, and their offsets in the
  * normalized text (NULL unless --offsets). */
@@ -23,12 +23,13 @@ typedef struct encode_formats {
     bool jsonl_input;       /* --input-format jsonl */
     const char *field;      /* --field NAME; NULL: "text" */
     bool offsets;           /* --offsets */
+    bool pieces;            /* --output-format pieces */
     int binary;             /* bytes per id of --output-format u16 (2) or u32 (4), else 0 */
-    text_writer write_text; /* u16, u32, jsonl; NULL for ids and pieces (token by token) */
+    text_writer write_text; /* u16, u32, jsonl; NULL for ids and pieces (lines of tokens) */
 } encode_formats;
 
-/* --output-format u16, u32 or jsonl. @return false for any other value. */
-bool parse_text_format(const char *value, encode_formats *f);
+/* --output-format ids, pieces, u16, u32 or jsonl. @return false for any other value. */
+bool parse_output_format(const char *value, encode_formats *f);
 
 /* --input-format lines or jsonl. @return false for any other value. */
 bool parse_input_format(const char *value, encode_formats *f);
@@ -41,10 +42,12 @@ enum parse_result check_encode_formats(const encode_formats *f, bool whole);
  * binary output to a terminal (exit 2). @return 0, or the exit status after a message. */
 int check_encode_output(const encode_formats *f, const bp_model *model, const char *model_path);
 
-/*====== One text (bp_encode.c) ======*/
+/* Writes the output of one text in the format of `f`: its ids, and with --offsets their
+ * offsets (else NULL). */
+void write_encoded(output *out, const encode_formats *f, const bp_model *model,
+                   const uint32_t *ids, const size_t *offsets, size_t n_ids);
 
-/* Writes one token of --output-format ids or pieces. */
-typedef void (*token_writer)(output *out, const bp_model *model, uint32_t id);
+/*====== Options (bp_encode.c) ======*/
 
 typedef struct encode_args {
     const char *model_path;
@@ -55,48 +58,19 @@ typedef struct encode_args {
     bool whole;
     unsigned flags;
     unsigned threads; /* 0: one per core */
-    token_writer write_token;
-    encode_formats fmt; /* the pipeline formats (encode_formats.c) */
+    encode_formats fmt;
 } encode_args;
 
 enum { MAX_THREADS = 256 };
 
-/* What one encoding thread owns: an encoder, a random state, room for ids. */
-typedef struct encoder_slot {
-    const encode_args *args;
-    const bp_model *model;
-    bp_encoder *enc;
-    bp_encode_options opts;
-    bp_rng rng;
-    uint64_t seed;
-    uint32_t *ids;
-    size_t ids_cap;
-    size_t *offsets; /* --offsets: one per id */
-    size_t offsets_cap;
-} encoder_slot;
-
-/* Makes `slot` ready to encode with `args` and `model`; `seed` is the run's (--seed, or
- * the clock's). @return BP_OK or BP_ERR_NOMEM; end_slot() is due either way. */
-bp_status start_slot(encoder_slot *slot, const encode_args *args, const bp_model *model,
-                     uint64_t seed);
-
-void end_slot(encoder_slot *slot);
-
-/* Encodes text number `text_index` of the run (its random stream when sampling) into
- * slot->ids (and slot->offsets). @return the status of bp_encode(). */
-bp_status encode_one(encoder_slot *slot, uint64_t text_index, const unsigned char *text,
-                     size_t len, size_t *n_ids);
-
-/* Writes the n_ids ids of slot->ids in the output format of slot->args. */
-void write_tokens(output *out, const encoder_slot *slot, size_t n_ids);
-
-/*====== Several threads (encode_threads.c) ======*/
+/*====== Several threads (encode_blocks.c) ======*/
 
 /* Encodes every text of the FILE operands (standard input when n_paths is 0), each line or
  * with args->fmt.jsonl_input each JSONL document, on n_threads threads into `out`, which
- * receives exactly the one-thread output. @return 0, or 1 after
- * reporting the failure (the output of the lines before it is written). */
-int encode_parallel(const encode_args *args, const bp_model *model, uint64_t seed,
-                    char **paths, int n_paths, unsigned n_threads, output *out);
+ * receives exactly the one-thread output; `seed` is the run's (--seed, or the clock's).
+ * @return 0, or 1 after reporting the failure (the output of the texts before it is
+ * written). */
+int encode_in_blocks(const encode_args *args, const bp_model *model, uint64_t seed,
+                     char **paths, int n_paths, unsigned n_threads, output *out);
 
 #endif

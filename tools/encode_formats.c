@@ -1,7 +1,8 @@
 /*
- * encode_formats.c -- the pipeline formats of LLM training that `bp encode` writes besides
- * lines of ids (see bp_encode.h); their input side, JSONL documents, is in cli_input.c.
+ * encode_formats.c -- the output formats of `bp encode` (see bp_encode.h); the input side
+ * of JSONL documents is in cli_input.c.
  *
+ *   --output-format ids|pieces: one line per text, its tokens separated by spaces;
  *   --output-format u16|u32: the ids of each document packed little-endian, no separators
  *           (--bos/--eos mark documents);
  *   --output-format jsonl: one object per document, {"ids":[...]} and with --offsets
@@ -16,7 +17,101 @@
 
 #include "bp_encode.h"
 
-/*====== Options ======*/
+/*====== Lines of ids or pieces ======*/
+
+enum { N_SPECIAL = 3, MAX_DECIMAL_U32 = 10 }; /* special_names, escaping: cli.h */
+
+/* Writes `value` in decimal at p (room for MAX_DECIMAL_U32 bytes) and returns the end.
+ * Below 10^8 (every id of any real model) without a branch on the value: the eight digits
+ * are made two at a time from a table into one 64-bit word, whose leading zeros are
+ * shifted out before it is stored whole (the bytes past the number are scratch). */
+static char *format_u32(char *p, uint32_t value)
+{
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                   "25262728293031323334353637383940414243444546474849"
+                                   "50515253545556575859606162636465666768697071727374"
+                                   "75767778798081828384858687888990919293949596979899";
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (value < 100000000) {
+        unsigned n = 1 + (value >= 10) + (value >= 100) + (value >= 1000) + (value >= 10000) +
+                     (value >= 100000) + (value >= 1000000) + (value >= 10000000);
+        uint32_t hi = value / 10000, lo = value % 10000;
+        char digits[8];
+        memcpy(digits, pairs + 2 * (hi / 100), 2);
+        memcpy(digits + 2, pairs + 2 * (hi % 100), 2);
+        memcpy(digits + 4, pairs + 2 * (lo / 100), 2);
+        memcpy(digits + 6, pairs + 2 * (lo % 100), 2);
+        uint64_t word;
+        memcpy(&word, digits, 8);
+        word >>= 8 * (8 - n); /* the first byte in memory is the lowest */
+        memcpy(p, &word, 8);
+        return p + n;
+    }
+#endif
+    unsigned n = value < 10 ? 1 : value < 100 ? 2 : value < 1000 ? 3 : value < 10000 ? 4
+               : value < 100000 ? 5 : value < 1000000 ? 6 : value < 10000000 ? 7
+               : value < 100000000 ? 8 : value < 1000000000 ? 9 : 10;
+    char *end = p + n;
+    while (value >= 100) {
+        unsigned i = (value % 100) * 2;
+        value /= 100;
+        *--end = pairs[i + 1];
+        *--end = pairs[i];
+    }
+    if (value >= 10) {
+        *--end = pairs[value * 2 + 1];
+        *--end = pairs[value * 2];
+    } else {
+        *--end = (char)('0' + value);
+    }
+    return p + n;
+}
+
+static void write_piece(output *out, const bp_model *model, uint32_t id)
+{
+    if (id < N_SPECIAL) {
+        size_t len = strlen(special_names[id]);
+        output_reserve(out, len);
+        memcpy(out->data + out->len, special_names[id], len);
+        out->len += len;
+        return;
+    }
+    size_t len;
+    const unsigned char *bytes = bp_model_piece(model, id, &len);
+    output_escaped(out, bytes, len);
+}
+
+/* Writes one output line: the ids, space-separated, then '\n'. Ids are formatted two
+ * digits at a time straight into the output buffer, a few thousand per reservation. */
+static void write_id_line(output *out, const uint32_t *ids, size_t n_ids)
+{
+    enum { GROUP = 4096 };
+    for (size_t i = 0; i < n_ids;) {
+        size_t end = n_ids - i > GROUP ? i + GROUP : n_ids;
+        output_reserve(out, (end - i) * (MAX_DECIMAL_U32 + 1));
+        char *p = out->data + out->len;
+        for (; i < end; i++) {
+            if (i > 0)
+                *p++ = ' ';
+            p = format_u32(p, ids[i]);
+        }
+        out->len = (size_t)(p - out->data);
+    }
+    output_byte(out, '\n');
+}
+
+static void write_piece_line(output *out, const bp_model *model, const uint32_t *ids,
+                             size_t n_ids)
+{
+    for (size_t i = 0; i < n_ids; i++) {
+        if (i > 0)
+            output_byte(out, ' ');
+        write_piece(out, model, ids[i]);
+    }
+    output_byte(out, '\n');
+}
+
+/*====== Pipeline formats ======*/
 
 /* Packs ids little-endian in `width` bytes each, whatever the machine's byte order. */
 static void write_le_ids(output *out, const uint32_t *ids, size_t n, unsigned width)
@@ -94,9 +189,16 @@ static void write_jsonl_text(output *out, const uint32_t *ids, const size_t *off
     output_byte(out, '\n');
 }
 
-bool parse_text_format(const char *value, encode_formats *f)
+/*====== Options ======*/
+
+bool parse_output_format(const char *value, encode_formats *f)
 {
-    if (strcmp(value, "u16") == 0) {
+    f->pieces = false;
+    f->binary = 0;
+    f->write_text = NULL;
+    if (strcmp(value, "pieces") == 0) {
+        f->pieces = true;
+    } else if (strcmp(value, "u16") == 0) {
         f->write_text = write_u16_text;
         f->binary = 2;
     } else if (strcmp(value, "u32") == 0) {
@@ -104,8 +206,7 @@ bool parse_text_format(const char *value, encode_formats *f)
         f->binary = 4;
     } else if (strcmp(value, "jsonl") == 0) {
         f->write_text = write_jsonl_text;
-        f->binary = 0;
-    } else {
+    } else if (strcmp(value, "ids") != 0) {
         return false;
     }
     return true;
@@ -149,4 +250,15 @@ int check_encode_output(const encode_formats *f, const bp_model *model, const ch
         return 2;
     }
     return 0;
+}
+
+void write_encoded(output *out, const encode_formats *f, const bp_model *model,
+                   const uint32_t *ids, const size_t *offsets, size_t n_ids)
+{
+    if (f->write_text)
+        f->write_text(out, ids, offsets, n_ids);
+    else if (f->pieces)
+        write_piece_line(out, model, ids, n_ids);
+    else
+        write_id_line(out, ids, n_ids);
 }
