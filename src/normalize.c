@@ -199,7 +199,7 @@ static bp_status append_bytes(bp_nfc_buffer *buf, const unsigned char *s, size_t
 /*------ Decomposition in canonical order ------*/
 
 /* Runs of marks up to this length are ordered by insertion sort, longer ones by counting
- * sort: its fixed cost (a pass over the 255 classes) is then spread over the run. */
+ * sort: its fixed cost (a pass over the 256 classes) is then spread over the run. */
 #define SHORT_MARK_RUN 8
 
 /* Bits of a code point in the keys of the counting sort, the combining class above them. */
