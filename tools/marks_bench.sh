@@ -103,9 +103,9 @@ marks_doc 80000 >"$T/doc320.txt"
 
 # cmd NAME FILE...: the commands compared.
 cmd() {
-    name=$1
+    which=$1
     shift
-    case $name in
+    case $which in
     bp) "$bp" encode -m "$T/model.bpm" "$@" ;;
     raw) "$bp" encode -m "$T/model.bpm" --no-normalize "$@" ;;
     spm) spm_encode --model="$spm_model" --output_format=id "$@" ;;
@@ -113,9 +113,10 @@ cmd() {
     esac
 }
 
-# cpu_ns NAME FILE...: CPU time of one run of the command, in ns; its output goes to $out.
-out=/dev/null
+# cpu_ns OUT NAME FILE...: CPU time of one run of the command, in ns, its output to OUT.
 cpu_ns() {
+    out=$1
+    shift
     (cmd "$@" >"$out" && times >"$T/times") || { echo "marks_bench.sh: $1 failed on $2" >&2; exit 1; }
     awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); sub("s", "", p[2]); t += p[1] * 60 + p[2] }
                    printf "%.0f\n", t * 1e9 }' "$T/times"
@@ -126,17 +127,18 @@ median() {
 }
 
 # ns_per_byte NAME N FILE...: median over N runs, alternating with the empty file, of the
-# net CPU time per byte.
+# net CPU time per byte. The output of the runs on FILE... goes to $keep.
+keep=/dev/null
 ns_per_byte() {
-    name=$1
-    n=$2
+    which=$1
+    n_runs=$2
     shift 2
     : >"$T/full"
     : >"$T/base"
     i=0
-    while [ $i -lt "$n" ]; do
-        cpu_ns "$name" "$@" >>"$T/full"
-        cpu_ns "$name" "$T/empty" >>"$T/base"
+    while [ $i -lt "$n_runs" ]; do
+        cpu_ns "$keep" "$which" "$@" >>"$T/full"
+        cpu_ns /dev/null "$which" "$T/empty" >>"$T/base"
         i=$((i + 1))
     done
     awk -v f="$(median "$T/full")" -v b="$(median "$T/base")" -v n="$(cat "$@" | wc -c)" \
@@ -158,25 +160,25 @@ text_ns=
 for input in text:text w2.txt:"runs of 2" w9.txt:"runs of 9" long.txt:"40 KB lines" \
     one.txt:"one line" doc80.txt:"80 KB document" doc320.txt:"320 KB document"; do
     file=$T/${input%%:*}
-    name=${input#*:}
+    label=${input#*:}
     copies=$((size / $(wc -c <"$file")))
     [ "$copies" -ge 1 ] || copies=1
     set --
     while [ $# -lt "$copies" ]; do set -- "$@" "$file"; done
     bp_ns=$(ns_per_byte bp "$runs" "$@")
     [ -n "$text_ns" ] || text_ns=$bp_ns
-    row="| $name | $(cat "$@" | wc -c | awk '{ printf "%.2f MB", $1 / 1e6 }')"
+    row="| $label | $(cat "$@" | wc -c | awk '{ printf "%.2f MB", $1 / 1e6 }')"
     [ "$copies" -eq 1 ] || row="$row ($copies files)"
     row="$row | $bp_ns | $(ns_per_byte raw "$runs" "$@") | $(ns_per_byte spm "$runs" "$@")"
     row="$row | $(awk -v a="$bp_ns" -v b="$text_ns" 'BEGIN { printf "%.2fx", a / b }') |"
     if [ -n "$old" ]; then
-        case $name in
+        case $label in
         *document)
-            out=$T/out_old
+            keep=$T/out
             old_ns=$(ns_per_byte old 1 "$file")
-            out=/dev/null
+            keep=/dev/null
             same=yes
-            cmd bp "$file" | cmp -s - "$T/out_old" || same=NO
+            cmd bp "$file" | cmp -s - "$T/out" || same=NO
             row="$row $old_ns | $same |" ;;
         *) row="$row - | - |" ;;
         esac
