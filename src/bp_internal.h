@@ -333,6 +333,8 @@ typedef struct bp_nfc_buffer {
     size_t len, cap;
     int32_t *cps;         /* code point scratch for utf8proc */
     size_t cps_cap;
+    uint32_t *marks;      /* sort keys for long runs of combining marks */
+    size_t marks_cap;
 } bp_nfc_buffer;
 
 void bp_nfc_buffer_free(bp_nfc_buffer *buf);

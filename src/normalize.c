@@ -5,7 +5,10 @@
  * result equals utf8proc_map(UTF8PROC_STABLE | UTF8PROC_COMPOSE) on each run) and copies
  * bytes that are not well-formed UTF-8 unchanged. Most text is already NFC, so the work is
  * split at safe boundaries: runs of "inert" code points are copied as they are, and only
- * the short stretches around the other code points go through utf8proc.
+ * the short stretches around the other code points are normalized: decomposed and put in
+ * canonical order here, then composed by utf8proc. The order is made by a sort that is
+ * linear in the length of a run of marks, where utf8proc's own swaps take quadratic time
+ * (a document of one long run of marks would stall the encoder and the trainer).
  *
  * Boundary invariant. A code point c is inert when NFC(c) == c, its canonical
  * decomposition (itself, if it has none) starts with a starter (combining class 0), and
@@ -193,30 +196,135 @@ static bp_status append_bytes(bp_nfc_buffer *buf, const unsigned char *s, size_t
     return BP_OK;
 }
 
-/* Appends NFC(s[0..n)), s being well-formed UTF-8, computed by utf8proc in buf->cps. */
+/*------ Decomposition in canonical order ------*/
+
+/* Runs of marks up to this length are ordered by insertion sort, longer ones by counting
+ * sort: its fixed cost (a pass over the 256 classes) is then spread over the run. */
+#define SHORT_MARK_RUN 8
+
+/* Bits of a code point in the keys of the counting sort, the combining class above them. */
+#define CP_BITS 21
+
+static inline int combining_class(int32_t cp)
+{
+    return utf8proc_get_property(cp)->combining_class;
+}
+
+static void insertion_sort_marks(int32_t *marks, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        int32_t cp = marks[i];
+        int cc = combining_class(cp);
+        size_t j = i;
+        for (; j > 0 && combining_class(marks[j - 1]) > cc; j--)
+            marks[j] = marks[j - 1];
+        marks[j] = cp;
+    }
+}
+
+/* Stable sort of buf->cps[from..to) by combining class, in time linear in the length. The
+ * keys in buf->marks carry the class next to the code point, so each is looked up once. */
+static bp_status counting_sort_marks(bp_nfc_buffer *buf, size_t from, size_t to)
+{
+    size_t n = to - from;
+    uint32_t *keys = bp_grow(buf->marks, &buf->marks_cap, n, sizeof *keys);
+    if (!keys)
+        return BP_ERR_NOMEM;
+    buf->marks = keys;
+    size_t next[256] = {0}; /* per class: its count, then where its next mark goes */
+    for (size_t k = 0; k < n; k++) {
+        uint32_t cc = (uint32_t)combining_class(buf->cps[from + k]);
+        keys[k] = cc << CP_BITS | (uint32_t)buf->cps[from + k];
+        next[cc]++;
+    }
+    size_t pos = from;
+    for (size_t cc = 0; cc < 256; cc++) {
+        size_t count = next[cc];
+        next[cc] = pos;
+        pos += count;
+    }
+    for (size_t k = 0; k < n; k++)
+        buf->cps[next[keys[k] >> CP_BITS]++] = (int32_t)(keys[k] & ((1u << CP_BITS) - 1));
+    return BP_OK;
+}
+
+/* Puts the run of marks buf->cps[from..to) in canonical order: a stable sort by combining
+ * class. utf8proc_decompose orders marks by swapping neighbours whose classes are out of
+ * order, which ends in the same order (it never swaps two marks of the same class) but
+ * takes time quadratic in the length of the run. */
+static bp_status order_marks(bp_nfc_buffer *buf, size_t from, size_t to)
+{
+    if (to - from <= SHORT_MARK_RUN) {
+        insertion_sort_marks(buf->cps + from, to - from);
+        return BP_OK;
+    }
+    return counting_sort_marks(buf, from, to);
+}
+
+/* Writes the canonical decomposition of s[0..n), well-formed UTF-8, to buf->cps in
+ * canonical order, as utf8proc_decompose(NFC_OPTIONS) would, and its length to *n_cps.
+ * Only runs of marks found out of order are sorted, which in real text is rare. */
+static bp_status decompose_ordered(bp_nfc_buffer *buf, const unsigned char *s, size_t n,
+                                   size_t *n_cps)
+{
+    /* A code point takes at least one byte: usually enough room from the start. */
+    int32_t *cps = bp_grow(buf->cps, &buf->cps_cap, n, sizeof *cps);
+    if (!cps)
+        return BP_ERR_NOMEM;
+    buf->cps = cps;
+    size_t len = 0;
+    size_t run = 0;     /* start of the run of marks (class > 0) that ends at len */
+    int last_class = 0; /* class of buf->cps[len - 1] */
+    bool unordered = false;
+    for (size_t i = 0; i < n;) {
+        int32_t cp = 0; /* always set: s is well-formed */
+        i += decode_utf8(s + i, n - i, &cp);
+        utf8proc_ssize_t k;
+        for (;;) {
+            size_t room = buf->cps_cap - len;
+            k = utf8proc_decompose_char(cp, buf->cps + len, (utf8proc_ssize_t)room, NFC_OPTIONS,
+                                        NULL);
+            /* A negative k, an error, is only possible for a code point out of range. */
+            if (k < 0)
+                return BP_ERR_NOMEM;
+            if ((size_t)k <= room)
+                break;
+            cps = bp_grow(buf->cps, &buf->cps_cap, len + (size_t)k, sizeof *cps);
+            if (!cps)
+                return BP_ERR_NOMEM;
+            buf->cps = cps;
+        }
+        for (size_t end = len + (size_t)k; len < end; len++) {
+            int cc = combining_class(buf->cps[len]);
+            if (cc == 0) {
+                if (unordered && order_marks(buf, run, len) != BP_OK)
+                    return BP_ERR_NOMEM;
+                unordered = false;
+                run = len + 1;
+            } else if (cc < last_class) {
+                unordered = true;
+            }
+            last_class = cc;
+        }
+    }
+    *n_cps = len;
+    return unordered ? order_marks(buf, run, len) : BP_OK;
+}
+
+/* Appends NFC(s[0..n)), s being well-formed UTF-8: decomposition here, composition by
+ * utf8proc. */
 static bp_status append_nfc(bp_nfc_buffer *buf, const unsigned char *s, size_t n)
 {
-    utf8proc_ssize_t n_cps;
-    for (;;) {
-        n_cps = utf8proc_decompose(s, (utf8proc_ssize_t)n, buf->cps,
-                                   (utf8proc_ssize_t)buf->cps_cap, NFC_OPTIONS);
-        /* The input is valid UTF-8 and the options are fixed, so the only possible error
-         * is UTF8PROC_ERROR_OVERFLOW: a decomposition too long to fit in memory. */
-        if (n_cps < 0)
-            return BP_ERR_NOMEM;
-        if ((size_t)n_cps <= buf->cps_cap)
-            break;
-        int32_t *cps = bp_grow(buf->cps, &buf->cps_cap, (size_t)n_cps, sizeof *cps);
-        if (!cps)
-            return BP_ERR_NOMEM;
-        buf->cps = cps;
-    }
-    n_cps = utf8proc_normalize_utf32(buf->cps, n_cps, NFC_OPTIONS);
-    /* Encoding here rather than with utf8proc_reencode(), which would compose again. */
-    bp_status st = reserve_out(buf, 4 * (size_t)n_cps);
+    size_t n_cps;
+    bp_status st = decompose_ordered(buf, s, n, &n_cps);
     if (st != BP_OK)
         return st;
-    for (utf8proc_ssize_t k = 0; k < n_cps; k++)
+    n_cps = (size_t)utf8proc_normalize_utf32(buf->cps, (utf8proc_ssize_t)n_cps, NFC_OPTIONS);
+    /* Encoding here rather than with utf8proc_reencode(), which would compose again. */
+    st = reserve_out(buf, 4 * n_cps);
+    if (st != BP_OK)
+        return st;
+    for (size_t k = 0; k < n_cps; k++)
         buf->len += (size_t)utf8proc_encode_char(buf->cps[k], buf->out + buf->len);
     return BP_OK;
 }
@@ -229,6 +337,7 @@ void bp_nfc_buffer_free(bp_nfc_buffer *buf)
         return;
     free(buf->out);
     free(buf->cps);
+    free(buf->marks);
     *buf = (bp_nfc_buffer){0};
 }
 

@@ -390,6 +390,212 @@ static void test_random_strings_with_invalid_bytes(void **state)
     check_random_strings(1, 0xD1B54A32D192ED03u);
 }
 
+/*------ NFC: runs of combining marks ------*/
+
+/* Up to MARKS_PER_CLASS code points of each combining class utf8proc knows (the first ones
+ * found), some of them decomposable (U+0340, U+0344...): the marks of random_marked_text. */
+#define MARKS_PER_CLASS 3
+
+typedef struct mark_table {
+    int32_t marks[256 * MARKS_PER_CLASS];
+    size_t n_marks;
+    size_t first_of_class[256]; /* index into marks, per class present */
+    unsigned char classes[256];
+    size_t n_classes;
+} mark_table;
+
+static void fill_mark_table(mark_table *t)
+{
+    size_t per_class[256] = {0};
+    int32_t found[256][MARKS_PER_CLASS];
+    for (int32_t cp = 0; cp <= 0x10FFFF; cp++) {
+        if (cp == 0xD800)
+            cp = 0xE000;
+        unsigned cc = utf8proc_get_property(cp)->combining_class;
+        if (cc > 0 && per_class[cc] < MARKS_PER_CLASS)
+            found[cc][per_class[cc]++] = cp;
+    }
+    t->n_marks = t->n_classes = 0;
+    for (unsigned cc = 1; cc < 256; cc++) {
+        if (per_class[cc] == 0)
+            continue;
+        t->classes[t->n_classes++] = (unsigned char)cc;
+        t->first_of_class[cc] = t->n_marks;
+        for (size_t k = 0; k < per_class[cc]; k++)
+            t->marks[t->n_marks++] = found[cc][k];
+    }
+    /* Unicode 15 has 55 classes; far fewer would mean the table walk is broken. */
+    assert_true(t->n_classes >= 50);
+}
+
+/* A mark of the class at index `class_index` of t->classes. */
+static int32_t mark_of_class(const mark_table *t, size_t class_index, uint64_t *rng)
+{
+    unsigned cc = t->classes[class_index];
+    size_t first = t->first_of_class[cc];
+    size_t next = class_index + 1 < t->n_classes ? t->first_of_class[t->classes[class_index + 1]]
+                                                  : t->n_marks;
+    return t->marks[first + next_random(rng) % (next - first)];
+}
+
+/* Random text made of pieces: a code point of ALPHABET, a short run of marks of any
+ * classes, a long run (9 to 300, past the insertion sort) of marks of 2 to 4 classes, a
+ * character that decomposes into more code points than it has bytes, or an ill-formed
+ * piece (which splits a run of marks in two). */
+static void random_marked_text(bytes *s, uint64_t *rng, const mark_table *t)
+{
+    static const int32_t EXPANDING[] = {0x0390, 0x1F82, 0x0344, 0x0F73, 0x1D160};
+    s->len = 0;
+    size_t n = 1 + next_random(rng) % 12;
+    int after_truncated = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint64_t kind = next_random(rng) % 16;
+        int truncated = 0;
+        if (kind < 5) {
+            bytes_push_cp(s, random_code_point(rng));
+        } else if (kind < 9) {
+            for (size_t m = 1 + next_random(rng) % 6; m > 0; m--)
+                bytes_push_cp(s, mark_of_class(t, next_random(rng) % t->n_classes, rng));
+        } else if (kind < 12) {
+            size_t classes[4], n_classes = 2 + next_random(rng) % 3;
+            for (size_t c = 0; c < n_classes; c++)
+                classes[c] = next_random(rng) % t->n_classes;
+            for (size_t m = 9 + next_random(rng) % 292; m > 0; m--)
+                bytes_push_cp(s, mark_of_class(t, classes[next_random(rng) % n_classes], rng));
+        } else if (kind < 14) {
+            bytes_push_cp(s, EXPANDING[next_random(rng) % (sizeof EXPANDING / sizeof EXPANDING[0])]);
+        } else {
+            size_t pick = next_random(rng) % 3;
+            if (after_truncated && pick == 1)
+                pick = 0;
+            bytes_push_str(s, INVALID_PIECES[pick]);
+            truncated = pick == 2;
+        }
+        after_truncated = truncated; /* as in random_text */
+    }
+}
+
+static void test_random_mark_runs_match_oracle(void **state)
+{
+    (void)state;
+    mark_table *t = malloc(sizeof *t);
+    assert_non_null(t);
+    fill_mark_table(t);
+    bp_nfc_buffer buf = {0};
+    bytes s = {0}, expect = {0};
+    uint64_t rng = 0x2545F4914F6CDD1Du;
+    for (int iter = 0; iter < 4000; iter++) {
+        random_marked_text(&s, &rng, t);
+        assert_nfc_matches_oracle(&buf, &expect, s.p, s.len);
+    }
+    bp_nfc_buffer_free(&buf);
+    free(s.p);
+    free(expect.p);
+    free(t);
+}
+
+/* Pushes `count` copies of each code point of the 0-ended list `cps`, list by list. */
+static void push_repeated(bytes *b, size_t count, const int32_t *cps)
+{
+    for (size_t k = 0; k < count; k++)
+        for (const int32_t *cp = cps; *cp; cp++)
+            bytes_push_cp(b, *cp);
+}
+
+static void assert_nfc_bytes(bp_nfc_buffer *buf, const bytes *in, const bytes *want)
+{
+    assert_int_equal(bp_nfc(buf, in->p, in->len), BP_OK);
+    assert_int_equal(buf->len, want->len);
+    assert_memory_equal(buf->out, want->p, want->len);
+}
+
+/* Runs of tens of thousands of marks, far beyond the insertion sort and any initial
+ * buffer, with the output worked out from the rules: marks are sorted by class, those of
+ * one class keep their order, and a mark composes with the starter unless a mark of the
+ * same or a higher class comes between them. Too long for the oracle (quadratic). */
+static void test_long_mark_runs_exact(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    bp_nfc_buffer buf = {0};
+    bytes in = {0}, want = {0};
+
+    /* The issue's document: U+0316 (class 220) moves before every U+0301 (230), so the
+     * first U+0301 is unblocked and composes with 'a'; the others stay. */
+    bytes_push_str(&in, "a");
+    push_repeated(&in, N, (const int32_t[]){0x0301, 0});
+    push_repeated(&in, N, (const int32_t[]){0x0316, 0});
+    bytes_push_cp(&want, 0x00E1);
+    push_repeated(&want, N, (const int32_t[]){0x0316, 0});
+    push_repeated(&want, N - 1, (const int32_t[]){0x0301, 0});
+    assert_nfc_bytes(&buf, &in, &want);
+
+    /* Five marks interleaved, two pairs of one class each: the classes come out in
+     * ascending order (1, 220, 230), each pair still alternating as it came in. 'x' takes
+     * none of them. */
+    in.len = want.len = 0;
+    bytes_push_str(&in, "x");
+    push_repeated(&in, N, (const int32_t[]){0x0301, 0x0316, 0x0300, 0x0317, 0x0334, 0});
+    bytes_push_str(&in, "!");
+    bytes_push_str(&want, "x");
+    push_repeated(&want, N, (const int32_t[]){0x0334, 0});
+    push_repeated(&want, N, (const int32_t[]){0x0316, 0x0317, 0});
+    push_repeated(&want, N, (const int32_t[]){0x0301, 0x0300, 0});
+    bytes_push_str(&want, "!");
+    assert_nfc_bytes(&buf, &in, &want);
+
+    /* No starter at all: the text starts inside a run of marks. */
+    in.len = want.len = 0;
+    push_repeated(&in, N, (const int32_t[]){0x0345, 0x0301, 0x0316, 0});
+    push_repeated(&want, N, (const int32_t[]){0x0316, 0});
+    push_repeated(&want, N, (const int32_t[]){0x0301, 0});
+    push_repeated(&want, N, (const int32_t[]){0x0345, 0});
+    assert_nfc_bytes(&buf, &in, &want);
+
+    /* An invalid byte splits the run: nothing moves across it, and the marks after it have
+     * no starter to compose with. */
+    in.len = want.len = 0;
+    bytes_push_str(&in, "e");
+    push_repeated(&in, N, (const int32_t[]){0x0301, 0x0316, 0});
+    bytes_push_str(&in, "\xFF");
+    push_repeated(&in, N, (const int32_t[]){0x0301, 0x0316, 0});
+    bytes_push_cp(&want, 0x00E9);
+    push_repeated(&want, N, (const int32_t[]){0x0316, 0});
+    push_repeated(&want, N - 1, (const int32_t[]){0x0301, 0});
+    bytes_push_str(&want, "\xFF");
+    push_repeated(&want, N, (const int32_t[]){0x0316, 0});
+    push_repeated(&want, N, (const int32_t[]){0x0301, 0});
+    assert_nfc_bytes(&buf, &in, &want);
+
+    /* Many short runs, each just past the insertion sort (9 marks), then one just within
+     * it (8), each after its own starter. */
+    in.len = want.len = 0;
+    for (int k = 0; k < 1000; k++) {
+        bytes_push_str(&in, "o");
+        push_repeated(&in, 3, (const int32_t[]){0x0301, 0x0323, 0x031B, 0});
+        bytes_push_str(&in, "u");
+        push_repeated(&in, 2, (const int32_t[]){0x0308, 0x0328, 0x0301, 0x0328, 0});
+    }
+    for (int k = 0; k < 1000; k++) {
+        /* o + U+031B (216) is U+01A1, which with U+0323 (220) is U+1EE3, which takes no
+         * U+0301; u + U+0328 (202) is U+0173, which takes no U+0308 (230), and U+0301
+         * (230) is blocked by U+0308. */
+        bytes_push_cp(&want, 0x1EE3);
+        push_repeated(&want, 2, (const int32_t[]){0x031B, 0});
+        push_repeated(&want, 2, (const int32_t[]){0x0323, 0});
+        push_repeated(&want, 3, (const int32_t[]){0x0301, 0});
+        bytes_push_cp(&want, 0x0173);
+        push_repeated(&want, 3, (const int32_t[]){0x0328, 0});
+        push_repeated(&want, 2, (const int32_t[]){0x0308, 0x0301, 0});
+    }
+    assert_nfc_bytes(&buf, &in, &want);
+
+    bp_nfc_buffer_free(&buf);
+    assert_null(buf.marks);
+    free(in.p);
+    free(want.p);
+}
+
 /*------ NFC: examples, buffers, edge cases ------*/
 
 static void assert_nfc_is(bp_nfc_buffer *buf, const char *in, const char *want)
@@ -488,6 +694,8 @@ int main(void)
         cmocka_unit_test(test_boundaries_for_every_code_point),
         cmocka_unit_test(test_random_strings_match_oracle),
         cmocka_unit_test(test_random_strings_with_invalid_bytes),
+        cmocka_unit_test(test_random_mark_runs_match_oracle),
+        cmocka_unit_test(test_long_mark_runs_exact),
         cmocka_unit_test(test_nfc_examples),
         cmocka_unit_test(test_nfc_buffers_grow_and_are_reused),
         cmocka_unit_test(test_corpus_golden_files),
