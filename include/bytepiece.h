@@ -121,7 +121,7 @@ BP_API bp_status bp_model_load(const char *path, bp_model **out, bp_error *err);
 
 /*! bp_model_load_memory() :
  *  Like bp_model_load() from `size` bytes at `data` (JSON, plain or zstd-compressed, or
- *  native; a native image is copied, not mapped).
+ *  native; a native image is copied).
  *  `name` is used in error messages only (may be NULL). The bytes are not retained. */
 BP_API bp_status bp_model_load_memory(const void *data, size_t size, const char *name,
                                       bp_model **out, bp_error *err);
@@ -310,14 +310,15 @@ BP_API bp_status bp_model_save(const bp_model *model, const char *path, bp_error
 
 /*! bp_model_save_native() :
  *  Writes `model` to `path` in the native binary format: the pieces, their counts and the
- *  built automaton, so that bp_model_load() of the file is a memory map plus validation
+ *  built automaton, so that bp_model_load() of the file is one read plus validation
  *  (milliseconds) instead of a JSON parse and an automaton build. The format is versioned
  *  and checksummed (layout in src/model_native.c); bp_model_load() rejects a truncated
  *  file (BP_ERR_TRUNCATED), a damaged or inconsistent one (BP_ERR_CORRUPT) and another
  *  format version (BP_ERR_VERSION) with a message naming the file. A native model encodes
  *  exactly as the JSON model it came from; bp_model_save() turns it back into JSON.
- *  A loaded native file is memory-mapped: do not truncate or rewrite it in place while it
- *  is loaded (this function replaces files by rename, which is safe).
+ *  The file is read into memory, not mapped: a loaded model does not depend on the file,
+ *  which may be replaced or rewritten at any time (a load that reads it half rewritten
+ *  fails its checksum, BP_ERR_CORRUPT).
  *  The file is written atomically: to a temporary file in the same directory, then renamed
  *  over `path`; on failure nothing is left behind. Little-endian machines only.
  *  @return BP_OK, BP_ERR_INVALID_ARG, BP_ERR_NOMEM, BP_ERR_TOO_LARGE or BP_ERR_WRITE

@@ -142,11 +142,9 @@ struct bp_model {
     uint64_t total_count;
     bp_automaton ac;
     /* A native model (model_native.c): bytes, off, counts, scores and the automaton's
-     * arrays point into its file image, mapped or malloc'd; native_private holds private
-     * copies of the scores and outputs when they had to be recomputed. */
+     * arrays point into its file image, read into this malloc'd arena; native_private
+     * holds private copies of the scores and outputs when they had to be recomputed. */
     void *arena;
-    size_t arena_len;
-    bool arena_mapped;
     void *native_private;
 };
 
@@ -169,12 +167,6 @@ bool bp_native_is(const void *data, size_t len);
  * `name` is used in messages. */
 bp_status bp_native_load_buffer(const char *name, unsigned char *data, size_t len,
                                 bp_model **out, bp_error *err);
-
-/* If the file at `path` is a native model, loads it (memory-mapped) and sets *handled;
- * otherwise (or when it cannot be opened) returns BP_OK with *handled false, for the
- * caller's reader to take over. */
-bp_status bp_native_try_load_file(const char *path, bp_model **out, bp_error *err,
-                                  bool *handled);
 
 /* The format's 64-bit checksum of p[0..len) (stored over bytes 32 .. end of the file). */
 uint64_t bp_checksum64(const unsigned char *p, size_t len, uint64_t seed);

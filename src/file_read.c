@@ -6,10 +6,13 @@
  * limit other than memory, and a stream cut inside a frame is reported as truncated rather
  * than silently returning a prefix. Every error names the file.
  */
+#define _DEFAULT_SOURCE /* MADV_HUGEPAGE (Linux), where the system has it */
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +29,26 @@ typedef struct byte_buffer {
     size_t len, cap; /* cap counts the spare byte */
 } byte_buffer;
 
+#define HUGE_PAGE ((size_t)2 << 20)
+
+/* A first buffer of `size` bytes. A large one is asked for in transparent huge pages where
+ * the system offers them: a native model is read whole into it and then checksummed, and
+ * in 4 KiB pages the page faults and TLB misses of doing so made loading the 80k model
+ * (9 MB) take 30 ms of CPU instead of 3 ms on a virtual machine with costly faults. */
+static unsigned char *allocate(size_t size)
+{
+#ifdef MADV_HUGEPAGE
+    if (size >= HUGE_PAGE) {
+        void *p;
+        if (posix_memalign(&p, HUGE_PAGE, size) != 0)
+            return NULL;
+        (void)madvise(p, size - size % HUGE_PAGE, MADV_HUGEPAGE); /* advice: may be ignored */
+        return p;
+    }
+#endif
+    return malloc(size);
+}
+
 /* Makes room for at least `want` more bytes besides the spare one. */
 static bp_status buffer_reserve(byte_buffer *b, size_t want)
 {
@@ -34,7 +57,13 @@ static bp_status buffer_reserve(byte_buffer *b, size_t want)
     if (want > SIZE_MAX - 1 - b->len)
         return BP_ERR_TOO_LARGE;
     size_t need = b->len + want + 1;
-    unsigned char *p = bp_grow(b->data, &b->cap, need < MIN_CAPACITY ? MIN_CAPACITY : need, 1);
+    if (!b->data) {
+        size_t cap = need < MIN_CAPACITY ? MIN_CAPACITY : need;
+        b->data = allocate(cap);
+        b->cap = b->data ? cap : 0;
+        return b->data ? BP_OK : BP_ERR_NOMEM;
+    }
+    unsigned char *p = bp_grow(b->data, &b->cap, need, 1);
     if (!p)
         return BP_ERR_NOMEM;
     b->data = p;

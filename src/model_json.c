@@ -337,12 +337,8 @@ bp_status bp_model_load(const char *path, bp_model **out, bp_error *err)
         return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_model_load: %s is NULL",
                        path ? "out" : "path");
     *out = NULL;
-    bool native; /* a native model file is memory-mapped, not read (model_native.c) */
-    bp_status st = bp_native_try_load_file(path, out, err, &native);
-    if (native)
-        return st;
     unsigned char *text;
     size_t len;
-    st = bp_read_file(path, &text, &len, err);
+    bp_status st = bp_read_file(path, &text, &len, err);
     return load_read_text(st, path, text, len, out, err);
 }

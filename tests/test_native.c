@@ -160,7 +160,7 @@ static void test_roundtrip_small_model(void **state)
     const char *path = in_scratch("small.bpm");
     assert_int_equal(bp_model_save_native(m, path, &err), BP_OK);
     bp_model *n = NULL;
-    assert_int_equal(bp_model_load(path, &n, &err), BP_OK); /* mapped */
+    assert_int_equal(bp_model_load(path, &n, &err), BP_OK); /* read from the file */
     bp_test_assert_same_model(m, n);
     assert_same_encoding(m, n, SAMPLE_TEXT, sizeof SAMPLE_TEXT - 1);
     /* From memory (copied), and saved again: the same bytes. */
@@ -274,7 +274,7 @@ static void test_every_truncation_is_rejected(void **state)
         assert_non_null(strstr(err.message, "image.bpm"));
     }
     assert_int_equal(load_image(image, 0, &n, &err), BP_ERR_EMPTY);
-    /* The same through files (memory-mapped). */
+    /* The same through files. */
     const size_t cuts[] = {1, 7, 8, 16, 63, 64, 100, size / 2, size - 1};
     for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
         const char *path = in_scratch("cut.bpm");
