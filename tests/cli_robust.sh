@@ -129,6 +129,62 @@ if [ "$(id -u)" -ne 0 ]; then
     expect 1 "an unreadable model: exit 1" "$T/noread.model" "Permission denied"
 fi
 
+# ---- A native model rewritten in place under running readers ----
+# cp truncates the file and writes it again while bp encode runs from it: every run must
+# give one model's output or fail with exit 1 and a message, never die by a signal (a
+# mapped model made them die of SIGBUS and SIGSEGV). Two readers, RACE_SECONDS (default
+# 10) or 400 runs each.
+printf 'the cat sat on the mat\nthe dog sat on the log\n' >"$T/race_corpus.txt"
+run train -q -o "$T/race_b.model" --vocab-size 300 "$T/race_corpus.txt"
+if [ "$status" -eq 0 ] && "$BP" convert "$M" "$T/race_a.bpm" 2>/dev/null &&
+    "$BP" convert "$T/race_b.model" "$T/race_b.bpm" 2>/dev/null; then
+    "$BP" encode -m "$T/race_a.bpm" "$TEXT" >"$T/race_a.out"
+    "$BP" encode -m "$T/race_b.bpm" "$TEXT" >"$T/race_b.out"
+    cp "$T/race_a.bpm" "$T/race_m.bpm"
+    (while :; do cp "$T/race_b.bpm" "$T/race_m.bpm"; cp "$T/race_a.bpm" "$T/race_m.bpm"; done) &
+    writer=$!
+    # race_reader N: runs bp encode on the model being rewritten; one line per run in
+    # $T/race_N.log: the exit status, then "a", "b" or "other" (the output), or the message.
+    race_reader() {
+        end=$(($(date +%s) + ${RACE_SECONDS:-10}))
+        runs=0
+        while [ "$runs" -lt 400 ] && [ "$(date +%s)" -lt "$end" ]; do
+            "$BP" encode -m "$T/race_m.bpm" "$TEXT" >"$T/race_$1.out" 2>"$T/race_$1.err"
+            rc=$?
+            if [ "$rc" -ne 0 ]; then
+                echo "$rc $(head -c 200 "$T/race_$1.err")"
+            elif cmp -s "$T/race_$1.out" "$T/race_a.out"; then
+                echo "0 a"
+            elif cmp -s "$T/race_$1.out" "$T/race_b.out"; then
+                echo "0 b"
+            else
+                echo "0 other"
+            fi
+            runs=$((runs + 1))
+        done >"$T/race_$1.log"
+    }
+    race_reader 1 &
+    reader=$!
+    race_reader 2
+    wait "$reader"
+    kill "$writer"
+    wait "$writer" 2>/dev/null
+    cat "$T/race_1.log" "$T/race_2.log" >"$T/race.log"
+    runs=$(wc -l <"$T/race.log")
+    signals=$(awk '$1 >= 128' "$T/race.log" | wc -l)
+    others=$(awk '$1 != 0 && $1 != 1 && $1 < 128 || $1 == 0 && $2 == "other"' "$T/race.log" | wc -l)
+    silent=$(grep -c -v -e '^1 bp encode: ' -e '^0 ' "$T/race.log")
+    refused=$(awk '$1 == 1' "$T/race.log" | wc -l)
+    check "model rewritten in place: $runs runs, none killed by a signal ($signals)" \
+        test "$signals" -eq 0
+    check "model rewritten in place: every success gives one model's output, no other status ($others)" \
+        test "$others" -eq 0
+    check "model rewritten in place: every refusal ($refused of $runs) has a message ($silent without)" \
+        test "$silent" -eq 0
+else
+    ok "# SKIP no second model for the rewrite race (bp train or convert failed)"
+fi
+
 # ---- Text is never bad input ----
 # A model file given as the text to encode is just text.
 run encode -m "$M" "$M"
