@@ -114,10 +114,22 @@ typedef struct bp_model bp_model;
  *  native binary format (bp_model_save_native()), all recognised by content, not by name. Piece scores are log(count) - log(total) with the C library's
  *  log, exactly as the reference (bytepiece-algorithms.md §4.1).
  *  Validation is complete: see the BP_ERR_* codes from BP_ERR_IO to BP_ERR_BAD_COUNT.
+ *  Reading is bounded: a file whose first bytes start no model format (not '{' or another
+ *  JSON value after an optional byte order mark and whitespace, no zstd frame, no native
+ *  magic) is refused after its first read with BP_ERR_NOT_JSON, "not a model: neither
+ *  JSON, zstd nor a native model" (BP_ERR_CORRUPT when it is the native magic with a byte
+ *  or two damaged), so that /dev/zero or a large binary is not read whole; a model of more
+ *  than BP_MODEL_MAX_SIZE bytes (as stored, or after decompression) is refused with
+ *  BP_ERR_TOO_LARGE after reading or decompressing at most that much, so that a pipe or
+ *  device that never ends cannot exhaust memory.
  *  @return BP_OK and *out set to a new model, or an error with *out set to NULL.
  *  Ownership: the caller frees the model with bp_model_free().
  *  Thread safety: the returned model is immutable and may be used by any number of threads. */
 BP_API bp_status bp_model_load(const char *path, bp_model **out, bp_error *err);
+
+/* The largest model bp_model_load() and bp_model_load_memory() accept, in bytes (1 GiB;
+ * the 80k-piece models are 6 MB as JSON, 9 MB native). */
+#define BP_MODEL_MAX_SIZE ((size_t)1 << 30)
 
 /*! bp_model_load_memory() :
  *  Like bp_model_load() from `size` bytes at `data` (JSON, plain or zstd-compressed, or

@@ -168,6 +168,18 @@ bool bp_native_is(const void *data, size_t len);
 bp_status bp_native_load_buffer(const char *name, unsigned char *data, size_t len,
                                 bp_model **out, bp_error *err);
 
+/*------ Recognising a model by its first bytes (model_sniff.c) ------*/
+
+/* Checks that p[0..len), the first bytes read of a model file (with `zstd_allowed`: as
+ * stored; without: decompressed), can start a model: the native magic, a zstd frame, or a
+ * JSON value after an optional byte order mark and whitespace. @return BP_OK with *decided
+ * false while the bytes are too few to tell (more may come), BP_OK with *decided true when
+ * they can, BP_ERR_NOT_JSON (line, column and the byte named) when no model starts so, or
+ * BP_ERR_CORRUPT when the first 8 bytes are the native magic with a byte or two damaged.
+ * Messages start with `name`. */
+bp_status bp_model_check_start(const unsigned char *p, size_t len, bool zstd_allowed,
+                               const char *name, bool *decided, bp_error *err);
+
 /* The format's 64-bit checksum of p[0..len) (stored over bytes 32 .. end of the file). */
 uint64_t bp_checksum64(const unsigned char *p, size_t len, uint64_t seed);
 
@@ -279,11 +291,14 @@ size_t bp_json_skip_space(const unsigned char *s, size_t len, size_t pos);
 
 /*------ Reading files (file_read.c) ------*/
 
-/* Reads the whole file at `path` into a new malloc'd buffer (*data, *len; one NUL byte is
- * appended after the data and not counted). If the content starts with the zstd frame
- * magic it is decompressed (all frames, streaming; an incomplete frame is
- * BP_ERR_TRUNCATED). Errors name the file: BP_ERR_IO (missing, unreadable, a directory,
- * read error), BP_ERR_TRUNCATED, BP_ERR_NOMEM, BP_ERR_TOO_LARGE. */
+/* Reads the whole model file at `path` into a new malloc'd buffer (*data, *len; one NUL
+ * byte is appended after the data and not counted). If the content starts with the zstd
+ * frame magic it is decompressed (all frames, streaming; an incomplete frame is
+ * BP_ERR_TRUNCATED). The first bytes (as stored, then decompressed) must start a model
+ * (bp_model_check_start: BP_ERR_NOT_JSON, BP_ERR_CORRUPT), checked as soon as they are
+ * read; more than BP_MODEL_MAX_SIZE bytes, as stored or decompressed, is BP_ERR_TOO_LARGE.
+ * Errors name the file: BP_ERR_IO (missing, unreadable, a directory, read error),
+ * BP_ERR_TRUNCATED, BP_ERR_NOMEM. */
 bp_status bp_read_file(const char *path, unsigned char **data, size_t *len, bp_error *err);
 
 /* Opens `path` for reading; a directory is refused with a clear message (open() accepts
@@ -307,7 +322,7 @@ bp_status bp_zstd_fail(bp_error *err, size_t zstd_ret, const char *name, uint64_
                        uint64_t in_len);
 
 /* The same for bytes already in memory: decompresses when they are a zstd stream, else
- * copies them. `name` (may be NULL) is used in messages. */
+ * copies them; the same checks and limit. `name` (may be NULL) is used in messages. */
 bp_status bp_read_memory(const void *in, size_t in_len, const char *name, unsigned char **data,
                          size_t *len, bp_error *err);
 

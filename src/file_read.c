@@ -2,9 +2,12 @@
  * file_read.c -- whole-file input for the loaders: reads a file (or takes bytes already in
  * memory) into one malloc'd, NUL-terminated buffer, and decompresses it on the way when it
  * is a zstd stream, recognised by its content rather than its name. Decompression streams
- * through every frame of the input into a buffer that grows as needed, so there is no size
- * limit other than memory, and a stream cut inside a frame is reported as truncated rather
- * than silently returning a prefix. Every error names the file.
+ * through every frame of the input into a buffer that grows as needed, and a stream cut
+ * inside a frame is reported as truncated rather than silently returning a prefix. What is
+ * read is a model: its first bytes must start one (model_sniff.c), checked as soon as they
+ * arrive, and neither the file nor its decompressed content may exceed BP_MODEL_MAX_SIZE,
+ * so that neither /dev/zero nor a stream that never ends is read without bound. Every
+ * error names the file.
  */
 #define _DEFAULT_SOURCE /* MADV_HUGEPAGE (Linux), where the system has it */
 
@@ -49,12 +52,17 @@ static unsigned char *allocate(size_t size)
     return malloc(size);
 }
 
-/* Makes room for at least `want` more bytes besides the spare one. */
+/* The most a buffer holds: the largest model, and one byte more to see that an input goes
+ * past it. */
+#define MAX_HELD (BP_MODEL_MAX_SIZE + 1)
+
+/* Makes room for at least `want` more bytes besides the spare one: BP_ERR_TOO_LARGE past
+ * MAX_HELD bytes. Grows by doubling, capped there, so that memory stays bounded too. */
 static bp_status buffer_reserve(byte_buffer *b, size_t want)
 {
     if (b->cap != 0 && b->cap - 1 - b->len >= want)
         return BP_OK;
-    if (want > SIZE_MAX - 1 - b->len)
+    if (want > MAX_HELD - b->len)
         return BP_ERR_TOO_LARGE;
     size_t need = b->len + want + 1;
     if (!b->data) {
@@ -63,10 +71,14 @@ static bp_status buffer_reserve(byte_buffer *b, size_t want)
         b->cap = b->data ? cap : 0;
         return b->data ? BP_OK : BP_ERR_NOMEM;
     }
-    unsigned char *p = bp_grow(b->data, &b->cap, need, 1);
+    size_t cap = b->cap < (MAX_HELD + 1) / 2 ? 2 * b->cap : MAX_HELD + 1;
+    if (cap < need)
+        cap = need;
+    unsigned char *p = realloc(b->data, cap);
     if (!p)
         return BP_ERR_NOMEM;
     b->data = p;
+    b->cap = cap;
     return BP_OK;
 }
 
@@ -74,13 +86,30 @@ static bp_status buffer_reserve(byte_buffer *b, size_t want)
  * look like a full buffer and cost a useless regrowth. */
 static bp_status buffer_reserve_expected(byte_buffer *b, size_t expected)
 {
-    return buffer_reserve(b, expected < SIZE_MAX ? expected + 1 : expected);
+    return buffer_reserve(b, expected < BP_MODEL_MAX_SIZE ? expected + 1 : MAX_HELD);
+}
+
+static bp_status fail_too_large(bp_error *err, const char *name, uint64_t offset)
+{
+    return bp_fail(err, BP_ERR_TOO_LARGE, offset,
+                   "%s: more than %zu MiB, the largest model accepted (BP_MODEL_MAX_SIZE)",
+                   name, BP_MODEL_MAX_SIZE >> 20);
 }
 
 static bp_status fail_buffer(bp_error *err, const char *name, bp_status st)
 {
-    return bp_fail(err, st, UINT64_MAX, "%s: %s", name,
-                   st == BP_ERR_NOMEM ? "out of memory" : "content too large for memory");
+    if (st == BP_ERR_TOO_LARGE)
+        return fail_too_large(err, name, MAX_HELD - 1);
+    return bp_fail(err, st, UINT64_MAX, "%s: out of memory", name);
+}
+
+/* Checks the start of what was read so far, once enough of it has come (see
+ * bp_model_check_start). */
+static bp_status check_start(const byte_buffer *b, bool zstd_allowed, const char *name,
+                             bool *decided, bp_error *err)
+{
+    return *decided ? BP_OK
+                    : bp_model_check_start(b->data, b->len, zstd_allowed, name, decided, err);
 }
 
 /* Hands the buffer over as the result, NUL-terminated. */
@@ -164,13 +193,16 @@ static bp_status zstd_decompress_all(ZSTD_DCtx *dctx, const unsigned char *in, s
     bp_status st = buffer_reserve_expected(out, decompressed_size_hint(in, in_len));
     ZSTD_inBuffer src = {in, in_len, 0};
     size_t pending = 0; /* 0 exactly when the last frame read so far is complete */
-    bool output_full = false;
+    bool output_full = false, decided = false;
     while (st == BP_OK && (src.pos < src.size || output_full)) {
         ZSTD_outBuffer dst = {out->data, out->cap - 1, out->len};
         pending = ZSTD_decompressStream(dctx, &dst, &src);
         if (ZSTD_isError(pending))
             return bp_zstd_fail(err, pending, name, out->len, in_len);
         out->len = dst.pos;
+        bp_status start = check_start(out, false, name, &decided, err);
+        if (start != BP_OK)
+            return start;
         /* A full output buffer may hide data the decoder still holds back. */
         output_full = dst.pos == dst.size;
         st = buffer_reserve(out, 1);
@@ -207,7 +239,10 @@ static bp_status decompress(const unsigned char *in, size_t in_len, const char *
 static bp_status read_all(int fd, size_t size_hint, const char *name, byte_buffer *b,
                           bp_error *err)
 {
+    if (size_hint > BP_MODEL_MAX_SIZE)
+        return fail_too_large(err, name, UINT64_MAX);
     bp_status st = buffer_reserve_expected(b, size_hint);
+    bool decided = false;
     while (st == BP_OK) {
         ssize_t got = read(fd, b->data + b->len, b->cap - 1 - b->len);
         if (got == 0)
@@ -218,6 +253,9 @@ static bp_status read_all(int fd, size_t size_hint, const char *name, byte_buffe
             return bp_fail_errno(err, BP_ERR_IO, errno, "%s", name);
         }
         b->len += (size_t)got;
+        st = check_start(b, true, name, &decided, err);
+        if (st != BP_OK)
+            return st;
         st = buffer_reserve(b, 1);
     }
     return fail_buffer(err, name, st);
@@ -283,6 +321,12 @@ bp_status bp_read_memory(const void *in, size_t in_len, const char *name, unsign
                        name);
     *data = NULL;
     *len = 0;
+    if (in_len > BP_MODEL_MAX_SIZE)
+        return fail_too_large(err, name, UINT64_MAX);
+    bool decided = false;
+    bp_status start = bp_model_check_start(in, in_len, true, name, &decided, err);
+    if (start != BP_OK)
+        return start;
     if (bp_is_zstd(in, in_len))
         return decompress(in, in_len, name, data, len, err);
     byte_buffer copy = {NULL, 0, 0};

@@ -107,7 +107,25 @@ expect 1 "a missing model (decode): exit 1" "$T/missing.model" "No such file"
 run encode -m "$M" "$T/missing.txt"
 expect 1 "a missing input: exit 1" "$T/missing.txt" "No such file"
 run encode -m "$TEXT" "$TEXT"
-expect 1 "a text file given as the model: exit 1" "$TEXT" "not"
+expect 1 "a text file given as the model: exit 1, named for what it is not" "$TEXT" \
+    "line 1, column 1: not a model: neither JSON (which starts with '{'), zstd nor a native model"
+# A device that never ends is refused at its first bytes, not read until memory runs out
+# (timeout: a regression fails rather than hangs).
+# refused_at_once COMMAND ARGS...: bp COMMAND exits 1 within 10 s, naming /dev/zero.
+refused_at_once() {
+    timeout 10 "$BP" "$@" </dev/null >"$T/out" 2>"$T/err"
+    status=$?
+    expect 1 "$1 of the model /dev/zero: exit 1 at once" \
+        "/dev/zero: line 1, column 1: not a model" "(the file starts with 0x00)"
+}
+refused_at_once encode -m /dev/zero "$TEXT"
+refused_at_once info -m /dev/zero
+refused_at_once convert /dev/zero "$T/zero.bpm"
+printf '\211BPM\r\n\033\n' >"$T/flip.bpm"
+cat "$M" >>"$T/flip.bpm"
+run encode -m "$T/flip.bpm" "$TEXT"
+expect 1 "a native magic with a flipped bit: exit 1, a damaged header" "$T/flip.bpm" \
+    "corrupt native model: the header is damaged"
 : >"$T/empty.model"
 run encode -m "$T/empty.model" "$TEXT"
 expect 1 "an empty file given as the model: exit 1" "$T/empty.model" "empty"

@@ -319,6 +319,43 @@ static void test_flipped_bytes_are_rejected(void **state)
     bp_model_free(m);
 }
 
+/* Every single bit flipped in the magic: a damaged native header, not "not valid JSON"; from
+ * memory and from a file. Two bytes damaged still count, three make it something else. */
+static void test_damaged_magic_is_named(void **state)
+{
+    (void)state;
+    bp_model *m = small_model();
+    size_t size;
+    unsigned char *image = native_image(m, "magic.bpm", &size);
+    bp_error err;
+    bp_model *n;
+    const char *damaged = "corrupt native model: the header is damaged (its first 8 bytes are "
+                          "not the native magic 89 42 50 4D 0D 0A 1A 0A)";
+    for (size_t bit = 0; bit < 64; bit++) {
+        image[bit / 8] ^= (unsigned char)(1u << bit % 8);
+        assert_int_equal(load_image(image, size, &n, &err), BP_ERR_CORRUPT);
+        assert_int_equal(err.offset, 0);
+        if (!strstr(err.message, damaged))
+            fail_msg("bit %zu flipped: %s", bit, err.message);
+        image[bit / 8] ^= (unsigned char)(1u << bit % 8);
+    }
+    memcpy(image, "\x89" "BPX\r\n\x1a\t", 8);
+    const char *path = in_scratch("magic.bpm");
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(image, 1, size, f), size);
+    assert_int_equal(fclose(f), 0);
+    n = NULL;
+    assert_int_equal(bp_model_load(path, &n, &err), BP_ERR_CORRUPT);
+    assert_null(n);
+    assert_non_null(strstr(err.message, damaged));
+    memcpy(image, "\x89" "BXX\r\n\x1a\t", 8);
+    assert_int_equal(load_image(image, size, &n, &err), BP_ERR_NOT_JSON);
+    assert_non_null(strstr(err.message, "not a model: neither JSON"));
+    free(image);
+    bp_model_free(m);
+}
+
 static void test_other_version_is_rejected(void **state)
 {
     (void)state;
@@ -556,6 +593,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_reference_model),
         cmocka_unit_test(test_every_truncation_is_rejected),
         cmocka_unit_test(test_flipped_bytes_are_rejected),
+        cmocka_unit_test(test_damaged_magic_is_named),
         cmocka_unit_test(test_other_version_is_rejected),
         cmocka_unit_test(test_crafted_files_are_rejected),
         cmocka_unit_test(test_foreign_scores_are_recomputed),
