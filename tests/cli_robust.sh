@@ -121,6 +121,18 @@ refused_at_once() {
 refused_at_once encode -m /dev/zero "$TEXT"
 refused_at_once info -m /dev/zero
 refused_at_once convert /dev/zero "$T/zero.bpm"
+# decode stops at the first byte that cannot be part of an id, however long its line.
+timeout 10 "$BP" decode -m "$M" /dev/zero </dev/null >"$T/out" 2>"$T/err"
+status=$?
+expect 1 "decode of /dev/zero: exit 1 at once, naming file, line and word" \
+    "/dev/zero:1: not an id: '\x00\x00" "\x00...'"
+printf '3 4\n5 6 7z\n' >"$T/bad_late.ids"
+run decode -m "$M" "$T/bad_late.ids"
+expect 1 "decode of '7z' on line 2: exit 1" "bad_late.ids:2: not an id: '7z'"
+printf '100\r101\r\r102 \r\n' >"$T/cr.ids"
+run decode -m "$M" "$T/cr.ids"
+expect_quiet_success "decode takes a lone CR as a separator, like a space"
+check "decode with lone CRs: the bytes of the three ids" test "$(cat "$T/out")" = abc
 printf '\211BPM\r\n\033\n' >"$T/flip.bpm"
 cat "$M" >>"$T/flip.bpm"
 run encode -m "$T/flip.bpm" "$TEXT"
