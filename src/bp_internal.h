@@ -168,7 +168,11 @@ bool bp_native_is(const void *data, size_t len);
 bp_status bp_native_load_buffer(const char *name, unsigned char *data, size_t len,
                                 bp_model **out, bp_error *err);
 
-/*------ Recognising a model by its first bytes (model_sniff.c) ------*/
+/*------ Recognising an input by its first bytes (model_sniff.c) ------*/
+
+/* Whether s[0..n) starts with a zstd frame or skippable frame magic. Text cannot: the
+ * content decides, not the file name. */
+bool bp_is_zstd(const unsigned char *s, size_t n);
 
 /* Checks that p[0..len), the first bytes read of a model file (with `zstd_allowed`: as
  * stored; without: decompressed), can start a model: the native magic, a zstd frame, or a
@@ -306,9 +310,6 @@ bp_status bp_read_file(const char *path, unsigned char **data, size_t *len, bp_e
  * the file's size when it is a regular file, else 0. BP_ERR_IO names the path. */
 bp_status bp_open_for_reading(const char *path, int *fd, size_t *size_hint, bp_error *err);
 
-/* Whether s[0..n) starts with a zstd frame or skippable frame magic. Text cannot: the
- * content decides, not the file name. */
-bool bp_is_zstd(const unsigned char *s, size_t n);
 
 /* Limits the window a zstd frame may make `dctx` allocate, for a compressed input of
  * `in_len` bytes (0: unknown, a pipe): 128 MiB, more only for inputs large enough to need

@@ -120,20 +120,6 @@ static void buffer_finish(byte_buffer *b, unsigned char **data, size_t *len)
     *len = b->len;
 }
 
-static uint32_t read_le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-bool bp_is_zstd(const unsigned char *in, size_t in_len)
-{
-    if (in_len < 4)
-        return false;
-    uint32_t magic = read_le32(in);
-    return magic == ZSTD_MAGICNUMBER ||
-           (magic & ZSTD_MAGIC_SKIPPABLE_MASK) == ZSTD_MAGIC_SKIPPABLE_START;
-}
-
 /* A first guess at the decompressed size: the first frame's declared size when it looks
  * plausible. Only a hint -- a corrupt header must not make us allocate terabytes up front. */
 static size_t decompressed_size_hint(const unsigned char *in, size_t in_len)

@@ -1,13 +1,16 @@
 /*
- * model_sniff.c -- whether the first bytes of a file can start a model, so that a file that
- * is no model (a text, /dev/zero, a binary) is refused after its first read rather than
- * read whole, and is named for what it is rather than reported as bad JSON. Every model
- * starts with the native magic, a zstd frame, or a JSON value after an optional UTF-8 byte
- * order mark and whitespace (as the JSON loader accepts it). Any JSON value, not only an
- * object, passes: the JSON loader then says precisely what is wrong with it.
+ * model_sniff.c -- what the first bytes of an input say: whether it is zstd (models and
+ * corpora alike), and whether it can start a model, so that a file that is no model (a
+ * text, /dev/zero, a binary) is refused after its first read rather than read whole, and
+ * is named for what it is rather than reported as bad JSON. Every model starts with the
+ * native magic, a zstd frame, or a JSON value after an optional UTF-8 byte order mark and
+ * whitespace (as the JSON loader accepts it). Any JSON value, not only an object, passes:
+ * the JSON loader then says precisely what is wrong with it.
  */
 #include <stdio.h>
 #include <string.h>
+
+#include <zstd.h>
 
 #include "bp_internal.h"
 
@@ -16,6 +19,16 @@ static const unsigned char BOM[3] = {0xEF, 0xBB, 0xBF};
 /* Bytes of the native magic that may differ for a header to count as a damaged native one
  * rather than as something else: a bit flip or two, not a different format. */
 #define MAX_DAMAGED_MAGIC_BYTES 2
+
+bool bp_is_zstd(const unsigned char *in, size_t in_len)
+{
+    if (in_len < 4)
+        return false;
+    uint32_t magic = (uint32_t)in[0] | (uint32_t)in[1] << 8 | (uint32_t)in[2] << 16 |
+                     (uint32_t)in[3] << 24;
+    return magic == ZSTD_MAGICNUMBER ||
+           (magic & ZSTD_MAGIC_SKIPPABLE_MASK) == ZSTD_MAGIC_SKIPPABLE_START;
+}
 
 static bool is_json_space(unsigned char c)
 {
