@@ -356,6 +356,43 @@ static void test_damaged_magic_is_named(void **state)
     bp_model_free(m);
 }
 
+/* A file caught half rewritten by another model of the same size (counts changed, pieces
+ * the same): its first k bytes from one image, the rest from the other. Every such mix
+ * that is neither image is refused (the checksum), never loaded. */
+static void test_half_rewritten_is_rejected(void **state)
+{
+    (void)state;
+    uint64_t other_counts[N_WORDS];
+    for (size_t i = 0; i < N_WORDS; i++)
+        other_counts[i] = WORD_COUNTS[i] + 1 + i % 3;
+    bp_model *a = small_model(), *b = bp_test_small_model(WORDS, other_counts, N_WORDS);
+    size_t size_a, size_b;
+    unsigned char *image_a = native_image(a, "a.bpm", &size_a);
+    unsigned char *image_b = native_image(b, "b.bpm", &size_b);
+    assert_int_equal(size_a, size_b);
+    unsigned char *mix = malloc(size_a);
+    assert_non_null(mix);
+    size_t refused = 0;
+    for (size_t k = 1; k < size_a; k++) {
+        memcpy(mix, image_b, k);
+        memcpy(mix + k, image_a + k, size_a - k);
+        if (memcmp(mix, image_a, size_a) == 0 || memcmp(mix, image_b, size_a) == 0)
+            continue;
+        bp_model *n;
+        bp_error err;
+        bp_status st = load_image(mix, size_a, &n, &err);
+        if (st != BP_ERR_CORRUPT)
+            fail_msg("%zu bytes of b, then a: %s (%s)", k, bp_strerror(st), err.message);
+        refused++;
+    }
+    assert_true(refused > 0);
+    free(mix);
+    free(image_a);
+    free(image_b);
+    bp_model_free(a);
+    bp_model_free(b);
+}
+
 static void test_other_version_is_rejected(void **state)
 {
     (void)state;
@@ -594,6 +631,7 @@ int main(void)
         cmocka_unit_test(test_every_truncation_is_rejected),
         cmocka_unit_test(test_flipped_bytes_are_rejected),
         cmocka_unit_test(test_damaged_magic_is_named),
+        cmocka_unit_test(test_half_rewritten_is_rejected),
         cmocka_unit_test(test_other_version_is_rejected),
         cmocka_unit_test(test_crafted_files_are_rejected),
         cmocka_unit_test(test_foreign_scores_are_recomputed),
