@@ -65,6 +65,9 @@ static bool near_native_magic(const unsigned char *p, size_t len)
 bp_status bp_model_check_start(const unsigned char *p, size_t len, bool zstd_allowed,
                                const char *name, bool *decided, bp_error *err)
 {
+    *decided = false;
+    if (len == 0)
+        return BP_OK; /* p may be NULL */
     *decided = true;
     if (bp_native_is(p, len)) {
         *decided = len >= BP_NATIVE_MAGIC_SIZE;
