@@ -141,14 +141,26 @@ typedef struct bp_model bp_model;
  *  Piece scores are log(count) - log(total) with the C library's log, exactly as the
  *  reference (docs/algorithms.md §4.1).
  *  Validation is complete: see the BP_ERR_* codes from BP_ERR_IO to BP_ERR_BAD_COUNT.
+ *  Reading is bounded: a file whose first bytes start no model format (not '{' or another
+ *  JSON value after an optional byte order mark and whitespace, no zstd frame, no native
+ *  magic) is refused after its first read with BP_ERR_NOT_JSON, "not a model: neither
+ *  JSON, zstd nor a native model" (BP_ERR_CORRUPT when it is the native magic with a byte
+ *  or two damaged), so that /dev/zero or a large binary is not read whole; a model of more
+ *  than BP_MODEL_MAX_SIZE bytes (as stored, or after decompression) is refused with
+ *  BP_ERR_TOO_LARGE after reading or decompressing at most that much, so that a pipe or
+ *  device that never ends cannot exhaust memory.
  *  @return BP_OK and *out set to a new model, or an error with *out set to NULL.
  *  Ownership: the caller frees the model with bp_model_free().
  *  Thread safety: the returned model is immutable and may be used by any number of threads. */
 BP_API bp_status bp_model_load(const char *path, bp_model **out, bp_error *err);
 
+/* The largest model bp_model_load() and bp_model_load_memory() accept, in bytes (1 GiB;
+ * the 80k-piece models are 6 MB as JSON, 9 MB native). */
+#define BP_MODEL_MAX_SIZE ((size_t)1 << 30)
+
 /*! bp_model_load_memory() :
  *  Like bp_model_load() from `size` bytes at `data` (JSON, plain or zstd-compressed, or
- *  native; a native image is copied, not mapped).
+ *  native; a native image is copied).
  *  `name` is used in error messages only (may be NULL). The bytes are not retained. */
 BP_API bp_status bp_model_load_memory(const void *data, size_t size, const char *name,
                                       bp_model **out, bp_error *err);
@@ -601,14 +613,15 @@ BP_API bp_status bp_model_save(const bp_model *model, const char *path, bp_error
 
 /*! bp_model_save_native() :
  *  Writes `model` to `path` in the native binary format: the pieces, their counts and the
- *  built automaton, so that bp_model_load() of the file is a memory map plus validation
+ *  built automaton, so that bp_model_load() of the file is one read plus validation
  *  (milliseconds) instead of a JSON parse and an automaton build. The format is versioned
  *  and checksummed (layout in docs/native-format.md); bp_model_load() rejects a truncated
  *  file (BP_ERR_TRUNCATED), a damaged or inconsistent one (BP_ERR_CORRUPT) and another
  *  format version (BP_ERR_VERSION) with a message naming the file. A native model encodes
  *  exactly as the JSON model it came from; bp_model_save() turns it back into JSON.
- *  A loaded native file is memory-mapped: do not truncate or rewrite it in place while it
- *  is loaded (this function replaces files by rename, which is safe).
+ *  The file is read into memory, not mapped: a loaded model does not depend on the file,
+ *  which may be replaced or rewritten at any time (a load that reads it half rewritten
+ *  fails its checksum, BP_ERR_CORRUPT).
  *  The file is written as bp_model_save() writes: atomically when it is a regular file,
  *  through a link, into a device or FIFO. Little-endian machines only.
  *  @return BP_OK, BP_ERR_INVALID_ARG, BP_ERR_NOMEM, BP_ERR_TOO_LARGE or BP_ERR_WRITE

@@ -142,11 +142,9 @@ struct bp_model {
     uint64_t total_count;
     bp_automaton ac;
     /* A native model (model_native.c): bytes, off, counts, scores and the automaton's
-     * arrays point into its file image, mapped or malloc'd; native_private holds private
-     * copies of the scores and outputs when they had to be recomputed. */
+     * arrays point into its file image, read into this malloc'd arena; native_private
+     * holds private copies of the scores and outputs when they had to be recomputed. */
     void *arena;
-    size_t arena_len;
-    bool arena_mapped;
     void *native_private;
 };
 
@@ -176,11 +174,21 @@ bool bp_native_is(const void *data, size_t len);
 bp_status bp_native_load_buffer(const char *name, unsigned char *data, size_t len,
                                 bp_model **out, bp_error *err);
 
-/* If the file at `path` is a native model, loads it (memory-mapped) and sets *handled;
- * otherwise (or when it cannot be opened) returns BP_OK with *handled false, for the
- * caller's reader to take over. */
-bp_status bp_native_try_load_file(const char *path, bp_model **out, bp_error *err,
-                                  bool *handled);
+/*------ Recognising an input by its first bytes (model_sniff.c) ------*/
+
+/* Whether s[0..n) starts with a zstd frame or skippable frame magic. Text cannot: the
+ * content decides, not the file name. */
+bool bp_is_zstd(const unsigned char *s, size_t n);
+
+/* Checks that p[0..len), the first bytes read of a model file (with `zstd_allowed`: as
+ * stored; without: decompressed), can start a model: the native magic, a zstd frame, or a
+ * JSON value after an optional byte order mark and whitespace. @return BP_OK with *decided
+ * false while the bytes are too few to tell (more may come), BP_OK with *decided true when
+ * they can, BP_ERR_NOT_JSON (line, column and the byte named) when no model starts so, or
+ * BP_ERR_CORRUPT when the first 8 bytes are the native magic with a byte or two damaged.
+ * Messages start with `name`. */
+bp_status bp_model_check_start(const unsigned char *p, size_t len, bool zstd_allowed,
+                               const char *name, bool *decided, bp_error *err);
 
 /* The format's 64-bit checksum of p[0..len) (stored over bytes 32 .. end of the file). */
 uint64_t bp_checksum64(const unsigned char *p, size_t len, uint64_t seed);
@@ -293,11 +301,14 @@ size_t bp_json_skip_space(const unsigned char *s, size_t len, size_t pos);
 
 /*------ Reading files (file_read.c) ------*/
 
-/* Reads the whole file at `path` into a new malloc'd buffer (*data, *len; one NUL byte is
- * appended after the data and not counted). If the content starts with the zstd frame
- * magic it is decompressed (all frames, streaming; an incomplete frame is
- * BP_ERR_TRUNCATED). Errors name the file: BP_ERR_IO (missing, unreadable, a directory,
- * read error), BP_ERR_TRUNCATED, BP_ERR_NOMEM, BP_ERR_TOO_LARGE. */
+/* Reads the whole model file at `path` into a new malloc'd buffer (*data, *len; one NUL
+ * byte is appended after the data and not counted). If the content starts with the zstd
+ * frame magic it is decompressed (all frames, streaming; an incomplete frame is
+ * BP_ERR_TRUNCATED). The first bytes (as stored, then decompressed) must start a model
+ * (bp_model_check_start: BP_ERR_NOT_JSON, BP_ERR_CORRUPT), checked as soon as they are
+ * read; more than BP_MODEL_MAX_SIZE bytes, as stored or decompressed, is BP_ERR_TOO_LARGE.
+ * Errors name the file: BP_ERR_IO (missing, unreadable, a directory, read error),
+ * BP_ERR_TRUNCATED, BP_ERR_NOMEM. */
 bp_status bp_read_file(const char *path, unsigned char **data, size_t *len, bp_error *err);
 
 /* Opens `path` for reading; a directory is refused with a clear message (open() accepts
@@ -305,9 +316,6 @@ bp_status bp_read_file(const char *path, unsigned char **data, size_t *len, bp_e
  * the file's size when it is a regular file, else 0. BP_ERR_IO names the path. */
 bp_status bp_open_for_reading(const char *path, int *fd, size_t *size_hint, bp_error *err);
 
-/* Whether s[0..n) starts with a zstd frame or skippable frame magic. Text cannot: the
- * content decides, not the file name. */
-bool bp_is_zstd(const unsigned char *s, size_t n);
 
 /* Limits the window a zstd frame may make `dctx` allocate, for a compressed input of
  * `in_len` bytes (0: unknown, a pipe): 128 MiB, more only for inputs large enough to need
@@ -321,7 +329,7 @@ bp_status bp_zstd_fail(bp_error *err, size_t zstd_ret, const char *name, uint64_
                        uint64_t in_len);
 
 /* The same for bytes already in memory: decompresses when they are a zstd stream, else
- * copies them. `name` (may be NULL) is used in messages. */
+ * copies them; the same checks and limit. `name` (may be NULL) is used in messages. */
 bp_status bp_read_memory(const void *in, size_t in_len, const char *name, unsigned char **data,
                          size_t *len, bp_error *err);
 

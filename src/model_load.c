@@ -1,8 +1,8 @@
 /*
  * model_load.c -- bp_model_load() and bp_model_load_memory(): the content tells the
- * format, never the file name. A native model file is memory-mapped as it is
- * (model_native.c); anything else is read whole, decompressed if it is zstd, and is then
- * either a compressed native model or the reference JSON (model_json.c).
+ * format, never the file name. A model is read whole (its first bytes checked to start a
+ * model, its size bounded: file_read.c, model_sniff.c), decompressed if it is zstd, and is
+ * then a native model (model_native.c) or the reference JSON (model_json.c).
  */
 #include <stdlib.h>
 
@@ -40,12 +40,8 @@ bp_status bp_model_load(const char *path, bp_model **out, bp_error *err)
         return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_model_load: %s is NULL",
                        path ? "out" : "path");
     *out = NULL;
-    bool native;
-    bp_status st = bp_native_try_load_file(path, out, err, &native);
-    if (native)
-        return st;
     unsigned char *bytes;
     size_t len;
-    st = bp_read_file(path, &bytes, &len, err);
+    bp_status st = bp_read_file(path, &bytes, &len, err);
     return load_read_bytes(st, path, bytes, len, out, err);
 }

@@ -1,6 +1,6 @@
 /*
  * model_native.c -- the native binary model format: the pieces and the built automaton,
- * stored so that loading is a memory map plus validation, with nothing to rebuild. The
+ * stored so that loading is one read plus validation, with nothing to rebuild. The
  * format, its invariants and what validation guarantees: docs/native-format.md.
  *
  * File layout, version 1. All integers are little-endian; every section starts at a
@@ -29,7 +29,11 @@
  *                 bytes       u8[...]        the pieces, concatenated
  * The automaton is exactly the in-memory one (bp_internal.h, automaton.c).
  *
- * Loading maps the file read-only and uses the arrays in place. Nothing in the file is
+ * Loading reads the file into one private buffer and uses the arrays in place. It is not
+ * memory-mapped: a mapped file rewritten in place under its readers (cp over it) makes
+ * them fault (SIGBUS past a shortened end, SIGSEGV on arrays changed after validation),
+ * while reading it costs a few milliseconds for the 80k model (9 MB), and a file caught
+ * half old, half new fails its checksum like any damaged file. Nothing in the file is
  * trusted: the size and checksum are checked first (a truncated file is
  * BP_ERR_TRUNCATED, a bad checksum BP_ERR_CORRUPT, another version BP_ERR_VERSION), then
  * every value the encoder will use as an index or a loop bound (check_pieces(),
@@ -39,25 +43,12 @@
  * the ids its JSON gives on the same machine (on a mismatch, from another libm, private
  * corrected copies are made).
  *
- * Caveat of memory mapping: the file must not be truncated or rewritten in place while the
- * model is loaded (bp_model_save_native() replaces files by rename, which is safe).
  */
-#define _DEFAULT_SOURCE /* MAP_POPULATE (Linux), where the system has it */
-
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "bp_internal.h"
-
-#ifndef MAP_POPULATE
-#define MAP_POPULATE 0
-#endif
 
 #define NATIVE_VERSION 1u
 #define HEADER_SIZE 64u
@@ -481,10 +472,10 @@ static bp_status check_automaton(const loader *ld, bp_model *m)
     return BP_OK;
 }
 
-/* Validates the image at p[0..size) and builds the model over it. On success the model
- * owns the image (`mapped`: munmap, else free); on failure the caller keeps it. */
-static bp_status load_image(const char *name, const unsigned char *p, size_t size, bool mapped,
-                            bp_model **out, bp_error *err)
+/* Validates the image at p[0..size) (malloc'd) and builds the model over it. On success
+ * the model owns the image; on failure the caller keeps it. */
+static bp_status load_image(const char *name, unsigned char *p, size_t size, bp_model **out,
+                            bp_error *err)
 {
     loader ld = {.name = bp_source_name(name), .p = p, .size = size, .err = err};
     bp_status st = check_header(&ld);
@@ -506,9 +497,7 @@ static bp_status load_image(const char *name, const unsigned char *p, size_t siz
         free(m);
         return st;
     }
-    m->arena = (void *)p;
-    m->arena_len = size;
-    m->arena_mapped = mapped;
+    m->arena = p;
     m->native_private = priv;
     *out = m;
     return BP_OK;
@@ -524,49 +513,14 @@ bool bp_native_is(const void *data, size_t len)
 bp_status bp_native_load_buffer(const char *name, unsigned char *data, size_t len,
                                 bp_model **out, bp_error *err)
 {
-    bp_status st = load_image(name, data, len, false, out, err);
+    bp_status st = load_image(name, data, len, out, err);
     if (st != BP_OK)
         free(data);
     return st;
 }
 
-bp_status bp_native_try_load_file(const char *path, bp_model **out, bp_error *err, bool *handled)
-{
-    *handled = false;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return BP_OK; /* the caller's reader reports it */
-    unsigned char magic[BP_NATIVE_MAGIC_SIZE];
-    struct stat sb;
-    ssize_t got = pread(fd, magic, sizeof magic, 0);
-    if (got <= 0 || !bp_native_is(magic, (size_t)got) || fstat(fd, &sb) != 0 ||
-        !S_ISREG(sb.st_mode)) {
-        close(fd);
-        return BP_OK;
-    }
-    *handled = true;
-    if ((uint64_t)sb.st_size > SIZE_MAX) {
-        close(fd);
-        return bp_fail(err, BP_ERR_TOO_LARGE, UINT64_MAX, "%s: too large", path);
-    }
-    size_t size = (size_t)sb.st_size;
-    /* Map it with the pages populated at once: much cheaper than one fault per page. */
-    void *p = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-    int map_errno = errno;
-    close(fd);
-    if (p == MAP_FAILED)
-        return bp_fail_errno(err, BP_ERR_IO, map_errno, "cannot map %s", path);
-    bp_status st = load_image(path, p, size, true, out, err);
-    if (st != BP_OK)
-        munmap(p, size);
-    return st;
-}
-
 void bp_native_release(bp_model *m)
 {
-    if (m->arena_mapped)
-        munmap(m->arena, m->arena_len);
-    else
-        free(m->arena);
+    free(m->arena);
     free(m->native_private);
 }

@@ -101,7 +101,24 @@ check "no temporary file is left behind" test -z "$(find "$T" -name '*.tmp.*')"
 expect_exit 0 "train on sample.txt" train -o "$T/sample.model" "$SAMPLE"
 stderr_has "sample.model:" "the summary names the model"
 stderr_has "peak memory" "the summary gives the peak memory"
-check "the summary is one line" test "$(wc -l <"$T/err")" -eq 1
+# sample.txt has too few distinct pieces for the default 10000 ids: a second line says so.
+check "the summary is two lines: the figures, and why the model is small" \
+    test "$(wc -l <"$T/err")" -eq 2
+stderr_has "bp train: $T/sample.model: 538 ids of the 10000 asked for: the corpus segments into 1202 distinct pieces, and a piece is kept only if it occurs at least 2 times (--min-count), has at most 36 bytes (--max-piece-length)" \
+    "a model under 90% of the size asked for is explained"
+expect_exit 0 "train on sample.txt, 500 ids" train -o "$T/s500.model" --vocab-size 500 "$SAMPLE"
+check "a model of the size asked for: the summary is one line" test "$(wc -l <"$T/err")" -eq 1
+stderr_has "s500.model: 500 ids" "the summary gives the size"
+# One letter repeated, 300 kB on one line: chunks of 10000 letters, each one piece longer than
+# --max-piece-length, so 259 ids of the 8000 (the 256 bytes and the 3 special ids).
+head -c 300000 /dev/zero | tr '\0' a >"$T/one_letter.txt"
+expect_exit 0 "train on one repeated letter" train -o "$T/a.model" --vocab-size 8000 \
+    "$T/one_letter.txt"
+stderr_has "$T/a.model: 259 ids of the 8000 asked for: the corpus segments into 1 distinct piece," \
+    "one repeated letter: the tiny model is explained"
+expect_exit 0 "train -q on one repeated letter" train -q -o "$T/a.model" --vocab-size 8000 \
+    "$T/one_letter.txt"
+stderr_empty "train -q: no summary, no explanation"
 "$BP" encode -m "$T/sample.model" "$SAMPLE" >"$T/sample.ids" &&
     "$BP" decode -m "$T/sample.model" "$T/sample.ids" >"$T/sample.back"
 same "$SAMPLE" "$T/sample.back" "the trained model round-trips sample.txt"

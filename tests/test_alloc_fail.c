@@ -8,8 +8,8 @@
  * batch jobs (fresh and warm, on threads, with offsets), bp_decode, bp_model_save and bp_model_save_native, reading corpora (plain, zstd, JSONL),
  * and the trainer (create, feed, train).
  *
- * How: the test is linked with -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc, so every
- * call to these from the objects of the static library (and of this file) goes through
+ * How: the test is linked with -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc and
+ * --wrap=posix_memalign (large file buffers, src/file_read.c), so every call to these from the objects of the static library (and of this file) goes through
  * the counters below, and cJSON's through its allocation hooks; allocations inside the
  * other shared libraries (libc, zstd, cmocka) are not touched. For each call under test and for every N from 1 until the call no
  * longer reaches an N-th allocation, the N-th allocation made while the call runs fails,
@@ -18,6 +18,7 @@
  * correct result where it can do without that allocation. Leaks are caught by LeakSanitizer in the sanitizer run of
  * tools/test.sh.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -44,9 +45,11 @@
 void *__real_malloc(size_t size);
 void *__real_calloc(size_t n, size_t size);
 void *__real_realloc(void *p, size_t size);
+int __real_posix_memalign(void **p, size_t alignment, size_t size);
 void *__wrap_malloc(size_t size);
 void *__wrap_calloc(size_t n, size_t size);
 void *__wrap_realloc(void *p, size_t size);
+int __wrap_posix_memalign(void **p, size_t alignment, size_t size);
 
 static atomic_bool armed;          /* count (and fail) only while the call under test runs */
 static atomic_size_t n_allocs;     /* allocations seen while armed */
@@ -70,6 +73,10 @@ void *__wrap_calloc(size_t n, size_t size) { return should_fail() ? NULL : __rea
 void *__wrap_realloc(void *p, size_t size)
 {
     return should_fail() ? NULL : __real_realloc(p, size);
+}
+int __wrap_posix_memalign(void **p, size_t alignment, size_t size)
+{
+    return should_fail() ? ENOMEM : __real_posix_memalign(p, alignment, size);
 }
 
 static void arm(size_t n, bool all_after)
@@ -258,7 +265,7 @@ static void test_model_load_file(void **state)
     print_message("bp_model_load: %zu allocations (JSON), %zu (zstd), each failed\n", a, b);
 }
 
-/* The native format: a file (memory-mapped) and the same bytes from memory. */
+/* The native format: a file and the same bytes from memory. */
 static void test_model_load_native(void **state)
 {
     const fixture *fx = *state;
@@ -275,6 +282,26 @@ static void test_model_load_native(void **state)
     size_t b = fail_each_allocation("bp_model_load_memory (native)", op_load, &mem);
     print_message("native model: %zu allocations (file), %zu (memory), each failed\n", a, b);
     free(bytes);
+    unlink(path);
+}
+
+/* A model file of more than 2 MiB (the JSON model and trailing whitespace) is read into a
+ * buffer in huge pages, allocated by posix_memalign (src/file_read.c). */
+static void test_model_load_large_file(void **state)
+{
+    const fixture *fx = *state;
+    char path[96];
+    snprintf(path, sizeof path, "%s/large.json", fx->dir);
+    size_t len = fx->json_len + ((size_t)3 << 20);
+    char *text = malloc(len);
+    assert_non_null(text);
+    memcpy(text, fx->json, fx->json_len);
+    memset(text + fx->json_len, ' ', len - fx->json_len);
+    write_file(path, text, len);
+    free(text);
+    load_ctx file = {fx, NULL, 0, path};
+    size_t n = fail_each_allocation("bp_model_load (3 MiB file)", op_load, &file);
+    print_message("3 MiB model file: %zu allocations, each failed\n", n);
     unlink(path);
 }
 
@@ -757,6 +784,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_model_load_memory),
         cmocka_unit_test(test_model_load_file),
         cmocka_unit_test(test_model_load_native),
+        cmocka_unit_test(test_model_load_large_file),
         cmocka_unit_test(test_model_from_pieces),
         cmocka_unit_test(test_encoder_create),
         cmocka_unit_test(test_encode),

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -443,7 +444,17 @@ typedef struct text_case {
 static const text_case TEXT_CASES[] = {
     {"empty", "", 0, BP_ERR_EMPTY, "empty"},
     {"whitespace_only", " \n\t\r\n ", 0, BP_ERR_TRUNCATED, "only whitespace"},
-    {"not_json_word", "hello", 0, BP_ERR_NOT_JSON, "line 1, column 1: not valid JSON"},
+    /* No model format starts so: refused at the first bytes, named for what it is not. */
+    {"not_a_model_word", "hello", 0, BP_ERR_NOT_JSON,
+     "line 1, column 1: not a model: neither JSON (which starts with '{'), zstd nor a native "
+     "model (the file starts with 'h')"},
+    {"not_a_model_nul_bytes", "\0\0\0\0\0\0\0\0", 8, BP_ERR_NOT_JSON,
+     "line 1, column 1: not a model: neither JSON (which starts with '{'), zstd nor a native "
+     "model (the file starts with 0x00)"},
+    {"not_a_model_after_bom_and_space", "\xEF\xBB\xBF\t\r\n  <x>", 0, BP_ERR_NOT_JSON,
+     "line 2, column 3: not a model: neither JSON (which starts with '{'), zstd nor a native "
+     "model (the file starts with '<')"},
+    {"not_a_model_control_byte", "\x01{}", 0, BP_ERR_NOT_JSON, "(the file starts with 0x01)"},
     {"not_json_single_quotes", "{'QQ==': [68, 'A', 66]}", 0, BP_ERR_NOT_JSON,
      "column 2: not valid JSON: expected a string key"},
     {"not_json_trailing_comma", "{\n \"QQ==\": [68, \"A\", 66],\n}", 0, BP_ERR_NOT_JSON,
@@ -699,6 +710,77 @@ static void test_directory(void **state)
     expect_file_failure(tmp_dir, BP_ERR_IO, strerror(EISDIR));
 }
 
+/* The first bytes decide: what starts no model is refused whatever follows, and the offset
+ * is that of the byte that decided. */
+static void test_not_a_model_offset(void **state)
+{
+    (void)state;
+    bp_error err = expect_memory_failure("\n\n x{}", 6, BP_ERR_NOT_JSON, "line 3, column 2");
+    assert_int_equal(err.offset, 3);
+}
+
+/* Decompressed content is checked the same way (it cannot be zstd again). */
+static void test_not_a_model_compressed(void **state)
+{
+    (void)state;
+    size_t zlen;
+    unsigned char *z = zstd_compress("hello, world", 12, &zlen);
+    expect_memory_failure(z, zlen, BP_ERR_NOT_JSON,
+                          "line 1, column 1: not a model: neither JSON (which starts with "
+                          "'{'), nor a native model (the file starts with 'h')");
+    expect_file_failure(write_tmp("hello.zst", z, zlen), BP_ERR_NOT_JSON, "not a model");
+    free(z);
+}
+
+/* A model file over BP_MODEL_MAX_SIZE is refused before it is read: here a sparse file
+ * of one byte more, which would be a valid start. */
+static void test_model_too_large(void **state)
+{
+    (void)state;
+    const char *path = write_tmp("huge.json", "{", 1);
+    assert_int_equal(truncate(path, (off_t)BP_MODEL_MAX_SIZE + 1), 0);
+    expect_file_failure(path, BP_ERR_TOO_LARGE,
+                        "more than 1024 MiB, the largest model accepted (BP_MODEL_MAX_SIZE)");
+    assert_int_equal(unlink(path), 0);
+}
+
+/* A zstd stream that decompresses to one byte more than BP_MODEL_MAX_SIZE ('{' and
+ * spaces, a few hundred kilobytes compressed) is refused when the output reaches the limit
+ * (files are decompressed by the same code). */
+static void test_decompressed_too_large(void **state)
+{
+    (void)state;
+    enum { CHUNK = 1 << 20 };
+    char *spaces = malloc(CHUNK);
+    assert_non_null(spaces);
+    memset(spaces, ' ', CHUNK);
+    spaces[0] = '{';
+    ZSTD_CCtx *cctx = ZSTD_createCCtx();
+    assert_non_null(cctx);
+    size_t cap = 1 << 22, zlen = 0;
+    unsigned char *z = malloc(cap);
+    assert_non_null(z);
+    for (size_t done = 0; done <= BP_MODEL_MAX_SIZE; done += CHUNK) {
+        size_t n = BP_MODEL_MAX_SIZE + 1 - done < CHUNK ? BP_MODEL_MAX_SIZE + 1 - done : CHUNK;
+        bool last = done + n == BP_MODEL_MAX_SIZE + 1;
+        ZSTD_inBuffer in = {spaces, n, 0};
+        size_t left;
+        do {
+            ZSTD_outBuffer out = {z, cap, zlen};
+            left = ZSTD_compressStream2(cctx, &out, &in, last ? ZSTD_e_end : ZSTD_e_continue);
+            assert_false(ZSTD_isError(left));
+            zlen = out.pos;
+            assert_true(zlen < cap);
+        } while (in.pos < in.size || (last && left != 0));
+        spaces[0] = ' ';
+    }
+    ZSTD_freeCCtx(cctx);
+    free(spaces);
+    expect_memory_failure(z, zlen, BP_ERR_TOO_LARGE,
+                          "more than 1024 MiB, the largest model accepted (BP_MODEL_MAX_SIZE)");
+    free(z);
+}
+
 static void test_unreadable_file(void **state)
 {
     (void)state;
@@ -863,6 +945,10 @@ int main(void)
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_directory),
         cmocka_unit_test(test_unreadable_file),
+        cmocka_unit_test(test_not_a_model_offset),
+        cmocka_unit_test(test_not_a_model_compressed),
+        cmocka_unit_test(test_model_too_large),
+        cmocka_unit_test(test_decompressed_too_large),
         cmocka_unit_test(test_messages_name_the_source),
         cmocka_unit_test(test_invalid_arguments),
         cmocka_unit_test(test_nesting_limit),

@@ -160,7 +160,7 @@ static void test_roundtrip_small_model(void **state)
     const char *path = in_scratch("small.bpm");
     assert_int_equal(bp_model_save_native(m, path, &err), BP_OK);
     bp_model *n = NULL;
-    assert_int_equal(bp_model_load(path, &n, &err), BP_OK); /* mapped */
+    assert_int_equal(bp_model_load(path, &n, &err), BP_OK); /* read from the file */
     bp_test_assert_same_model(m, n);
     assert_same_encoding(m, n, SAMPLE_TEXT, sizeof SAMPLE_TEXT - 1);
     /* From memory (copied), and saved again: the same bytes. */
@@ -274,7 +274,7 @@ static void test_every_truncation_is_rejected(void **state)
         assert_non_null(strstr(err.message, "image.bpm"));
     }
     assert_int_equal(load_image(image, 0, &n, &err), BP_ERR_EMPTY);
-    /* The same through files (memory-mapped). */
+    /* The same through files. */
     const size_t cuts[] = {1, 7, 8, 16, 63, 64, 100, size / 2, size - 1};
     for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
         const char *path = in_scratch("cut.bpm");
@@ -317,6 +317,80 @@ static void test_flipped_bytes_are_rejected(void **state)
     bp_model_free(n);
     free(image);
     bp_model_free(m);
+}
+
+/* Every single bit flipped in the magic: a damaged native header, not "not valid JSON"; from
+ * memory and from a file. Two bytes damaged still count, three make it something else. */
+static void test_damaged_magic_is_named(void **state)
+{
+    (void)state;
+    bp_model *m = small_model();
+    size_t size;
+    unsigned char *image = native_image(m, "magic.bpm", &size);
+    bp_error err;
+    bp_model *n;
+    const char *damaged = "corrupt native model: the header is damaged (its first 8 bytes are "
+                          "not the native magic 89 42 50 4D 0D 0A 1A 0A)";
+    for (size_t bit = 0; bit < 64; bit++) {
+        image[bit / 8] ^= (unsigned char)(1u << bit % 8);
+        assert_int_equal(load_image(image, size, &n, &err), BP_ERR_CORRUPT);
+        assert_int_equal(err.offset, 0);
+        if (!strstr(err.message, damaged))
+            fail_msg("bit %zu flipped: %s", bit, err.message);
+        image[bit / 8] ^= (unsigned char)(1u << bit % 8);
+    }
+    memcpy(image, "\x89" "BPX\r\n\x1a\t", 8);
+    const char *path = in_scratch("magic.bpm");
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(image, 1, size, f), size);
+    assert_int_equal(fclose(f), 0);
+    n = NULL;
+    assert_int_equal(bp_model_load(path, &n, &err), BP_ERR_CORRUPT);
+    assert_null(n);
+    assert_non_null(strstr(err.message, damaged));
+    memcpy(image, "\x89" "BXX\r\n\x1a\t", 8);
+    assert_int_equal(load_image(image, size, &n, &err), BP_ERR_NOT_JSON);
+    assert_non_null(strstr(err.message, "not a model: neither JSON"));
+    free(image);
+    bp_model_free(m);
+}
+
+/* A file caught half rewritten by another model of the same size (counts changed, pieces
+ * the same): its first k bytes from one image, the rest from the other. Every such mix
+ * that is neither image is refused (the checksum), never loaded. */
+static void test_half_rewritten_is_rejected(void **state)
+{
+    (void)state;
+    uint64_t other_counts[N_WORDS];
+    for (size_t i = 0; i < N_WORDS; i++)
+        other_counts[i] = WORD_COUNTS[i] + 1 + i % 3;
+    bp_model *a = small_model(), *b = bp_test_small_model(WORDS, other_counts, N_WORDS);
+    size_t size_a, size_b;
+    unsigned char *image_a = native_image(a, "a.bpm", &size_a);
+    unsigned char *image_b = native_image(b, "b.bpm", &size_b);
+    assert_int_equal(size_a, size_b);
+    unsigned char *mix = malloc(size_a);
+    assert_non_null(mix);
+    size_t refused = 0;
+    for (size_t k = 1; k < size_a; k++) {
+        memcpy(mix, image_b, k);
+        memcpy(mix + k, image_a + k, size_a - k);
+        if (memcmp(mix, image_a, size_a) == 0 || memcmp(mix, image_b, size_a) == 0)
+            continue;
+        bp_model *n;
+        bp_error err;
+        bp_status st = load_image(mix, size_a, &n, &err);
+        if (st != BP_ERR_CORRUPT)
+            fail_msg("%zu bytes of b, then a: %s (%s)", k, bp_strerror(st), err.message);
+        refused++;
+    }
+    assert_true(refused > 0);
+    free(mix);
+    free(image_a);
+    free(image_b);
+    bp_model_free(a);
+    bp_model_free(b);
 }
 
 static void test_other_version_is_rejected(void **state)
@@ -556,6 +630,8 @@ int main(void)
         cmocka_unit_test(test_roundtrip_reference_model),
         cmocka_unit_test(test_every_truncation_is_rejected),
         cmocka_unit_test(test_flipped_bytes_are_rejected),
+        cmocka_unit_test(test_damaged_magic_is_named),
+        cmocka_unit_test(test_half_rewritten_is_rejected),
         cmocka_unit_test(test_other_version_is_rejected),
         cmocka_unit_test(test_crafted_files_are_rejected),
         cmocka_unit_test(test_foreign_scores_are_recomputed),

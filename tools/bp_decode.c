@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE /* getopt_long, whose optind says where the operands start */
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -14,119 +15,157 @@
 
 static const char decode_help[] =
     "Usage: bp decode -m MODEL [FILE]...\n"
-    "Decode lines of token ids (decimal, separated by spaces or tabs; CRLF line ends\n"
-    "are accepted) and write the bytes of their pieces and nothing else: no\n"
+    "Decode lines of token ids (decimal, separated by spaces, tabs or CRs, so CRLF\n"
+    "line ends are accepted) and write the bytes of their pieces and nothing else: no\n"
     "separator, no newline. With no FILE, or when FILE is -, read standard input.\n"
     "'bp encode -m M | bp decode -m M' gives the input back, in NFC unless it was\n"
     "encoded with --no-normalize. Ids 0, 1, 2 (<pad>, <bos>, <eos>) give no bytes;\n"
-    "an id outside the vocabulary or a word that is not a number is an error.\n"
+    "an id outside the vocabulary or a word that is not a number is an error, found\n"
+    "at its first byte that is neither a digit nor a separator.\n"
     "\n"
     "  -m, --model MODEL  the model: reference BytePiece JSON, plain or\n"
-    "                     zstd-compressed (required)\n"
+    "                     zstd-compressed, or native (required)\n"
     "  -h, --help         show this help and exit\n";
+
+enum { SHOWN_BYTES = 64 }; /* of a bad word: enough to recognise it; it may be a whole line */
+
+/* The word being read. A word stops being an id at its first byte that is not a digit (or
+ * when the number outgrows an id); it is then reported with what follows of it, up to
+ * SHOWN_BYTES, so that a line that never ends (/dev/zero) is not read whole. */
+typedef struct id_word {
+    unsigned char shown[SHOWN_BYTES + 1]; /* one more, to know that the word goes on */
+    size_t len;                           /* bytes so far, counted up to SHOWN_BYTES + 1 */
+    uint64_t value;
+    const char *problem; /* NULL while the word can still be an id */
+} id_word;
 
 typedef struct decode_job {
     const bp_model *model;
-    uint32_t *ids;
-    size_t ids_cap;
+    uint32_t *ids; /* the ids of the current line */
+    size_t n_ids, ids_cap;
     output *out;
+    text_source src;
+    id_word word;
 } decode_job;
 
-/* Separators of ids; '\r' too, so that id files with CRLF line ends decode. */
-static bool is_blank(unsigned char c)
+/* Separators of ids: '\n' ends a line; '\r' anywhere, so that id files with CRLF line ends
+ * decode. */
+static bool is_separator(unsigned char c)
 {
-    return c == ' ' || c == '\t' || c == '\r';
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* Reports a word of a decode input line that is not an id of the model. */
-static void report_bad_word(const text_source *src, const char *problem,
-                           const unsigned char *word, size_t len)
+/* Reports the current word, which is no id of the model. @return 1. */
+static int report_bad_word(const decode_job *job)
 {
-    enum { SHOWN_BYTES = 64 }; /* enough to recognise the word; it may be a whole line */
+    const id_word *w = &job->word;
+    size_t len = w->len < SHOWN_BYTES ? w->len : SHOWN_BYTES;
     char shown[4 * SHOWN_BYTES + 1]; /* bp_piece_escape_bound(SHOWN_BYTES) */
     size_t shown_len = 0;
-    bp_piece_escape(word, len < SHOWN_BYTES ? len : SHOWN_BYTES, shown, sizeof shown, &shown_len,
-                    NULL);
-    report_at(src, "%s '%.*s%s'", problem, (int)shown_len, shown, len > SHOWN_BYTES ? "..." : "");
+    bp_piece_escape(w->shown, len, shown, sizeof shown, &shown_len, NULL);
+    report_at(&job->src, "%s '%.*s%s'", w->problem, (int)shown_len, shown,
+              w->len > SHOWN_BYTES ? "..." : "");
+    return 1;
 }
 
-/* Parses a word of decimal digits. @return false if it holds anything else; sets
- * *too_large when the number does not fit an id (it then is no id of any model). */
-static bool parse_id(const unsigned char *word, size_t len, uint32_t *id, bool *too_large)
+/* Adds a byte to the current word. @return 1 after reporting a bad word that is already
+ * longer than what the message shows. */
+static int add_to_word(decode_job *job, unsigned char c)
 {
-    uint64_t value = 0;
-    *too_large = false;
-    for (size_t i = 0; i < len; i++) {
-        if (word[i] < '0' || word[i] > '9')
-            return false;
-        value = value * 10 + (uint64_t)(word[i] - '0');
-        if (value > UINT32_MAX) {
-            *too_large = true;
-            value = UINT32_MAX; /* keep scanning: a later non-digit still makes it a non-number */
-        }
+    id_word *w = &job->word;
+    w->shown[w->len++] = c;
+    if (c < '0' || c > '9') {
+        w->problem = "not an id:"; /* even after too large a number: it is no number */
+    } else if (!w->problem) {
+        w->value = w->value * 10 + (uint64_t)(c - '0');
+        if (w->value > UINT32_MAX)
+            w->problem = "unknown id"; /* no id of any model */
     }
-    *id = (uint32_t)value;
-    return true;
+    return w->problem && w->len > SHOWN_BYTES ? report_bad_word(job) : 0;
 }
 
-/* Splits a line into ids in job->ids. @return their number, or SIZE_MAX after reporting a
- * word that is no id. */
-static size_t parse_id_line(decode_job *job, const text_source *src, const unsigned char *line,
-                            size_t len)
+/* Ends the current word (if any) at a separator or the end of the input. @return 1 after
+ * reporting a bad word. */
+static int end_word(decode_job *job)
 {
-    reserve_array(&job->ids, &job->ids_cap, len / 2 + 1, sizeof *job->ids);
-    size_t n_ids = 0;
-    for (size_t i = 0; i < len;) {
-        if (is_blank(line[i])) {
-            i++;
-            continue;
-        }
-        size_t start = i;
-        while (i < len && !is_blank(line[i]))
-            i++;
-        bool too_large;
-        if (!parse_id(line + start, i - start, &job->ids[n_ids], &too_large)) {
-            report_bad_word(src, "not an id:", line + start, i - start);
-            return SIZE_MAX;
-        }
-        if (too_large) {
-            report_bad_word(src, "unknown id", line + start, i - start);
-            return SIZE_MAX;
-        }
-        n_ids++;
-    }
-    return n_ids;
+    id_word *w = &job->word;
+    if (w->len == 0)
+        return 0;
+    if (w->problem)
+        return report_bad_word(job);
+    reserve_array(&job->ids, &job->ids_cap, job->n_ids + 1, sizeof *job->ids);
+    job->ids[job->n_ids++] = (uint32_t)w->value;
+    *w = (id_word){.len = 0};
+    return 0;
 }
 
-static int decode_line(void *ctx, const text_source *src, const unsigned char *line, size_t len)
+/* Writes the bytes of the current line's ids. @return 1 after a failure. */
+static int end_line(decode_job *job)
 {
-    decode_job *job = ctx;
-    if (len > 0 && line[len - 1] == '\n')
-        len--;
-    size_t n_ids = parse_id_line(job, src, line, len);
-    if (n_ids == SIZE_MAX)
-        return 1;
-
     output *out = job->out;
     size_t needed;
     bp_error err;
-    bp_status status = bp_decode(job->model, job->ids, n_ids, out->data + out->len,
+    bp_status status = bp_decode(job->model, job->ids, job->n_ids, out->data + out->len,
                                  out->cap - out->len, &needed, &err);
     if (status == BP_ERR_BUFFER_TOO_SMALL) {
         output_reserve(out, needed);
-        status = bp_decode(job->model, job->ids, n_ids, out->data + out->len,
+        status = bp_decode(job->model, job->ids, job->n_ids, out->data + out->len,
                            out->cap - out->len, &needed, &err);
     }
+    job->n_ids = 0;
     if (status == BP_ERR_UNKNOWN_ID) {
-        report_at(src, "unknown id '%" PRIu32 "'", job->ids[err.offset]);
+        report_at(&job->src, "unknown id '%" PRIu32 "'", job->ids[err.offset]);
         return 1;
     }
     if (status != BP_OK) {
-        report_at(src, "%s", bp_strerror(status));
+        report_at(&job->src, "%s", bp_strerror(status));
         return 1;
     }
     out->len += needed;
     return out->write_errno != 0;
+}
+
+static int decode_bytes(decode_job *job, const unsigned char *bytes, size_t len)
+{
+    int rc = 0;
+    for (size_t i = 0; i < len && rc == 0; i++) {
+        if (!is_separator(bytes[i])) {
+            rc = add_to_word(job, bytes[i]);
+            continue;
+        }
+        rc = end_word(job);
+        if (rc == 0 && bytes[i] == '\n') {
+            rc = end_line(job);
+            job->src.line_no++;
+        }
+    }
+    return rc;
+}
+
+/* Decodes one input (a path, or "-" for standard input), read in chunks rather than lines:
+ * a bad byte stops it at once, however long its line. */
+static int decode_input(decode_job *job, const char *path)
+{
+    job->src = (text_source){.line_no = 1};
+    job->word = (id_word){.len = 0};
+    job->n_ids = 0;
+    FILE *fp = open_operand(path, &job->src.name);
+    if (fp == NULL)
+        return report_read_error(&job->src, errno);
+    unsigned char chunk[READ_CHUNK];
+    size_t got;
+    int rc = 0;
+    errno = 0;
+    while (rc == 0 && (got = fread(chunk, 1, sizeof chunk, fp)) > 0)
+        rc = decode_bytes(job, chunk, got);
+    if (rc == 0 && ferror(fp))
+        rc = report_read_error(&job->src, errno);
+    if (rc == 0)
+        rc = end_word(job);
+    if (rc == 0)
+        rc = end_line(job); /* a last line without '\n' */
+    close_operand(fp);
+    return rc;
 }
 
 int run_decode(int argc, char **argv)
@@ -140,8 +179,9 @@ int run_decode(int argc, char **argv)
     bp_model *model = NULL;
     int rc = load_model(model_path, &model);
     decode_job job = {.model = model, .out = &out};
-    if (rc == 0)
-        rc = process_inputs(argv + optind, argc - optind, false, decode_line, &job);
+    const char *path;
+    for (int i = 0; rc == 0 && (path = operand_at(argv + optind, argc - optind, i)) != NULL; i++)
+        rc = decode_input(&job, path);
     rc = output_close(&out, rc); /* what came before a failure is written out */
     free(job.ids);
     bp_model_free(model);
