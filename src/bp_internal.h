@@ -190,7 +190,8 @@ typedef struct bp_lattice {
     size_t cap;
     uint32_t *choice;      /* cap + 1: index in ac.out of the token chosen to end at each end */
     double *ring;          /* the last ring_mask + 1 scores (Viterbi), log-partitions or
-                              partitions (sampling): a piece never reaches further back */
+                              partitions (sampling): a piece never reaches further back;
+                              room for twice that, as the split log domain keeps two */
     size_t ring_mask;
     /* Sampling in the linear domain (bp_lattice_set_alpha): weight[j] =
      * exp(alpha * ac.out[j].score) for the model and alpha below. */

@@ -26,6 +26,14 @@
  * factor of each other (see linear_domain_is_safe); when that bound could leave the
  * double range (large alpha times the score range times the longest piece), sampling
  * stays in the log domain, as exact but slower.
+ *
+ * The log domain adds alpha * score to log-partitions of size up to alpha * 44.4 * len
+ * (every score is >= -log(2^64), as the counts add up to less than 2^64). For a huge alpha
+ * or chunk that loses the log(k) of k tied segmentations, and past the double range gives
+ * -inf - -inf = NaN, which rejects every candidate but the first (the longest) and so
+ * stops tending to the best segmentation. There the split log domain takes over: it keeps
+ * each log-partition as alpha * (best score) + (the rest), in which alpha only multiplies
+ * differences to the best, so nothing overflows and no tie is rounded away.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -35,6 +43,11 @@
 
 #define RESCALE_LOW 0x1.0p-64
 #define RESCALE_HIGH 0x1.0p64
+/* -log(2^-64) rounded up: no score is below its negative. */
+#define MAX_ABS_SCORE 44.4
+/* The log domain is kept while its log-partitions stay below this, so that it rounds
+ * them to 2^-12 at worst; it is also the reference's arithmetic (glibc parity). */
+#define LOG_DOMAIN_LIMIT 0x1.0p40
 
 void bp_lattice_free(bp_lattice *lat)
 {
@@ -62,7 +75,7 @@ static bp_status reserve(bp_lattice *lat, size_t len, size_t span)
     while (ring <= span)
         ring *= 2;
     if (!lat->ring || ring > lat->ring_mask + 1) {
-        double *r = malloc(ring * sizeof *r);
+        double *r = malloc(2 * ring * sizeof *r); /* two values a position: split domain */
         if (!r)
             return BP_ERR_NOMEM;
         free(lat->ring);
@@ -210,6 +223,55 @@ static void sample_forward_log(const bp_automaton *ac, bp_lattice *lat, const un
     }
 }
 
+/* §4.4.2 for any alpha >= 0 in the split log domain: Z(e) = alpha * best(e) + rest(e),
+ * with best(e) the best score of x[0..e), computed with Viterbi's sums (so bit-identical
+ * to them), and rest(e) = log(sum over the segmentations of x[0..e) of
+ * exp(alpha * (score - best(e)))), which lies in [0, e log 2]. At one end the candidates
+ * are taken against the running best M: lz = log(sum so far of exp(alpha * (b - M) +
+ * rest(start))), shifted when a better candidate comes. alpha only multiplies b - M <= 0,
+ * which gives a finite weight or exp(-inf) = 0, so even at alpha = 1e308 no value
+ * overflows and the samples tend to the best segmentation, while tied segmentations keep
+ * their exact shares in rest. The random draws are the log domain's, one per candidate
+ * in the same order (§4.4.4 items 1 and 2). */
+static void sample_forward_split(const bp_automaton *ac, bp_lattice *lat,
+                                 const unsigned char *x, size_t len, double alpha, bp_rng *rng)
+{
+    const bool glibc = bp_rng_is_glibc(rng);
+    const size_t mask = lat->ring_mask;
+    double *best = lat->ring, *rest = lat->ring + mask + 1;
+    best[0] = 0.0;
+    rest[0] = 0.0;
+    uint32_t state = 0;
+    for (size_t e = 1; e <= len; e++) {
+        state = bp_automaton_step(ac, state, x[e - 1]);
+        const bp_match *m = ac->out + ac->out_begin[state];
+        size_t start = (e - m->len) & mask;
+        double top = best[start] + m->score, lz = rest[start];
+        uint32_t pick = (uint32_t)(m - ac->out);
+        if (glibc)
+            bp_rng_glibc_rand(rng);
+        while (m->len != 1) {
+            m++;
+            start = (e - m->len) & mask;
+            double b = best[start] + m->score, r = rest[start];
+            if (b > top) {
+                lz += alpha * (top - b);
+                top = b;
+            } else {
+                r += alpha * (b - top);
+            }
+            lz = log_add(lz, r);
+            bool accept = glibc ? (double)bp_rng_glibc_rand(rng) < exp(r - lz) * 2147483647.0
+                                : bp_rng_uniform(rng) < exp(r - lz);
+            if (accept)
+                pick = (uint32_t)(m - ac->out);
+        }
+        best[e & mask] = top;
+        rest[e & mask] = lz;
+        lat->choice[e] = pick;
+    }
+}
+
 /* Multiplies the live values of the ring (positions max(0, e - mask) .. e) by the power
  * of two that brings W(e) into [0.5, 1): exact, so no ratio changes. */
 static void rescale(double *W, size_t mask, size_t e)
@@ -269,8 +331,10 @@ void bp_lattice_forward(const bp_model *m, bp_lattice *lat, const unsigned char 
         viterbi_forward(&m->ac, lat, x, len);
     else if (!bp_rng_is_glibc(rng) && lat->linear && lat->w_model == m && lat->w_alpha == alpha)
         sample_forward_linear(&m->ac, lat, x, len, rng);
-    else
+    else if (alpha * MAX_ABS_SCORE * (double)len <= LOG_DOMAIN_LIMIT)
         sample_forward_log(&m->ac, lat, x, len, alpha, rng);
+    else
+        sample_forward_split(&m->ac, lat, x, len, alpha, rng);
 }
 
 size_t bp_lattice_count(const bp_model *m, const bp_lattice *lat, size_t len)
