@@ -6,7 +6,10 @@
  *  - All 256 single bytes are pieces, so the automaton's root has a transition on every
  *    byte and every non-root state has at least one output (the piece of its last byte).
  *  - Scores are log(count) - log(total) with the C library's log, never log(count/total)
- *    (bytepiece-algorithms.md §4.1, §5.7).
+ *    (bytepiece-algorithms.md §4.1, §5.7). As the counts add up to less than 2^64 and
+ *    there are at least 256 pieces, every score is in [-BP_MAX_ABS_SCORE, 0).
+ * Builds configured with -DBP_ASSERTS=ON check these and the other invariants stated in
+ * comments with BP_ASSERT.
  */
 #ifndef BP_INTERNAL_H
 #define BP_INTERNAL_H
@@ -19,6 +22,23 @@
 #include "bytepiece.h"
 
 #define BP_N_SPECIAL 3u /* ids 0 <pad>, 1 <bos>, 2 <eos> */
+#define BP_MAX_ABS_SCORE 44.4 /* -log(2^-64), rounded up: no score is below its negative */
+
+/*------ Internal assertions (error.c) ------*/
+
+/* BP_ASSERT(cond) checks an invariant that a comment states, in builds configured with
+ * -DBP_ASSERTS=ON (the default for Debug builds; the sanitizer run of tools/test.sh turns
+ * it on): when cond is false it names the condition and its place on stderr and aborts.
+ * Otherwise cond is not evaluated and no code is generated, whatever NDEBUG says (Release
+ * and RelWithDebInfo define it), so release code is unchanged; sizeof still sees cond, so
+ * the variables it names count as used. The checks that loop over a whole structure
+ * (bp_model_check, bp_automaton_check) are empty inline functions there. */
+#ifdef BP_ASSERTS
+#define BP_ASSERT(cond) ((cond) ? (void)0 : bp_assert_fail(#cond, __FILE__, __LINE__))
+_Noreturn void bp_assert_fail(const char *cond, const char *file, int line);
+#else
+#define BP_ASSERT(cond) ((void)sizeof((cond) ? 1 : 0))
+#endif
 
 /*------ Growing arrays (grow.c) ------*/
 
@@ -103,6 +123,14 @@ bp_status bp_automaton_build(bp_automaton *ac, const unsigned char *bytes, const
                              const double *scores, uint32_t n, uint32_t *dup);
 void bp_automaton_free(bp_automaton *ac);
 
+/* Asserts (BP_ASSERT) every invariant above over the whole automaton, in O(states * depth
+ * + outputs); nothing without BP_ASSERTS. */
+#ifdef BP_ASSERTS
+void bp_automaton_check(const bp_automaton *ac);
+#else
+static inline void bp_automaton_check(const bp_automaton *ac) { (void)ac; }
+#endif
+
 /* One step of the automaton: the state reached from `s` on byte `c`. Never fails, because
  * the root has a transition on every byte. */
 static inline uint32_t bp_automaton_step(const bp_automaton *ac, uint32_t s, unsigned char c)
@@ -110,8 +138,10 @@ static inline uint32_t bp_automaton_step(const bp_automaton *ac, uint32_t s, uns
     const bp_ac_slot *slot = ac->slot;
     for (;;) {
         uint32_t t = (uint32_t)slot[s].base + c;
+        BP_ASSERT(t < ac->n_slots);
         if (slot[t].check == (int32_t)s)
             return t;
+        BP_ASSERT(s != 0); /* else the step would never end */
         s = ac->fail[s];
     }
 }
@@ -157,6 +187,15 @@ struct bp_model {
  * (BP_ERR_MISSING_BYTE). `n` may not exceed 2^31 - 3 (BP_ERR_TOO_LARGE). */
 bp_status bp_model_build(const bp_piece *pieces, const uint32_t *ids, size_t n, const char *name,
                          bp_model **out, bp_error *err);
+
+/* Asserts (BP_ASSERT) the invariants of a finished model: the pieces and their offsets
+ * (inside the file image for a native model), the scores, the outputs against the pieces
+ * and the automaton's own (bp_automaton_check); nothing without BP_ASSERTS. */
+#ifdef BP_ASSERTS
+void bp_model_check(const bp_model *m);
+#else
+static inline void bp_model_check(const bp_model *m) { (void)m; }
+#endif
 
 /*------ Native model format (model_native.c) ------*/
 

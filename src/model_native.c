@@ -508,6 +508,7 @@ static bp_status load_image(const char *name, const unsigned char *p, size_t siz
     m->arena_len = size;
     m->arena_mapped = mapped;
     m->native_private = priv;
+    bp_model_check(m);
     *out = m;
     return BP_OK;
 }
