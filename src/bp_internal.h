@@ -6,10 +6,7 @@
  *  - All 256 single bytes are pieces, so the automaton's root has a transition on every
  *    byte and every non-root state has at least one output (the piece of its last byte).
  *  - Scores are log(count) - log(total) with the C library's log, never log(count/total)
- *    (bytepiece-algorithms.md §4.1, §5.7). As the counts add up to less than 2^64 and
- *    there are at least 256 pieces, every score is in [-BP_MAX_ABS_SCORE, 0).
- * Builds configured with -DBP_ASSERTS=ON check these and the other invariants stated in
- * comments with BP_ASSERT.
+ *    (bytepiece-algorithms.md §4.1, §5.7).
  */
 #ifndef BP_INTERNAL_H
 #define BP_INTERNAL_H
@@ -22,14 +19,16 @@
 #include "bytepiece.h"
 
 #define BP_N_SPECIAL 3u /* ids 0 <pad>, 1 <bos>, 2 <eos> */
-#define BP_MAX_ABS_SCORE 44.4 /* -log(2^-64), rounded up: no score is below its negative */
+/* -log(2^-64) rounded up. As the counts add up to less than 2^64 and there are at least
+ * 256 pieces, every score is in [-BP_MAX_ABS_SCORE, 0). */
+#define BP_MAX_ABS_SCORE 44.4
 
 /*------ Internal assertions (error.c) ------*/
 
-/* BP_ASSERT(cond) checks an invariant that a comment states, in builds configured with
- * -DBP_ASSERTS=ON (the default for Debug builds; the sanitizer run of tools/test.sh turns
- * it on): when cond is false it names the condition and its place on stderr and aborts.
- * Otherwise cond is not evaluated and no code is generated, whatever NDEBUG says (Release
+/* BP_ASSERT(cond) checks an invariant that a comment states (those at the top of this file
+ * among them), in builds configured with -DBP_ASSERTS=ON (the default for Debug builds;
+ * the sanitizer run of tools/test.sh turns it on): when cond is false it names the
+ * condition and its place on stderr and aborts. Otherwise cond is not evaluated and no code is generated, whatever NDEBUG says (Release
  * and RelWithDebInfo define it), so release code is unchanged; sizeof still sees cond, so
  * the variables it names count as used. The checks that loop over a whole structure
  * (bp_model_check, bp_automaton_check) are empty inline functions there. */
@@ -180,14 +179,6 @@ struct bp_model {
     void *native_private;
 };
 
-/* Builds a model from a piece table. ids[i] is the id of pieces[i]; NULL means i + 3.
- * Validates (with `name` in messages, may be NULL): counts > 0 and <= 2^53
- * (BP_ERR_BAD_COUNT), no empty piece (BP_ERR_BAD_ENTRY), ids exactly 3..n+2
- * (BP_ERR_BAD_ID), no duplicate piece (BP_ERR_DUP_PIECE), all single bytes present
- * (BP_ERR_MISSING_BYTE). `n` may not exceed 2^31 - 3 (BP_ERR_TOO_LARGE). */
-bp_status bp_model_build(const bp_piece *pieces, const uint32_t *ids, size_t n, const char *name,
-                         bp_model **out, bp_error *err);
-
 /* Asserts (BP_ASSERT) the invariants of a finished model: the pieces and their offsets
  * (inside the file image for a native model), the scores, the outputs against the pieces
  * and the automaton's own (bp_automaton_check); nothing without BP_ASSERTS. */
@@ -196,6 +187,14 @@ void bp_model_check(const bp_model *m);
 #else
 static inline void bp_model_check(const bp_model *m) { (void)m; }
 #endif
+
+/* Builds a model from a piece table. ids[i] is the id of pieces[i]; NULL means i + 3.
+ * Validates (with `name` in messages, may be NULL): counts > 0 and <= 2^53
+ * (BP_ERR_BAD_COUNT), no empty piece (BP_ERR_BAD_ENTRY), ids exactly 3..n+2
+ * (BP_ERR_BAD_ID), no duplicate piece (BP_ERR_DUP_PIECE), all single bytes present
+ * (BP_ERR_MISSING_BYTE). `n` may not exceed 2^31 - 3 (BP_ERR_TOO_LARGE). */
+bp_status bp_model_build(const bp_piece *pieces, const uint32_t *ids, size_t n, const char *name,
+                         bp_model **out, bp_error *err);
 
 /*------ Native model format (model_native.c) ------*/
 
