@@ -179,9 +179,10 @@ struct bp_model {
     void *native_private;
 };
 
-/* Asserts (BP_ASSERT) the invariants of a finished model: the pieces and their offsets
- * (inside the file image for a native model), the scores, the outputs against the pieces
- * and the automaton's own (bp_automaton_check); nothing without BP_ASSERTS. */
+/* Asserts (BP_ASSERT) the invariants of a model that bp_model_build has finished: the
+ * pieces and their offsets, the scores, the outputs against the pieces and the
+ * automaton's own (bp_automaton_check); nothing without BP_ASSERTS. (The native loader
+ * asserts its own, over the file image.) */
 #ifdef BP_ASSERTS
 void bp_model_check(const bp_model *m);
 #else

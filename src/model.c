@@ -155,13 +155,6 @@ fail:
 }
 
 #ifdef BP_ASSERTS
-/* Whether len bytes at p lie inside the native model's file image. */
-static bool in_arena(const bp_model *m, const void *p, size_t len)
-{
-    const unsigned char *a = m->arena, *q = p;
-    return q >= a && (size_t)(q - a) <= m->arena_len && len <= m->arena_len - (size_t)(q - a);
-}
-
 void bp_model_check(const bp_model *m)
 {
     const uint32_t n = m->n_pieces;
@@ -180,11 +173,6 @@ void bp_model_check(const bp_model *m)
     for (uint32_t i = 0; i < n; i++) {
         BP_ASSERT(m->scores[i] == log((double)m->counts[i]) - log_total);
         BP_ASSERT(m->scores[i] < 0 && m->scores[i] >= -BP_MAX_ABS_SCORE);
-    }
-    if (m->arena) {
-        BP_ASSERT(in_arena(m, m->off, ((size_t)n + 1) * sizeof *m->off));
-        BP_ASSERT(in_arena(m, m->counts, (size_t)n * sizeof *m->counts));
-        BP_ASSERT(in_arena(m, m->bytes, m->off[n]));
     }
     const bp_automaton *ac = &m->ac;
     bp_automaton_check(ac);
