@@ -410,6 +410,44 @@ void bp_automaton_free(bp_automaton *ac)
     memset(ac, 0, sizeof *ac);
 }
 
+#ifdef BP_ASSERTS
+/* The number of bytes of state s's string: the steps up the check (parent) links. */
+static uint32_t state_depth(const bp_automaton *ac, uint32_t s)
+{
+    uint32_t depth = 0;
+    for (; s != 0; depth++) {
+        BP_ASSERT(ac->slot[s].check >= 0 && (uint32_t)ac->slot[s].check < ac->n_slots);
+        s = (uint32_t)ac->slot[s].check;
+    }
+    return depth;
+}
+
+void bp_automaton_check(const bp_automaton *ac)
+{
+    BP_ASSERT(ac->n_states >= 1 && ac->n_states <= ac->n_slots && ac->n_out >= 1);
+    BP_ASSERT(ac->slot[0].check == BP_AC_ROOT);
+    for (unsigned c = 0; c < 256; c++)
+        BP_ASSERT(ac->slot[(uint32_t)ac->slot[0].base + c].check == 0);
+    uint32_t states = 0;
+    for (uint32_t s = 0; s < ac->n_slots; s++) {
+        if (ac->slot[s].check == BP_AC_FREE)
+            continue;
+        states++;
+        BP_ASSERT(ac->slot[s].base >= 0 && (uint32_t)ac->slot[s].base + 255 < ac->n_slots);
+        if (s == 0)
+            continue;
+        uint32_t f = ac->fail[s], depth = state_depth(ac, s);
+        BP_ASSERT(f < ac->n_slots && ac->slot[f].check != BP_AC_FREE);
+        BP_ASSERT(state_depth(ac, f) < depth);
+        uint32_t j = ac->out_begin[s];
+        BP_ASSERT(j < ac->n_out && ac->out[j].len >= 1 && ac->out[j].len <= depth);
+        for (; ac->out[j].len != 1; j++)
+            BP_ASSERT(j + 1 < ac->n_out && ac->out[j + 1].len < ac->out[j].len);
+    }
+    BP_ASSERT(states == ac->n_states);
+}
+#endif
+
 uint32_t bp_automaton_find(const bp_automaton *ac, const unsigned char *bytes, size_t len)
 {
     uint32_t s = 0;

@@ -19,6 +19,25 @@
 #include "bytepiece.h"
 
 #define BP_N_SPECIAL 3u /* ids 0 <pad>, 1 <bos>, 2 <eos> */
+/* -log(2^-64) rounded up. As the counts add up to less than 2^64 and there are at least
+ * 256 pieces, every score is in [-BP_MAX_ABS_SCORE, 0). */
+#define BP_MAX_ABS_SCORE 44.4
+
+/*------ Internal assertions (error.c) ------*/
+
+/* BP_ASSERT(cond) checks an invariant that a comment states (those at the top of this file
+ * among them), in builds configured with -DBP_ASSERTS=ON (the default for Debug builds;
+ * the sanitizer run of tools/test.sh turns it on): when cond is false it names the
+ * condition and its place on stderr and aborts. Otherwise cond is not evaluated and no code is generated, whatever NDEBUG says (Release
+ * and RelWithDebInfo define it), so release code is unchanged; sizeof still sees cond, so
+ * the variables it names count as used. The checks that loop over a whole structure
+ * (bp_model_check, bp_automaton_check) are empty inline functions there. */
+#ifdef BP_ASSERTS
+#define BP_ASSERT(cond) ((cond) ? (void)0 : bp_assert_fail(#cond, __FILE__, __LINE__))
+_Noreturn void bp_assert_fail(const char *cond, const char *file, int line);
+#else
+#define BP_ASSERT(cond) ((void)sizeof((cond) ? 1 : 0))
+#endif
 
 /*------ Growing arrays (grow.c) ------*/
 
@@ -103,6 +122,14 @@ bp_status bp_automaton_build(bp_automaton *ac, const unsigned char *bytes, const
                              const double *scores, uint32_t n, uint32_t *dup);
 void bp_automaton_free(bp_automaton *ac);
 
+/* Asserts (BP_ASSERT) every invariant above over the whole automaton, in O(states * depth
+ * + outputs); nothing without BP_ASSERTS. */
+#ifdef BP_ASSERTS
+void bp_automaton_check(const bp_automaton *ac);
+#else
+static inline void bp_automaton_check(const bp_automaton *ac) { (void)ac; }
+#endif
+
 /* One step of the automaton: the state reached from `s` on byte `c`. Never fails, because
  * the root has a transition on every byte. */
 static inline uint32_t bp_automaton_step(const bp_automaton *ac, uint32_t s, unsigned char c)
@@ -110,8 +137,10 @@ static inline uint32_t bp_automaton_step(const bp_automaton *ac, uint32_t s, uns
     const bp_ac_slot *slot = ac->slot;
     for (;;) {
         uint32_t t = (uint32_t)slot[s].base + c;
+        BP_ASSERT(t < ac->n_slots);
         if (slot[t].check == (int32_t)s)
             return t;
+        BP_ASSERT(s != 0); /* else the step would never end */
         s = ac->fail[s];
     }
 }
@@ -147,6 +176,16 @@ struct bp_model {
     void *arena;
     void *native_private;
 };
+
+/* Asserts (BP_ASSERT) the invariants of a model that bp_model_build has finished: the
+ * pieces and their offsets, the scores, the outputs against the pieces and the
+ * automaton's own (bp_automaton_check); nothing without BP_ASSERTS. (The native loader
+ * asserts its own, over the file image.) */
+#ifdef BP_ASSERTS
+void bp_model_check(const bp_model *m);
+#else
+static inline void bp_model_check(const bp_model *m) { (void)m; }
+#endif
 
 /* Builds a model from a piece table. ids[i] is the id of pieces[i]; NULL means i + 3.
  * Validates (with `name` in messages, may be NULL): counts > 0 and <= 2^53
@@ -204,7 +243,8 @@ typedef struct bp_lattice {
     size_t cap;
     uint32_t *choice;      /* cap + 1: index in ac.out of the token chosen to end at each end */
     double *ring;          /* the last ring_mask + 1 scores (Viterbi), log-partitions or
-                              partitions (sampling): a piece never reaches further back */
+                              partitions (sampling): a piece never reaches further back;
+                              room for twice that, as the split log domain keeps two */
     size_t ring_mask;
     /* Sampling in the linear domain (bp_lattice_set_alpha): weight[j] =
      * exp(alpha * ac.out[j].score) for the model and alpha below. */

@@ -3,6 +3,7 @@
  * caller's bp_error.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bp_internal.h"
@@ -68,3 +69,11 @@ bp_status bp_fail_errno(bp_error *err, bp_status code, int errnum, const char *f
         snprintf(text, sizeof text, "system error %d", errnum);
     return bp_fail(err, code, UINT64_MAX, "%s: %s", where, text);
 }
+
+#ifdef BP_ASSERTS
+void bp_assert_fail(const char *cond, const char *file, int line)
+{
+    fprintf(stderr, "libbytepiece: invariant broken at %s:%d: %s\n", file, line, cond);
+    abort();
+}
+#endif

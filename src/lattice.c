@@ -26,6 +26,14 @@
  * factor of each other (see linear_domain_is_safe); when that bound could leave the
  * double range (large alpha times the score range times the longest piece), sampling
  * stays in the log domain, as exact but slower.
+ *
+ * The log domain adds alpha * score to log-partitions of size up to alpha * 44.4 * len
+ * (every score is >= -log(2^64), as the counts add up to less than 2^64). For a huge alpha
+ * or chunk that loses the log(k) of k tied segmentations, and past the double range gives
+ * -inf - -inf = NaN, which rejects every candidate but the first (the longest) and so
+ * stops tending to the best segmentation. There the split log domain takes over: it keeps
+ * each log-partition as alpha * (best score) + (the rest), in which alpha only multiplies
+ * differences to the best, so nothing overflows and no tie is rounded away.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -35,6 +43,9 @@
 
 #define RESCALE_LOW 0x1.0p-64
 #define RESCALE_HIGH 0x1.0p64
+/* The log domain is kept while its log-partitions stay below this, so that it rounds
+ * them to 2^-12 at worst; it is also the reference's arithmetic (glibc parity). */
+#define LOG_DOMAIN_LIMIT 0x1.0p40
 
 void bp_lattice_free(bp_lattice *lat)
 {
@@ -62,7 +73,7 @@ static bp_status reserve(bp_lattice *lat, size_t len, size_t span)
     while (ring <= span)
         ring *= 2;
     if (!lat->ring || ring > lat->ring_mask + 1) {
-        double *r = malloc(ring * sizeof *r);
+        double *r = malloc(2 * ring * sizeof *r); /* two values a position: split domain */
         if (!r)
             return BP_ERR_NOMEM;
         free(lat->ring);
@@ -147,11 +158,14 @@ static void viterbi_forward(const bp_automaton *ac, bp_lattice *lat, const unsig
         while (slot[t = (uint32_t)slot[s].base + c].check != (int32_t)s)
             s = fail[s];
         s = t;
+        BP_ASSERT(s < ac->n_slots);
         const bp_match *o = out + out_begin[s], *best_o = o;
+        BP_ASSERT(o->len <= e && o->len <= mask); /* the ring reaches back far enough */
         /* The first (longest) candidate always beats the initial -inf: take it directly. */
         double best = S[(e - o->len) & mask] + o->score;
         while (o->len != 1) {
             o++;
+            BP_ASSERT(o->len < o[-1].len);
             double cand = S[(e - o->len) & mask] + o->score;
             bool better = cand > best;
             best = better ? cand : best;
@@ -192,6 +206,7 @@ static void sample_forward_log(const bp_automaton *ac, bp_lattice *lat, const un
     for (size_t e = 1; e <= len; e++) {
         state = bp_automaton_step(ac, state, x[e - 1]);
         const bp_match *m = ac->out + ac->out_begin[state];
+        BP_ASSERT(m->len <= e && m->len <= mask);
         double z = Z[(e - m->len) & mask] + alpha * m->score; /* log_add(-inf, a) == a */
         uint32_t pick = (uint32_t)(m - ac->out);
         if (glibc)
@@ -205,7 +220,59 @@ static void sample_forward_log(const bp_automaton *ac, bp_lattice *lat, const un
             if (accept)
                 pick = (uint32_t)(m - ac->out);
         }
+        BP_ASSERT(isfinite(z)); /* bp_lattice_forward keeps this domain in range */
         Z[e & mask] = z;
+        lat->choice[e] = pick;
+    }
+}
+
+/* §4.4.2 for any alpha >= 0 in the split log domain: Z(e) = alpha * best(e) + rest(e),
+ * with best(e) the best score of x[0..e), computed with Viterbi's sums (so bit-identical
+ * to them), and rest(e) = log(sum over the segmentations of x[0..e) of
+ * exp(alpha * (score - best(e)))), which lies in [0, e log 2]. At one end the candidates
+ * are taken against the running best M: lz = log(sum so far of exp(alpha * (b - M) +
+ * rest(start))), shifted when a better candidate comes. alpha only multiplies b - M <= 0,
+ * which gives a finite weight or exp(-inf) = 0, so even at alpha = 1e308 no value
+ * overflows and the samples tend to the best segmentation, while tied segmentations keep
+ * their exact shares in rest. The random draws are the log domain's, one per candidate
+ * in the same order (§4.4.4 items 1 and 2). */
+static void sample_forward_split(const bp_automaton *ac, bp_lattice *lat,
+                                 const unsigned char *x, size_t len, double alpha, bp_rng *rng)
+{
+    const bool glibc = bp_rng_is_glibc(rng);
+    const size_t mask = lat->ring_mask;
+    double *best = lat->ring, *rest = lat->ring + mask + 1;
+    best[0] = 0.0;
+    rest[0] = 0.0;
+    uint32_t state = 0;
+    for (size_t e = 1; e <= len; e++) {
+        state = bp_automaton_step(ac, state, x[e - 1]);
+        const bp_match *m = ac->out + ac->out_begin[state];
+        BP_ASSERT(m->len <= e && m->len <= mask);
+        size_t start = (e - m->len) & mask;
+        double top = best[start] + m->score, lz = rest[start];
+        uint32_t pick = (uint32_t)(m - ac->out);
+        if (glibc)
+            bp_rng_glibc_rand(rng);
+        while (m->len != 1) {
+            m++;
+            start = (e - m->len) & mask;
+            double b = best[start] + m->score, r = rest[start];
+            if (b > top) {
+                lz += alpha * (top - b);
+                top = b;
+            } else {
+                r += alpha * (b - top);
+            }
+            lz = log_add(lz, r);
+            bool accept = glibc ? (double)bp_rng_glibc_rand(rng) < exp(r - lz) * 2147483647.0
+                                : bp_rng_uniform(rng) < exp(r - lz);
+            if (accept)
+                pick = (uint32_t)(m - ac->out);
+        }
+        BP_ASSERT(lz >= 0 && lz <= (double)e); /* e log 2 bounds it; NaN fails too */
+        best[e & mask] = top;
+        rest[e & mask] = lz;
         lat->choice[e] = pick;
     }
 }
@@ -220,6 +287,7 @@ static void rescale(double *W, size_t mask, size_t e)
     size_t first = e > mask ? e - mask : 0;
     for (size_t p = first; p <= e; p++)
         W[p & mask] *= f;
+    BP_ASSERT(W[e & mask] >= 0.5 && W[e & mask] < 1.0);
 }
 
 /* The default sampler in the linear domain (see the top of the file). One random draw per
@@ -244,7 +312,9 @@ static void sample_forward_linear(const bp_automaton *ac, bp_lattice *lat,
         while (slot[t = (uint32_t)slot[s].base + c].check != (int32_t)s)
             s = fail[s];
         s = t;
+        BP_ASSERT(s < ac->n_slots);
         uint32_t j = out_begin[s];
+        BP_ASSERT(out[j].len <= e && out[j].len <= mask);
         double total = W[(e - out[j].len) & mask] * w[j];
         uint32_t pick = j;
         while (out[j].len != 1) {
@@ -254,6 +324,7 @@ static void sample_forward_linear(const bp_automaton *ac, bp_lattice *lat,
             double u = (double)(bp_xoshiro_next(rs) >> 11) * 0x1.0p-53;
             pick = u * total < cand ? j : pick;
         }
+        BP_ASSERT(isnormal(total)); /* see linear_domain_is_safe */
         W[e & mask] = total;
         choice[e] = pick;
         if (total < RESCALE_LOW || total > RESCALE_HIGH)
@@ -265,20 +336,26 @@ static void sample_forward_linear(const bp_automaton *ac, bp_lattice *lat,
 void bp_lattice_forward(const bp_model *m, bp_lattice *lat, const unsigned char *x, size_t len,
                         double alpha, bp_rng *rng)
 {
+    BP_ASSERT(lat->choice && len <= lat->cap);
+    BP_ASSERT((len < m->ac.max_depth ? len : m->ac.max_depth) <= lat->ring_mask);
     if (alpha < 0)
         viterbi_forward(&m->ac, lat, x, len);
     else if (!bp_rng_is_glibc(rng) && lat->linear && lat->w_model == m && lat->w_alpha == alpha)
         sample_forward_linear(&m->ac, lat, x, len, rng);
-    else
+    else if (alpha * BP_MAX_ABS_SCORE * (double)len <= LOG_DOMAIN_LIMIT)
         sample_forward_log(&m->ac, lat, x, len, alpha, rng);
+    else
+        sample_forward_split(&m->ac, lat, x, len, alpha, rng);
 }
 
 size_t bp_lattice_count(const bp_model *m, const bp_lattice *lat, size_t len)
 {
     const bp_match *out = m->ac.out;
     size_t n = 0;
-    for (size_t e = len; e > 0; e -= out[lat->choice[e]].len)
+    for (size_t e = len; e > 0; e -= out[lat->choice[e]].len) {
+        BP_ASSERT(lat->choice[e] < m->ac.n_out && out[lat->choice[e]].len <= e);
         n++;
+    }
     return n;
 }
 
@@ -289,6 +366,7 @@ void bp_lattice_emit(const bp_model *m, const bp_lattice *lat, size_t len, size_
     size_t k = n;
     for (size_t e = len; e > 0;) {
         const bp_match *tok = out + lat->choice[e];
+        BP_ASSERT(tok->len <= e && k > 0); /* n is bp_lattice_count's */
         e -= tok->len;
         ids[--k] = tok->id;
         if (starts)
@@ -303,6 +381,7 @@ size_t bp_lattice_emit_backward(const bp_model *m, const bp_lattice *lat, size_t
     uint32_t *ids = ids_end;
     for (size_t e = len; e > 0;) {
         const bp_match *tok = out + lat->choice[e];
+        BP_ASSERT(lat->choice[e] < m->ac.n_out && tok->len <= e);
         e -= tok->len;
         *--ids = tok->id;
         if (starts_end)

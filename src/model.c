@@ -147,6 +147,7 @@ bp_status bp_model_build(const bp_piece *pieces, const uint32_t *ids, size_t n, 
         goto fail;
     }
     free(slot);
+    bp_model_check(m);
     *out = m;
     return BP_OK;
 fail:
@@ -154,6 +155,37 @@ fail:
     bp_model_free(m);
     return st;
 }
+
+#ifdef BP_ASSERTS
+void bp_model_check(const bp_model *m)
+{
+    const uint32_t n = m->n_pieces;
+    BP_ASSERT(n >= 256 && m->off[0] == 0);
+    uint32_t longest = 0;
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        BP_ASSERT(m->off[i] < m->off[i + 1]);
+        if (m->off[i + 1] - m->off[i] > longest)
+            longest = m->off[i + 1] - m->off[i];
+        total += m->counts[i];
+    }
+    BP_ASSERT(longest == m->max_piece_len && longest == m->ac.max_depth);
+    BP_ASSERT(total == m->total_count);
+    double log_total = log((double)total);
+    for (uint32_t i = 0; i < n; i++) {
+        BP_ASSERT(m->scores[i] == log((double)m->counts[i]) - log_total);
+        BP_ASSERT(m->scores[i] < 0 && m->scores[i] >= -BP_MAX_ABS_SCORE);
+    }
+    const bp_automaton *ac = &m->ac;
+    bp_automaton_check(ac);
+    for (uint32_t j = 0; j < ac->n_out; j++) {
+        uint32_t i = ac->out[j].id - BP_N_SPECIAL;
+        BP_ASSERT(ac->out[j].id >= BP_N_SPECIAL && i < n);
+        BP_ASSERT(ac->out[j].len == m->off[i + 1] - m->off[i]);
+        BP_ASSERT(ac->out[j].score == m->scores[i]);
+    }
+}
+#endif
 
 bp_status bp_model_from_pieces(const bp_piece *pieces, size_t n_pieces, bp_model **out,
                                bp_error *err)

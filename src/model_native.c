@@ -472,6 +472,13 @@ static bp_status check_automaton(const loader *ld, bp_model *m)
     return BP_OK;
 }
 
+/* Whether len bytes at q lie inside the image p[0..size). */
+static bool in_image(const unsigned char *p, size_t size, const void *q, size_t len)
+{
+    const unsigned char *b = q;
+    return b >= p && (size_t)(b - p) <= size && len <= size - (size_t)(b - p);
+}
+
 /* Validates the image at p[0..size) (malloc'd) and builds the model over it. On success
  * the model owns the image; on failure the caller keeps it. */
 static bp_status load_image(const char *name, unsigned char *p, size_t size, bp_model **out,
@@ -499,6 +506,12 @@ static bp_status load_image(const char *name, unsigned char *p, size_t size, bp_
     }
     m->arena = p;
     m->native_private = priv;
+    /* What the checks above established, for the debug builds: the piece arrays lie in the
+     * image, and the automaton over it keeps every invariant of a built one. */
+    BP_ASSERT(in_image(p, size, m->off, ((size_t)m->n_pieces + 1) * sizeof *m->off));
+    BP_ASSERT(in_image(p, size, m->counts, (size_t)m->n_pieces * sizeof *m->counts));
+    BP_ASSERT(in_image(p, size, m->bytes, m->off[m->n_pieces]));
+    bp_automaton_check(&m->ac);
     *out = m;
     return BP_OK;
 }

@@ -27,11 +27,13 @@ for piece in ab abc bc the ' the' '\r\n' '\303\251' '<bos>' '\302\205'; do
     printf '    "%s": [%d, "", 100]\n' "$key" $id
     id=$((id + 1))
 done >>"$T/entries"
-{
+# model_json: the entry lines on stdin as one JSON object
+model_json() {
     echo '{'
-    sed '$!s/$/,/' "$T/entries"
+    sed '$!s/$/,/'
     echo '}'
-} >"$M"
+}
+model_json <"$T/entries" >"$M"
 
 # ---- Inputs ----
 printf 'line one\r\nlone\rcarriage\n\n\n\nthe abc \303\251\n\tTab\\back\nno final newline' \
@@ -222,6 +224,25 @@ run encode -m "$M" "$T/long.txt"
 same "$T/out" "$T/det" "a negative --alpha is deterministic"
 run encode -m "$M" --alpha 0.1 "$T/long.txt"
 check "sampling without --seed works quietly" test "$status" -eq 0 -a ! -s "$T/err"
+# An alpha so large that alpha * score overflows must still give the best segmentation.
+# With bcd (count 2) beside abc (100), "abcd" is best as abc|d, not as a|bcd, the longest
+# piece at each end, which is what the overflow gave.
+printf '    "%s": [268, "", 2]\n' "$(printf bcd | base64)" | cat "$T/entries" - | model_json \
+    >"$T/bcd.json"
+printf 'abcd\nabcd abcd\n' >"$T/abcd.txt"
+huge_alpha_texts="$T/abcd.txt $T/long.txt $T/oneline.txt"
+# shellcheck disable=SC2086 # the list of texts is split on purpose
+run encode -m "$T/bcd.json" $huge_alpha_texts
+cp "$T/out" "$T/best"
+check "abcd is best as abc|d" test "$(sed -n 1p "$T/best")" = "260 103 13"
+for alpha in 1e6 1e100 1e308; do
+    # shellcheck disable=SC2086
+    run encode -m "$T/bcd.json" --alpha $alpha --seed 1 $huge_alpha_texts
+    same "$T/out" "$T/best" "--alpha $alpha gives the best segmentation"
+done
+# shellcheck disable=SC2086
+run encode -m "$T/bcd.json" --alpha 1e308 --glibc-rand $huge_alpha_texts
+same "$T/out" "$T/best" "--alpha 1e308 --glibc-rand gives the best segmentation"
 
 # ---- Output errors ----
 "$BP" encode -m "$M" "$T/big.txt" 2>"$T/err" | head -c 1 >/dev/null

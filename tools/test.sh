@@ -20,7 +20,7 @@ for variant in release sanitize tsan; do
     ctest_args=""
     case $variant in
         release) flags="-DCMAKE_BUILD_TYPE=Release" ;;
-        sanitize) flags="-DCMAKE_BUILD_TYPE=RelWithDebInfo -DBP_SANITIZE=ON" ;;
+        sanitize) flags="-DCMAKE_BUILD_TYPE=RelWithDebInfo -DBP_SANITIZE=ON -DBP_ASSERTS=ON" ;;
         tsan) flags="-DCMAKE_BUILD_TYPE=RelWithDebInfo -DBP_TSAN=ON"; ctest_args="-L threads" ;;
     esac
     echo "== $variant build"
