@@ -34,6 +34,7 @@
 #include <zstd.h>
 
 #include "bytepiece.h"
+#include "clock.h"
 
 #define SAMPLING_SEED 42
 
@@ -281,13 +282,6 @@ static size_t encode_text(bp_encoder *enc, const unsigned char *text, size_t len
     if (bp_encode_append(enc, text, len, opts, &buf->ids, NULL, &buf->cap, &n, &err) != BP_OK)
         die("encoding failed: %s", err.message);
     return n;
-}
-
-static double clock_seconds(clockid_t clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static double now_seconds(void) { return clock_seconds(CLOCK_MONOTONIC); }

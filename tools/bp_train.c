@@ -69,7 +69,6 @@ enum {
     MAX_VOCAB_SIZE = 2147483647, /* what a model can hold */
     MAX_ORDER = 7,
     MAX_THREADS = 1024,
-    PROGRESS_INTERVAL_MS = 200,
 };
 
 typedef struct train_args {
@@ -339,91 +338,16 @@ static int check_inputs(const train_args *args, char **files, int n_files)
 
 typedef struct progress {
     bool shown;           /* on a terminal, and not --quiet */
-    bool line_open;       /* a progress line is on the screen */
-    const char *stage;
-    double stage_start;
-    double last_print;
-    uint64_t last_done;
+    progress_line line;
     const char *file;     /* reading: the current input, and which of how many */
     int file_index, n_files;
     uint64_t bytes_read;  /* reading: bytes of text read from every input so far */
 } progress;
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* "12.3 MB" and the like, into buf. */
-static const char *human_bytes(char *buf, size_t size, double bytes)
-{
-    static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
-    size_t u = 0;
-    while (bytes >= 1000 && u + 1 < sizeof units / sizeof units[0]) {
-        bytes /= 1000;
-        u++;
-    }
-    snprintf(buf, size, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
-    return buf;
-}
-
-/* An amount of the stage's unit: bytes, or pieces when pruning. */
-static const char *amount_text(char *buf, size_t size, uint64_t amount, bool in_bytes)
-{
-    if (in_bytes)
-        return human_bytes(buf, size, (double)amount);
-    snprintf(buf, size, "%" PRIu64 " pieces", amount);
-    return buf;
-}
-
-/* Redraws the progress line: the stage, how far it is, its rate and, when the total is
- * known, the time left. At most every PROGRESS_INTERVAL_MS. A stage that starts over (the
- * trainer makes several passes of one stage) restarts the clock. */
-static void show_progress(progress *p, const char *stage, uint64_t done, uint64_t total,
-                          bool in_bytes)
-{
-    double now = now_seconds();
-    if (p->stage == NULL || strcmp(p->stage, stage) != 0 || done < p->last_done) {
-        p->stage = stage;
-        p->stage_start = now;
-    } else if ((now - p->last_print) * 1000 < PROGRESS_INTERVAL_MS) {
-        p->last_done = done;
-        return;
-    }
-    p->last_print = now;
-    p->last_done = done;
-    double elapsed = now - p->stage_start;
-    double rate = elapsed >= 0.5 ? (double)done / elapsed : 0; /* none before it means much */
-    bool known_total = total > 0 && done <= total;
-    char amount[32], line[256];
-    size_t n = (size_t)snprintf(line, sizeof line, "%s", stage);
-    if (p->file && strcmp(stage, "reading") == 0)
-        n += (size_t)snprintf(line + n, sizeof line - n, " %.60s (%d/%d)", p->file,
-                              p->file_index + 1, p->n_files);
-    n += (size_t)snprintf(line + n, sizeof line - n, ": %s",
-                          amount_text(amount, sizeof amount, done, in_bytes));
-    if (known_total)
-        n += (size_t)snprintf(line + n, sizeof line - n, " of %s (%.0f%%)",
-                              amount_text(amount, sizeof amount, total, in_bytes),
-                              100.0 * (double)done / (double)total);
-    if (rate > 0 && in_bytes)
-        n += (size_t)snprintf(line + n, sizeof line - n, ", %s/s",
-                              human_bytes(amount, sizeof amount, rate));
-    if (rate > 0 && known_total)
-        snprintf(line + n, sizeof line - n, ", %.0f s left", (double)(total - done) / rate);
-    fprintf(stderr, "\r\033[K%s: %s", program_name, line);
-    fflush(stderr);
-    p->line_open = true;
-}
-
 /* Clears the progress line, so that a message or the summary starts on a clean line. */
 static void end_progress(progress *p)
 {
-    if (p->line_open)
-        fputs("\r\033[K", stderr);
-    p->line_open = false;
+    progress_clear(&p->line);
 }
 
 /* The trainer's callback. Reading is shown by read_piece, which knows the files. */
@@ -431,7 +355,8 @@ static void on_train_progress(void *ctx, const bp_train_progress *tp)
 {
     progress *p = ctx;
     if (strcmp(tp->stage, "reading") != 0)
-        show_progress(p, tp->stage, tp->done, tp->total, strcmp(tp->stage, "pruning") != 0);
+        progress_show(&p->line, tp->stage, tp->done, tp->total,
+                      strcmp(tp->stage, "pruning") == 0 ? "pieces" : NULL, NULL);
 }
 
 /*====== Reading and training ======*/
@@ -450,8 +375,12 @@ static bp_status read_piece(void *ctx, const unsigned char **data, size_t *len,
     bp_status st = bp_text_input_next(r->in, data, len, end_of_text, err);
     r->failed = st != BP_OK;
     r->progress->bytes_read += *len;
-    if (r->progress->shown)
-        show_progress(r->progress, "reading", r->progress->bytes_read, 0, true);
+    progress *p = r->progress;
+    if (p->shown) {
+        char file[96];
+        snprintf(file, sizeof file, "%.60s (%d/%d)", p->file, p->file_index + 1, p->n_files);
+        progress_show(&p->line, "reading", p->bytes_read, 0, NULL, file);
+    }
     return st;
 }
 

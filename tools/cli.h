@@ -22,6 +22,31 @@
 /* "bp", or "bp encode" once a command is chosen: the prefix of every message. */
 extern const char *program_name;
 
+/*------ The progress line (progress.c) ------*/
+
+enum { PROGRESS_INTERVAL_MS = 200 };
+
+/* One progress line on standard error. Zero-initialise it. */
+typedef struct progress_line {
+    const char *label;     /* of the line drawn last; another label restarts the clock */
+    double start, last_print;
+    uint64_t last_done;
+    bool open;             /* a line is on the screen */
+} progress_line;
+
+/* Redraws the line, at most every PROGRESS_INTERVAL_MS:
+ * "bp CMD: LABEL: DONE[ of TOTAL (P%)][, EXTRA][, RATE/s][, N s left]". Amounts are bytes
+ * (kB, MB, ...) when `unit` is NULL, else counts of `unit` ("pieces"); total 0 is unknown;
+ * extra may be NULL. A smaller `done` than before starts the clock again. */
+void progress_show(progress_line *p, const char *label, uint64_t done, uint64_t total,
+                   const char *unit, const char *extra);
+
+/* Clears the line, so that a message or a summary starts on a clean line. */
+void progress_clear(progress_line *p);
+
+/* "12.3 MB" and the like (decimal units), into buf. @return buf. */
+const char *human_bytes(char *buf, size_t size, double bytes);
+
 /* Where a text comes from, for messages. */
 typedef struct text_source {
     const char *name;  /* the FILE operand, or "<stdin>" */

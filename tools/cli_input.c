@@ -17,24 +17,17 @@
 
 #include "cli.h"
 
-enum { PROGRESS_MIN_BYTES = 4 << 20, PROGRESS_INTERVAL_MS = 200 };
+enum { PROGRESS_MIN_BYTES = 4 << 20 };
 
 /*====== Progress ======*/
 
+/* The progress of reading one operand (a progress_line, and what it shows). */
 typedef struct progress {
     const char *name;
     uint64_t done, total; /* bytes; total 0 when unknown (compressed input) */
     uint64_t documents;   /* JSONL: documents so far; 0 otherwise */
-    double start, last;
-    bool shown;
+    progress_line line;
 } progress;
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* Whether progress may be drawn: standard error is a terminal that the output does not
  * also write to. */
@@ -46,35 +39,21 @@ static bool progress_wanted(void)
 static void progress_start(progress *p, const char *name, uint64_t total)
 {
     *p = (progress){.name = name, .total = total};
-    p->start = p->last = now_seconds();
 }
 
 static void progress_update(progress *p, uint64_t more)
 {
     p->done += more;
-    double now = now_seconds();
-    if ((now - p->last) * 1000 < PROGRESS_INTERVAL_MS)
-        return;
-    p->last = now;
-    double rate = now > p->start ? (double)p->done / (now - p->start) : 0;
-    char line[256];
-    size_t n = (size_t)snprintf(line, sizeof line, "%.60s: %.1f MB", p->name, (double)p->done / 1e6);
-    if (p->total > 0 && p->done <= p->total)
-        n += (size_t)snprintf(line + n, sizeof line - n, " of %.1f MB (%.0f%%)",
-                              (double)p->total / 1e6, 100.0 * (double)p->done / (double)p->total);
+    char documents[48];
     if (p->documents > 0)
-        n += (size_t)snprintf(line + n, sizeof line - n, ", %" PRIu64 " documents", p->documents);
-    snprintf(line + n, sizeof line - n, ", %.1f MB/s", rate / 1e6);
-    fprintf(stderr, "\r\033[K%s: %s", program_name, line);
-    fflush(stderr);
-    p->shown = true;
+        snprintf(documents, sizeof documents, "%" PRIu64 " documents", p->documents);
+    progress_show(&p->line, p->name, p->done, p->total, NULL,
+                  p->documents > 0 ? documents : NULL);
 }
 
 static void progress_end(progress *p)
 {
-    if (p->shown)
-        fputs("\r\033[K", stderr);
-    p->shown = false;
+    progress_clear(&p->line);
 }
 
 /*====== Opening FILE operands: zstd and progress ======*/
