@@ -27,6 +27,10 @@ typedef struct encode_formats {
     text_writer write_text; /* u16, u32, jsonl; NULL for ids and pieces (token by token) */
 } encode_formats;
 
+/* Appends `"name":[v0,v1,...]`, values from ids (when not NULL) or offsets. */
+void write_json_array(output *out, const char *name, const uint32_t *ids,
+                      const size_t *offsets, size_t n);
+
 /* --output-format u16, u32 or jsonl. @return false for any other value. */
 bool parse_text_format(const char *value, encode_formats *f);
 
@@ -55,6 +59,7 @@ typedef struct encode_args {
     bool whole;
     unsigned flags;
     unsigned threads; /* 0: one per core */
+    unsigned nbest;   /* --nbest K: 1 .. BP_NBEST_MAX; 0: one segmentation */
     token_writer write_token;
     encode_formats fmt; /* the pipeline formats (encode_formats.c) */
 } encode_args;
@@ -89,6 +94,18 @@ bp_status encode_one(encoder_slot *slot, uint64_t text_index, const unsigned cha
 
 /* Writes the n_ids ids of slot->ids in the output format of slot->args. */
 void write_tokens(output *out, const encoder_slot *slot, size_t n_ids);
+
+/*====== The K best segmentations (encode_nbest.c) ======*/
+
+/* The checks of --nbest against the other options. @return PARSE_RUN, or PARSE_USAGE
+ * after a message. */
+enum parse_result check_nbest_options(const encode_args *args);
+
+/* Writes the args->nbest best segmentations of every text of the FILE operands (standard
+ * input when n_paths is 0) to `out`, one JSONL line per text, on the calling thread.
+ * @return 0, or 1 after reporting the failure. */
+int encode_nbest(const encode_args *args, const bp_model *model, char **paths, int n_paths,
+                 output *out);
 
 /*====== Several threads (encode_threads.c) ======*/
 
