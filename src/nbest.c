@@ -94,6 +94,20 @@ static void sift_down(merge_head *heap, uint32_t n, uint32_t i)
 static uint32_t merge_best(const merge_list *lists, uint32_t n_lists, uint32_t k,
                            merge_head *heap, double *score, nbest_link *link)
 {
+    if (k == 1) { /* the Viterbi's loop: no heap to build for one pop */
+        uint32_t best = 0;
+        double best_value = lists[0].base[0] + lists[0].add;
+        for (uint32_t i = 1; i < n_lists; i++) {
+            double value = lists[i].base[0] + lists[i].add;
+            if (value > best_value) {
+                best_value = value;
+                best = i;
+            }
+        }
+        score[0] = best_value;
+        link[0] = (nbest_link){lists[best].step, 0};
+        return 1;
+    }
     for (uint32_t i = 0; i < n_lists; i++)
         heap[i] = (merge_head){lists[i].base[0] + lists[i].add, i, 0};
     for (uint32_t i = n_lists / 2; i-- > 0;)
