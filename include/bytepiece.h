@@ -354,6 +354,48 @@ BP_API bp_status bp_encode_append(bp_encoder *enc, const void *text, size_t len,
  *  valid until the next call on `enc`. Equals the input when normalization was off. */
 BP_API const unsigned char *bp_encoder_normalized(const bp_encoder *enc, size_t *len);
 
+/*------ The k best segmentations ------*/
+
+/* The largest k of bp_encode_nbest(). */
+#define BP_NBEST_MAX 1024
+
+/* The result of bp_encode_nbest(): n segmentations of one text, best first. */
+typedef struct bp_nbest {
+    uint32_t *ids;         /* the ids of every segmentation, one segmentation after another */
+    size_t *ids_begin;     /* n + 1 entries: segmentation i is ids[ids_begin[i] .. ids_begin[i+1]) */
+    double *scores;        /* n entries: the log-probability of each segmentation */
+    size_t n;
+} bp_nbest;
+
+/*! bp_encode_nbest() :
+ *  Lists the k most probable segmentations of text[0..len) (k from 1 to BP_NBEST_MAX),
+ *  exactly, best first; fewer when the text has fewer (the empty text has one, with no
+ *  tokens). The text is normalized and cut into chunks as bp_encode() does, with the same
+ *  opts->flags (BOS, EOS, NO_NORMALIZE; every segmentation gets the <bos>/<eos> asked for),
+ *  and bp_encoder_normalized() then returns the normalized text, as after bp_encode().
+ *  Score: a chunk's score is the sum of its pieces' scores (bp_model_piece_score()) added
+ *  left to right from 0, exactly as the Viterbi adds them; a text's score is its chunks'
+ *  scores added left to right (for a text of one chunk, simply the first sum). The empty
+ *  text scores 0.
+ *  Order: score descending; equal scores of one chunk go to the longer last piece, then
+ *  (same last piece) to the better segmentation of the rest of the chunk by this same rule;
+ *  equal scores of a text go to the better segmentation of its last chunk, then to the
+ *  better segmentation of the chunks before it. The order is total and deterministic, and
+ *  it is the Viterbi's: the first segmentation (and k = 1) gives exactly bp_encode()'s ids.
+ *  Cost: time about (text length) * k log(longest piece); memory about 8 * k bytes per
+ *  byte of (normalized) text while it runs, plus the result.
+ *  Ownership: *out owns its arrays (fresh ones each call: a previous result in *out is not
+ *  freed); release them with bp_nbest_free(). The text is only read during the call.
+ *  @return BP_OK; BP_ERR_INVALID_ARG (NULL enc or out, NULL text with len > 0, k out of
+ *  range, BP_ENCODE_SAMPLE in opts->flags); BP_ERR_NOMEM, BP_ERR_TOO_LARGE. On failure
+ *  *out is empty (all NULL / 0). One thread at a time per encoder, as bp_encode(). */
+BP_API bp_status bp_encode_nbest(bp_encoder *enc, const void *text, size_t len,
+                                 const bp_encode_options *opts, size_t k, bp_nbest *out,
+                                 bp_error *err);
+
+/*! bp_nbest_free() : frees the arrays of a bp_nbest and empties it. NULL is accepted. */
+BP_API void bp_nbest_free(bp_nbest *nbest);
+
 /*====== Decoding ======*/
 
 /*! bp_decode_bound() :

@@ -412,6 +412,15 @@ size_t bp_skip_ascii(const unsigned char *s, size_t i, size_t len);
  * '\n' after it (algorithms §2). len > 0; returns a value in 1..len. */
 size_t bp_chunk_len(const unsigned char *text, size_t len);
 
+/*------ Encoder internals (encode.c) for the other ways to encode (nbest.c) ------*/
+
+/* Normalizes text[0..len) as bp_encode() does with `flags` (BP_ENCODE_NO_NORMALIZE), into
+ * the encoder's buffer: *x / *x_len (valid until the next call on `enc`, and what
+ * bp_encoder_normalized() then returns); *model is the encoder's model. BP_OK or
+ * BP_ERR_NOMEM. */
+bp_status bp_encoder_prepare(bp_encoder *enc, const void *text, size_t len, unsigned flags,
+                             const bp_model **model, const unsigned char **x, size_t *x_len);
+
 /*------ Training chunks (train_chunk.c) ------*/
 
 /* Cuts training texts into the reference's training chunks (algorithms §2 with maxlen

@@ -90,6 +90,16 @@ static bp_status prepare_text(bp_encoder *enc, const unsigned char *text, size_t
     return BP_OK;
 }
 
+bp_status bp_encoder_prepare(bp_encoder *enc, const void *text, size_t len, unsigned flags,
+                             const bp_model **model, const unsigned char **x, size_t *x_len)
+{
+    bp_status st = prepare_text(enc, text, len, flags);
+    *model = enc->model;
+    *x = enc->text;
+    *x_len = enc->text_len;
+    return st;
+}
+
 /* The output of one call: ids go straight to the caller's buffer while they fit; past
  * that, tokens are only counted. */
 typedef struct sink {

@@ -55,6 +55,12 @@ static const char encode_help[] =
     "      --eos              end each text with <eos> (id 2)\n"
     "      --no-normalize     encode the raw bytes; by default the text is put in\n"
     "                         NFC first (invalid UTF-8 passes through as bytes)\n"
+    "      --nbest K          the K best segmentations of each text, K from 1 to\n"
+    "                         1024, best first, with --output-format jsonl only:\n"
+    "                         {\"nbest\":[{\"ids\":[...],\"score\":S},...]} per\n"
+    "                         text, S the log-probability (%.17g); fewer when the\n"
+    "                         text has fewer. Not with --alpha, --glibc-rand or\n"
+    "                         --offsets; runs on one thread whatever --threads\n"
     "      --threads N        encode texts on N threads (0: one per core; default\n"
     "                         1); the output is the same for every N. Inputs under\n"
     "                         1 MB, --whole and --glibc-rand use one thread\n"
@@ -89,6 +95,7 @@ enum {
     OPT_OFFSETS,
     OPT_INPUT_FORMAT,
     OPT_FIELD,
+    OPT_NBEST,
 };
 
 static const struct option encode_options[] = {
@@ -105,6 +112,7 @@ static const struct option encode_options[] = {
     {"offsets", no_argument, NULL, OPT_OFFSETS},
     {"input-format", required_argument, NULL, OPT_INPUT_FORMAT},
     {"field", required_argument, NULL, OPT_FIELD},
+    {"nbest", required_argument, NULL, OPT_NBEST},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -160,6 +168,11 @@ static enum parse_result apply_encode_option(int opt, const char *value, encode_
     case OPT_FIELD:
         args->fmt.field = value;
         return PARSE_RUN;
+    case OPT_NBEST:
+        if (!parse_u64(value, &n) || n < 1 || n > BP_NBEST_MAX)
+            return bad_option_value("--nbest", value, "a number from 1 to 1024");
+        args->nbest = (unsigned)n;
+        return PARSE_RUN;
     case 'h':
         return PARSE_HELP;
     default: /* getopt_long has printed what is wrong */
@@ -182,6 +195,8 @@ static enum parse_result parse_encode_args(int argc, char **argv, encode_args *a
         return PARSE_USAGE;
     }
     if (check_encode_formats(&args->fmt, args->whole) != PARSE_RUN)
+        return PARSE_USAGE;
+    if (args->nbest && check_nbest_options(args) != PARSE_RUN)
         return PARSE_USAGE;
     return finish_parse(args->model_path);
 }
@@ -292,7 +307,9 @@ int run_encode(int argc, char **argv)
     int bad_output = rc == 0 ? check_encode_output(&args.fmt, model, args.model_path) : 0;
     if (bad_output != 0)
         rc = 1;
-    if (rc == 0 && threads > 1)
+    if (rc == 0 && args.nbest)
+        rc = encode_nbest(&args, model, argv + optind, argc - optind, &out);
+    else if (rc == 0 && threads > 1)
         rc = encode_in_blocks(&args, model, seed, argv + optind, argc - optind, threads, &out);
     else if (rc == 0)
         rc = encode_on_one_thread(&args, model, seed, argv + optind, argc - optind, &out);

@@ -28,6 +28,10 @@ typedef struct encode_formats {
     text_writer write_text; /* u16, u32, jsonl; NULL for ids and pieces (lines of tokens) */
 } encode_formats;
 
+/* Appends `"name":[v0,v1,...]`, values from ids (when not NULL) or offsets. */
+void write_json_array(output *out, const char *name, const uint32_t *ids,
+                      const size_t *offsets, size_t n);
+
 /* --output-format ids, pieces, u16, u32 or jsonl. @return false for any other value. */
 bool parse_output_format(const char *value, encode_formats *f);
 
@@ -58,10 +62,23 @@ typedef struct encode_args {
     bool whole;
     unsigned flags;
     unsigned threads; /* 0: one per core */
+    unsigned nbest;   /* --nbest K: 1 .. BP_NBEST_MAX; 0: one segmentation */
     encode_formats fmt;
 } encode_args;
 
 enum { MAX_THREADS = 256 };
+
+/*====== The K best segmentations (encode_nbest.c) ======*/
+
+/* The checks of --nbest against the other options. @return PARSE_RUN, or PARSE_USAGE
+ * after a message. */
+enum parse_result check_nbest_options(const encode_args *args);
+
+/* Writes the args->nbest best segmentations of every text of the FILE operands (standard
+ * input when n_paths is 0) to `out`, one JSONL line per text, on the calling thread.
+ * @return 0, or 1 after reporting the failure. */
+int encode_nbest(const encode_args *args, const bp_model *model, char **paths, int n_paths,
+                 output *out);
 
 /*====== Several threads (encode_blocks.c) ======*/
 

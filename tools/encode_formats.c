@@ -150,8 +150,7 @@ static char *format_u64(char *p, uint64_t value)
     return p;
 }
 
-/* Appends `"name":[v0,v1,...]`, values from ids (when not NULL) or offsets. */
-static void write_json_array(output *out, const char *name, const uint32_t *ids,
+void write_json_array(output *out, const char *name, const uint32_t *ids,
                              const size_t *offsets, size_t n)
 {
     enum { GROUP = 4096, MAX_DIGITS = 20 };

@@ -4,7 +4,7 @@
 #
 # Usage: tools/fuzz.sh [TARGET|all] [SECONDS]     (default: all 60)
 #        tools/fuzz.sh totals                      executions recorded so far, per target
-# TARGET is fuzz_model_load, fuzz_encode, fuzz_decode, fuzz_train or fuzz_text_input (the
+# TARGET is fuzz_model_load, fuzz_encode, fuzz_decode, fuzz_train, fuzz_text_input or fuzz_nbest (the
 # "fuzz_" may be left out). Each run starts from the seed corpus tests/fuzz/corpus/TARGET plus what
 # earlier runs found in BUILD/corpus/TARGET (kept between runs, so long runs accumulate).
 # A finding (crash, failed check, leak, timeout, memory blow-up) stops the run: the input
@@ -16,7 +16,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 build=${FUZZ_BUILD_DIR:-build-fuzz}
-all="fuzz_model_load fuzz_encode fuzz_decode fuzz_train fuzz_text_input"
+all="fuzz_model_load fuzz_encode fuzz_decode fuzz_train fuzz_text_input fuzz_nbest"
 what=${1:-all}
 seconds=${2:-60}
 
@@ -60,7 +60,7 @@ for t in $targets; do
     quarantine=
     case $t in
     fuzz_model_load) max_len=32768 ;;
-    fuzz_encode) max_len=512 ;;
+    fuzz_encode | fuzz_nbest) max_len=512 ;;
     fuzz_train) max_len=2048 quarantine=quarantine_size_mb=16 ;;
     *) max_len=4096 ;;
     esac
