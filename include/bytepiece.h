@@ -341,6 +341,56 @@ BP_API size_t bp_decode_bound(const bp_model *model, size_t n_ids);
 BP_API bp_status bp_decode(const bp_model *model, const uint32_t *ids, size_t n_ids,
                            void *out, size_t cap, size_t *out_len, bp_error *err);
 
+/*------ Streaming decode ------*/
+
+/* A generator produces ids one at a time and wants to show text as it comes; but a piece
+ * may end inside a UTF-8 character (byte pieces, pieces cut between the bytes of a
+ * character), and printing half a character shows garbage. A stream decoder hands back
+ * only what is ready: the bytes of the ids so far, less an unfinished character at the
+ * end, which it holds (at most 3 bytes) until a later id finishes it. Bytes that can no
+ * longer become part of a well-formed character (invalid UTF-8) are not held: they come
+ * out at once, unchanged. The concatenation of every chunk and of the final flush is
+ * bp_decode() of all the ids, byte for byte, whatever the ids. */
+typedef struct bp_stream_decoder bp_stream_decoder;
+
+/*! bp_stream_decoder_create() :
+ *  Creates a stream decoder for `model`, which must outlive it. A decoder is one stream's
+ *  state: one thread at a time, one per concurrent stream. It holds no more than 3 bytes
+ *  and allocates nothing after creation.
+ *  @return BP_OK, BP_ERR_INVALID_ARG (NULL model or out) or BP_ERR_NOMEM; *out is NULL on
+ *  failure. Ownership: free it with bp_stream_decoder_free(). */
+BP_API bp_status bp_stream_decoder_create(const bp_model *model, bp_stream_decoder **out,
+                                          bp_error *err);
+
+/*! bp_stream_decoder_free() : frees a stream decoder (held bytes are lost). NULL is accepted. */
+BP_API void bp_stream_decoder_free(bp_stream_decoder *dec);
+
+/*! bp_stream_decode() :
+ *  Appends the pieces of ids[0..n_ids) (any number, one or many; ids 0..2 give no bytes)
+ *  to the stream and writes to `out` the bytes that are ready: everything not yet handed
+ *  back except an unfinished UTF-8 sequence at the very end, which is held. *out_len gets
+ *  their number (possibly 0: an id may only add to what is held). A `cap` of
+ *  bp_decode_bound(model, n_ids) + 3 always suffices.
+ *  @return BP_OK; BP_ERR_INVALID_ARG (NULL dec or out_len, NULL ids with n_ids > 0, NULL
+ *  out with cap > 0); BP_ERR_BUFFER_TOO_SMALL (*out_len = the room needed);
+ *  BP_ERR_UNKNOWN_ID, err->offset = the index in `ids` of the first unknown id, the message
+ *  naming it and its position in the stream (counted from 0 since creation or the last
+ *  flush). On any failure the decoder is unchanged, as if the call had not been made: it
+ *  stays usable, and the caller may decode the ids before the unknown one (those before
+ *  index err->offset) to get what they give. */
+BP_API bp_status bp_stream_decode(bp_stream_decoder *dec, const uint32_t *ids, size_t n_ids,
+                                  void *out, size_t cap, size_t *out_len, bp_error *err);
+
+/*! bp_stream_decode_flush() :
+ *  Ends the stream: writes the held bytes (0 to 3, an unfinished sequence, so not
+ *  well-formed UTF-8) to `out` and their number to *out_len, and makes the decoder new
+ *  again (nothing held, positions from 0), ready for another stream. A `cap` of 3 always
+ *  suffices.
+ *  @return BP_OK, BP_ERR_INVALID_ARG, BP_ERR_BUFFER_TOO_SMALL (*out_len = the room needed;
+ *  nothing changes). */
+BP_API bp_status bp_stream_decode_flush(bp_stream_decoder *dec, void *out, size_t cap,
+                                        size_t *out_len, bp_error *err);
+
 /*====== Batch encoding ======*/
 
 /* Zero-initialised (or NULL): the best segmentation of the NFC texts, one thread per core. */

@@ -158,6 +158,14 @@ struct bp_model {
 bp_status bp_model_build(const bp_piece *pieces, const uint32_t *ids, size_t n, const char *name,
                          bp_model **out, bp_error *err);
 
+/*------ Decoding (decode.c) ------*/
+
+/* The piece of `id` in *bytes / *len (len 0, for ids 0..2 and on failure), or
+ * BP_ERR_UNKNOWN_ID with err->offset = `index` (the id's index in the caller's array) and
+ * a message naming the id and its `position` in the caller's stream of ids. */
+bp_status bp_decode_piece(const bp_model *m, uint32_t id, size_t index, uint64_t position,
+                          const unsigned char **bytes, size_t *len, bp_error *err);
+
 /*------ Model formats (model_json.c; model_native.c, docs/native-format.md), told apart by
  * model_load.c ------*/
 
