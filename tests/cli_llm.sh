@@ -77,4 +77,18 @@ stderr_has "unknown id '99999999999999999999'" "stream: ... named as an unknown 
 expect_exit 2 "stream: a FILE operand is a usage error" decode --stream -m "$M" "$T/text.ids"
 stderr_has "--stream reads standard input only" "stream: ... saying why"
 
+# ---- vocab --prefix ----
+run vocab -m "$M" --prefix 'th'
+printf '300\tth\t14\t-6.3132892136109682\n326\tthe\t88\t-4.4750097287480202\n383\tthat\t4\t-7.5660521821063362\n416\tthing\t6\t-7.1605870739981725\n499\tthe\\x20light\t5\t-7.3429086307921265\n' >"$T/want"
+same "$T/out" "$T/want" "prefix: the pieces that start with 'th', in id order, as bp vocab lists them"
+run vocab -m "$M" --prefix 'the\x20'
+printf '499\tthe\\x20light\t5\t-7.3429086307921265\n' >"$T/want"
+same "$T/out" "$T/want" "prefix: an escaped byte in BYTES"
+run vocab -m "$M" --prefix '\xe5\x88'
+check "prefix: bytes inside a character: two pieces" test "$(wc -l <"$T/out")" -eq 2
+run vocab -m "$M" --prefix 'qqq'
+check "prefix: no piece: exit 0, no output" test "$status" -eq 0 -a ! -s "$T/out"
+expect_exit 2 "prefix: a malformed escape is a usage error" vocab -m "$M" --prefix 'a\q'
+stderr_has "invalid value 'a\q' for --prefix" "prefix: ... naming it"
+
 finish
