@@ -24,7 +24,7 @@ static size_t brute_prefix_ids(const bp_model *m, const unsigned char *prefix, s
     for (uint32_t id = BP_FIRST_PIECE_ID; id < vocab; id++) {
         size_t plen;
         const unsigned char *p = bp_model_piece(m, id, &plen);
-        if (plen >= len && memcmp(p, prefix, len) == 0)
+        if (plen >= len && (len == 0 || memcmp(p, prefix, len) == 0))
             ids[n++] = id;
     }
     return n;
