@@ -413,6 +413,104 @@ BP_API size_t bp_decode_bound(const bp_model *model, size_t n_ids);
 BP_API bp_status bp_decode(const bp_model *model, const uint32_t *ids, size_t n_ids,
                            void *out, size_t cap, size_t *out_len, bp_error *err);
 
+/*------ Streaming decode ------*/
+
+/* A generator produces ids one at a time and wants to show text as it comes; but a piece
+ * may end inside a UTF-8 character (byte pieces, pieces cut between the bytes of a
+ * character), and printing half a character shows garbage. A stream decoder hands back
+ * only what is ready: the bytes of the ids so far, less an unfinished character at the
+ * end, which it holds (at most 3 bytes) until a later id finishes it. Bytes that can no
+ * longer become part of a well-formed character (invalid UTF-8) are not held: they come
+ * out at once, unchanged. The concatenation of every chunk and of the final flush is
+ * bp_decode() of all the ids, byte for byte, whatever the ids. */
+typedef struct bp_stream_decoder bp_stream_decoder;
+
+/*! bp_stream_decoder_create() :
+ *  Creates a stream decoder for `model`, which must outlive it. A decoder is one stream's
+ *  state: one thread at a time, one per concurrent stream. It holds no more than 3 bytes
+ *  and allocates nothing after creation.
+ *  @return BP_OK, BP_ERR_INVALID_ARG (NULL model or out) or BP_ERR_NOMEM; *out is NULL on
+ *  failure. Ownership: free it with bp_stream_decoder_free(). */
+BP_API bp_status bp_stream_decoder_create(const bp_model *model, bp_stream_decoder **out,
+                                          bp_error *err);
+
+/*! bp_stream_decoder_free() : frees a stream decoder (held bytes are lost). NULL is accepted. */
+BP_API void bp_stream_decoder_free(bp_stream_decoder *dec);
+
+/*! bp_stream_decode() :
+ *  Appends the pieces of ids[0..n_ids) (any number, one or many; ids 0..2 give no bytes)
+ *  to the stream and writes to `out` the bytes that are ready: everything not yet handed
+ *  back except an unfinished UTF-8 sequence at the very end, which is held. *out_len gets
+ *  their number (possibly 0: an id may only add to what is held). A `cap` of
+ *  bp_decode_bound(model, n_ids) + 3 always suffices.
+ *  @return BP_OK; BP_ERR_INVALID_ARG (NULL dec or out_len, NULL ids with n_ids > 0, NULL
+ *  out with cap > 0); BP_ERR_BUFFER_TOO_SMALL (*out_len = the room needed);
+ *  BP_ERR_UNKNOWN_ID, err->offset = the index in `ids` of the first unknown id, the message
+ *  naming it and its position in the stream (counted from 0 since creation or the last
+ *  flush). On any failure the decoder is unchanged, as if the call had not been made: it
+ *  stays usable, and the caller may decode the ids before the unknown one (those before
+ *  index err->offset) to get what they give. */
+BP_API bp_status bp_stream_decode(bp_stream_decoder *dec, const uint32_t *ids, size_t n_ids,
+                                  void *out, size_t cap, size_t *out_len, bp_error *err);
+
+/*! bp_stream_decode_flush() :
+ *  Ends the stream: writes the held bytes (0 to 3, an unfinished sequence, so not
+ *  well-formed UTF-8) to `out` and their number to *out_len, and makes the decoder new
+ *  again (nothing held, positions from 0), ready for another stream. A `cap` of 3 always
+ *  suffices.
+ *  @return BP_OK, BP_ERR_INVALID_ARG, BP_ERR_BUFFER_TOO_SMALL (*out_len = the room needed;
+ *  nothing changes). */
+BP_API bp_status bp_stream_decode_flush(bp_stream_decoder *dec, void *out, size_t cap,
+                                        size_t *out_len, bp_error *err);
+
+/*------ Token healing ------*/
+
+/* A prompt's last token is often cut where the text happens to end: encoded alone,
+ * "https:" may end with the piece ":" where the model, had it seen "https://", would have
+ * used "://". Generating after it then starts from an unlikely split. Token healing takes
+ * the last token(s) back and lets the first generated token choose how they continue:
+ *
+ *   1. encode the prompt: ids[0..n);
+ *   2. bp_heal_prompt(model, ids, n, 1, &n2, tail, cap, &tail_len, err): the prompt is
+ *      now ids[0..n2), and tail[0..tail_len) the bytes taken back;
+ *   3. bp_model_prefix_ids(model, tail, tail_len, allowed, ...): the pieces that start
+ *      with those bytes (with n_back 1 it holds at least the piece taken back);
+ *   4. generate from ids[0..n2), the first token constrained to `allowed` (mask every
+ *      other logit), and the rest as usual; the text generated starts with tail.
+ *
+ * With n_back > 1 the bytes of several tokens are taken back, and fewer (possibly no)
+ * pieces start with them all: a caller then tries a smaller n_back. */
+
+/*! bp_model_prefix_ids() :
+ *  Writes to ids[0..) the id of every piece whose bytes start with bytes[0..len) (the
+ *  piece equal to them included), in increasing id order, and their number to *n_ids.
+ *  len 0 gives every piece. Ids 0..2 are never listed. A `cap` of
+ *  bp_model_vocab_size(model) always suffices.
+ *  Cost: the first call on a model sorts its pieces by bytes into an index the model keeps
+ *  until bp_model_free() (4 bytes per piece: 320 KB and a few milliseconds for an 80k
+ *  model); every call then takes a binary search over it and O(k log k) for k ids.
+ *  @return BP_OK; BP_ERR_BUFFER_TOO_SMALL (*n_ids = the number of ids; nothing useful
+ *  written); BP_ERR_INVALID_ARG (NULL model or n_ids, NULL bytes with len > 0, NULL ids
+ *  with cap > 0); BP_ERR_NOMEM (making the index).
+ *  Thread safety: any number of calls may run at once on one model (the index is made
+ *  once and published atomically). */
+BP_API bp_status bp_model_prefix_ids(const bp_model *model, const void *bytes, size_t len,
+                                     uint32_t *ids, size_t cap, size_t *n_ids, bp_error *err);
+
+/*! bp_heal_prompt() :
+ *  Takes back the last `n_back` ids of ids[0..n_ids), stopping early at a special id
+ *  (0..2: a <bos> stays, and nothing is taken after an <eos>), or at the start. Sets
+ *  *new_n_ids to the number of ids kept (the caller's array is not changed: the prompt is
+ *  now ids[0..*new_n_ids)), and writes the bytes of the ids taken back to `bytes_out`,
+ *  their number to *bytes_len. A `cap` of bp_decode_bound(model, n_back) always suffices.
+ *  @return BP_OK; BP_ERR_BUFFER_TOO_SMALL (*new_n_ids set, *bytes_len = the room needed);
+ *  BP_ERR_UNKNOWN_ID among the ids taken back (err->offset = its index in `ids`);
+ *  BP_ERR_INVALID_ARG (NULL model, new_n_ids or bytes_len, NULL ids with n_ids > 0, NULL
+ *  bytes_out with cap > 0). */
+BP_API bp_status bp_heal_prompt(const bp_model *model, const uint32_t *ids, size_t n_ids,
+                                size_t n_back, size_t *new_n_ids, void *bytes_out, size_t cap,
+                                size_t *bytes_len, bp_error *err);
+
 /*====== Batch encoding ======*/
 
 /* Zero-initialised (or NULL): the best segmentation of the NFC texts, one thread per core. */

@@ -343,17 +343,13 @@ done:
     return st;
 }
 
-bp_status bp_automaton_build(bp_automaton *ac, const unsigned char *bytes, const uint32_t *off,
-                             const double *scores, uint32_t n, uint32_t *dup)
+bool bp_sort_pieces(const unsigned char *bytes, const uint32_t *off, uint32_t n,
+                    uint32_t *sorted)
 {
-    memset(ac, 0, sizeof *ac);
     piece_view v = {bytes, off};
-    builder b = {.ac = ac, .free_head = -1, .free_tail = -1};
-    uint32_t *sorted = malloc((n ? n : 1) * sizeof *sorted);
     sort_entry *entries = malloc((n ? n : 1) * sizeof *entries);
-    bp_status st = BP_ERR_NOMEM;
-    if (!sorted || !entries)
-        goto done;
+    if (!entries)
+        return false;
     for (uint32_t i = 0; i < n; i++)
         entries[i] = (sort_entry){prefix_key(bytes + off[i], piece_len(&v, i)), bytes + off[i],
                                   piece_len(&v, i), i};
@@ -361,7 +357,19 @@ bp_status bp_automaton_build(bp_automaton *ac, const unsigned char *bytes, const
     for (uint32_t i = 0; i < n; i++)
         sorted[i] = entries[i].index;
     free(entries);
-    entries = NULL;
+    return true;
+}
+
+bp_status bp_automaton_build(bp_automaton *ac, const unsigned char *bytes, const uint32_t *off,
+                             const double *scores, uint32_t n, uint32_t *dup)
+{
+    memset(ac, 0, sizeof *ac);
+    piece_view v = {bytes, off};
+    builder b = {.ac = ac, .free_head = -1, .free_tail = -1};
+    uint32_t *sorted = malloc((n ? n : 1) * sizeof *sorted);
+    bp_status st = BP_ERR_NOMEM;
+    if (!sorted || !bp_sort_pieces(bytes, off, n, sorted))
+        goto done;
     size_t n_states = count_states(&v, sorted, n);
     if (n_states > INT32_MAX / 2) {
         st = BP_ERR_TOO_LARGE;
@@ -388,7 +396,6 @@ bp_status bp_automaton_build(bp_automaton *ac, const unsigned char *bytes, const
                 ac->max_depth = piece_len(&v, i);
     }
 done:
-    free(entries);
     free(sorted);
     free(b.next_free);
     free(b.prev_free);

@@ -12,6 +12,7 @@
 #define BP_INTERNAL_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -114,6 +115,11 @@ typedef struct bp_automaton {
     bool borrowed;          /* the arrays live in a native model's file image */
 } bp_automaton;
 
+/* Writes to sorted[0..n) the indices of the n pieces bytes[off[i] .. off[i+1]) in
+ * increasing byte order (unsigned bytes, a proper prefix first). false when out of memory. */
+bool bp_sort_pieces(const unsigned char *bytes, const uint32_t *off, uint32_t n,
+                    uint32_t *sorted);
+
 /* Builds the automaton over `n` pieces: piece i has bytes[off[i] .. off[i+1]) (non-empty),
  * id i + 3 and score scores[i]. Requires all 256 single bytes among the pieces. Returns
  * BP_OK, BP_ERR_NOMEM, or BP_ERR_DUP_PIECE with *dup set to the index of a piece that
@@ -170,6 +176,10 @@ struct bp_model {
     double *scores;
     uint64_t total_count;
     bp_automaton ac;
+    /* The piece indices sorted by bytes, for prefix queries: made by the first query
+     * (piece_order.c) and published atomically, so that a model read by many threads
+     * builds it once; NULL until then. */
+    _Atomic(uint32_t *) by_bytes;
     /* A native model (model_native.c): bytes, off, counts, scores and the automaton's
      * arrays point into its file image, read into this malloc'd arena; native_private
      * holds private copies of the scores and outputs when they had to be recomputed. */
@@ -194,6 +204,14 @@ static inline void bp_model_check(const bp_model *m) { (void)m; }
  * (BP_ERR_MISSING_BYTE). `n` may not exceed 2^31 - 3 (BP_ERR_TOO_LARGE). */
 bp_status bp_model_build(const bp_piece *pieces, const uint32_t *ids, size_t n, const char *name,
                          bp_model **out, bp_error *err);
+
+/*------ Decoding (decode.c) ------*/
+
+/* The piece of `id` in *bytes / *len (len 0, for ids 0..2 and on failure), or
+ * BP_ERR_UNKNOWN_ID with err->offset = `index` (the id's index in the caller's array) and
+ * a message naming the id and its `position` in the caller's stream of ids. */
+bp_status bp_decode_piece(const bp_model *m, uint32_t id, size_t index, uint64_t position,
+                          const unsigned char **bytes, size_t *len, bp_error *err);
 
 /*------ Model formats (model_json.c; model_native.c, docs/native-format.md), told apart by
  * model_load.c ------*/

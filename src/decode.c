@@ -11,6 +11,23 @@ size_t bp_decode_bound(const bp_model *model, size_t n_ids)
     return longest && n_ids > SIZE_MAX / longest ? SIZE_MAX : n_ids * longest;
 }
 
+bp_status bp_decode_piece(const bp_model *m, uint32_t id, size_t index, uint64_t position,
+                          const unsigned char **bytes, size_t *len, bp_error *err)
+{
+    *bytes = m->bytes; /* no bytes, but a valid pointer for memcpy */
+    *len = 0;
+    if (id < BP_N_SPECIAL)
+        return BP_OK;
+    if (id - BP_N_SPECIAL >= m->n_pieces)
+        return bp_fail(err, BP_ERR_UNKNOWN_ID, index,
+                       "unknown id %lu at position %llu (the vocabulary has ids 0 .. %lu)",
+                       (unsigned long)id, (unsigned long long)position,
+                       (unsigned long)(m->n_pieces + BP_N_SPECIAL - 1));
+    *bytes = m->bytes + m->off[id - BP_N_SPECIAL];
+    *len = m->off[id - BP_N_SPECIAL + 1] - m->off[id - BP_N_SPECIAL];
+    return BP_OK;
+}
+
 bp_status bp_decode(const bp_model *model, const uint32_t *ids, size_t n_ids, void *out,
                     size_t cap, size_t *out_len, bp_error *err)
 {
@@ -18,15 +35,12 @@ bp_status bp_decode(const bp_model *model, const uint32_t *ids, size_t n_ids, vo
         return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_decode: invalid argument");
     size_t need = 0;
     for (size_t i = 0; i < n_ids; i++) {
-        uint32_t id = ids[i];
-        if (id < BP_N_SPECIAL)
-            continue;
-        if (id - BP_N_SPECIAL >= model->n_pieces)
-            return bp_fail(err, BP_ERR_UNKNOWN_ID, i,
-                           "unknown id %lu at position %zu (the vocabulary has ids 0 .. %lu)",
-                           (unsigned long)id, i,
-                           (unsigned long)(model->n_pieces + BP_N_SPECIAL - 1));
-        need += model->off[id - BP_N_SPECIAL + 1] - model->off[id - BP_N_SPECIAL];
+        const unsigned char *bytes;
+        size_t len;
+        bp_status st = bp_decode_piece(model, ids[i], i, i, &bytes, &len, err);
+        if (st != BP_OK)
+            return st;
+        need += len;
     }
     *out_len = need;
     if (need > cap)
@@ -34,12 +48,12 @@ bp_status bp_decode(const bp_model *model, const uint32_t *ids, size_t n_ids, vo
                        "bp_decode: %zu bytes need room, the buffer holds %zu", need, cap);
     unsigned char *dst = out;
     for (size_t i = 0; i < n_ids; i++) {
-        uint32_t id = ids[i];
-        if (id < BP_N_SPECIAL)
-            continue;
-        uint32_t b = model->off[id - BP_N_SPECIAL], e = model->off[id - BP_N_SPECIAL + 1];
-        memcpy(dst, model->bytes + b, e - b);
-        dst += e - b;
+        const unsigned char *bytes;
+        size_t len;
+        bp_decode_piece(model, ids[i], i, i, &bytes, &len, NULL); /* checked above */
+        if (len > 0) /* out may be NULL when there is nothing to write */
+            memcpy(dst, bytes, len);
+        dst += len;
     }
     return BP_OK;
 }

@@ -198,6 +198,7 @@ void bp_model_free(bp_model *m)
     if (!m)
         return;
     bp_automaton_free(&m->ac);
+    free(atomic_load(&m->by_bytes));
     if (m->arena) { /* a native model: everything lives in its file image */
         bp_native_release(m);
     } else {

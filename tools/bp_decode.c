@@ -11,10 +11,12 @@
 #include <stdlib.h>
 
 #include "bytepiece.h"
+#include "bp_decode_stream.h"
 #include "cli.h"
 
 static const char decode_help[] =
     "Usage: bp decode -m MODEL [FILE]...\n"
+    "  or:  bp decode --stream -m MODEL\n"
     "Decode lines of token ids (decimal, separated by spaces, tabs or CRs, so CRLF\n"
     "line ends are accepted) and write the bytes of their pieces and nothing else: no\n"
     "separator, no newline. With no FILE, or when FILE is -, read standard input.\n"
@@ -25,6 +27,11 @@ static const char decode_help[] =
     "\n"
     "  -m, --model MODEL  the model: reference BytePiece JSON, plain or\n"
     "                     zstd-compressed, or native (required)\n"
+    "      --stream       read ids from standard input as they arrive (separated by\n"
+    "                     spaces, tabs, CRs or newlines) and write each character as\n"
+    "                     soon as its bytes are all there, flushing at once: for\n"
+    "                     'generator | bp decode --stream -m M'. Bytes that are not\n"
+    "                     well-formed UTF-8 are written as they come\n"
     "  -h, --help         show this help and exit\n";
 
 enum { SHOWN_BYTES = 64 }; /* of a bad word: enough to recognise it; it may be a whole line */
@@ -168,10 +175,43 @@ static int decode_input(decode_job *job, const char *path)
     return rc;
 }
 
+static const struct option decode_options[] = {
+    {"model", required_argument, NULL, 'm'},
+    {"stream", no_argument, NULL, 's'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static enum parse_result parse_decode_options(int argc, char **argv, const char **model_path,
+                                              bool *stream)
+{
+    *model_path = NULL;
+    *stream = false;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "m:h", decode_options, NULL)) != -1) {
+        if (opt == 'm') {
+            *model_path = optarg;
+        } else if (opt == 's') {
+            *stream = true;
+        } else if (opt == 'h') {
+            return PARSE_HELP;
+        } else { /* getopt_long has printed what is wrong */
+            usage_hint();
+            return PARSE_USAGE;
+        }
+    }
+    if (*stream && optind < argc) {
+        usage_error("--stream reads standard input only: no FILE operand");
+        return PARSE_USAGE;
+    }
+    return finish_parse(*model_path);
+}
+
 int run_decode(int argc, char **argv)
 {
     const char *model_path;
-    enum parse_result parsed = parse_model_options(argc, argv, &model_path);
+    bool stream;
+    enum parse_result parsed = parse_decode_options(argc, argv, &model_path, &stream);
     if (parsed != PARSE_RUN)
         return parsed == PARSE_HELP ? print_text(decode_help) : 2;
 
@@ -179,9 +219,14 @@ int run_decode(int argc, char **argv)
     bp_model *model = NULL;
     int rc = load_model(model_path, &model);
     decode_job job = {.model = model, .out = &out};
-    const char *path;
-    for (int i = 0; rc == 0 && (path = operand_at(argv + optind, argc - optind, i)) != NULL; i++)
-        rc = decode_input(&job, path);
+    if (rc == 0 && stream) {
+        rc = decode_stream(model, &out);
+    } else {
+        const char *path;
+        for (int i = 0; rc == 0 && (path = operand_at(argv + optind, argc - optind, i)) != NULL;
+             i++)
+            rc = decode_input(&job, path);
+    }
     rc = output_close(&out, rc); /* what came before a failure is written out */
     free(job.ids);
     bp_model_free(model);

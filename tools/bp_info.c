@@ -33,7 +33,7 @@ static const char info_help[] =
     "  -h, --help         show this help and exit\n";
 
 static const char vocab_help[] =
-    "Usage: bp vocab -m MODEL\n"
+    "Usage: bp vocab -m MODEL [--prefix BYTES]\n"
     "List the vocabulary of MODEL as tab-separated values, one line per id in id\n"
     "order: the id, the piece, its count and its score (log(count) - log(total),\n"
     "printed with %.17g, so exactly). Pieces are escaped as by bp encode\n"
@@ -45,6 +45,10 @@ static const char vocab_help[] =
     "\n"
     "  -m, --model MODEL  the model: reference BytePiece JSON, plain or\n"
     "                     zstd-compressed, or native (required)\n"
+    "      --prefix BYTES list only the pieces that start with BYTES (written\n"
+    "                     escaped as in the piece column; a piece equal to BYTES\n"
+    "                     included), in id order: for token healing, the tokens a\n"
+    "                     generator may continue a cut prompt with\n"
     "  -h, --help         show this help and exit\n";
 
 /* The options of a command that takes -m MODEL and nothing else. */
@@ -170,32 +174,90 @@ static void write_text(output *out, const char *text, size_t len)
     out->len += len;
 }
 
+/* One line of the listing: id, piece, count, score. */
+static void write_vocab_line(output *out, const bp_model *model, uint32_t id)
+{
+    char num[128];
+    int n = snprintf(num, sizeof num, "%" PRIu32 "\t", id);
+    write_text(out, num, (size_t)n);
+    if (id < 3) {
+        write_text(out, special_names[id], strlen(special_names[id]));
+    } else {
+        size_t len;
+        const unsigned char *bytes = bp_model_piece(model, id, &len);
+        output_escaped(out, bytes, len);
+    }
+    n = snprintf(num, sizeof num, "\t%" PRIu64 "\t%.17g\n", bp_model_piece_count(model, id),
+                 bp_model_piece_score(model, id));
+    write_text(out, num, (size_t)n);
+}
+
+static const struct option vocab_options[] = {
+    {"model", required_argument, NULL, 'm'},
+    {"prefix", required_argument, NULL, 'p'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* -m MODEL, --prefix BYTES (escaped; unescaped into prefix[0..*prefix_len), NULL when
+ * absent), --help. */
+static enum parse_result parse_vocab_options(int argc, char **argv, const char **model_path,
+                                             unsigned char **prefix, size_t *prefix_len)
+{
+    *model_path = NULL;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "m:h", vocab_options, NULL)) != -1) {
+        if (opt == 'm') {
+            *model_path = optarg;
+        } else if (opt == 'p') {
+            size_t len = strlen(optarg);
+            bp_error err;
+            *prefix = grow_or_die(*prefix, len + 1, 1);
+            if (bp_piece_unescape(optarg, len, *prefix, prefix_len, &err) != BP_OK)
+                return bad_option_value("--prefix", optarg,
+                                        "bytes escaped as in the pieces column (\\\\, \\n, "
+                                        "\\t, \\r, \\xHH)");
+        } else if (opt == 'h') {
+            return PARSE_HELP;
+        } else { /* getopt_long has printed what is wrong */
+            usage_hint();
+            return PARSE_USAGE;
+        }
+    }
+    if (optind < argc) {
+        char what[512];
+        snprintf(what, sizeof what, "unexpected operand '%.400s'", argv[optind]);
+        usage_error(what);
+        return PARSE_USAGE;
+    }
+    return finish_parse(*model_path);
+}
+
 int run_vocab(int argc, char **argv)
 {
     const char *model_path;
-    enum parse_result parsed = parse_model_only(argc, argv, &model_path);
-    if (parsed != PARSE_RUN)
-        return parsed == PARSE_HELP ? print_text(vocab_help) : 2;
+    unsigned char *prefix = NULL;
+    size_t prefix_len = 0;
+    enum parse_result parsed = parse_vocab_options(argc, argv, &model_path, &prefix, &prefix_len);
     bp_model *model = NULL;
-    if (load_model(model_path, &model) != 0)
-        return 1;
-    output out = output_open(stdout);
-    size_t vocab = bp_model_vocab_size(model);
-    for (uint32_t id = 0; id < vocab && out.write_errno == 0; id++) {
-        char num[128];
-        int n = snprintf(num, sizeof num, "%" PRIu32 "\t", id);
-        write_text(&out, num, (size_t)n);
-        if (id < 3) {
-            write_text(&out, special_names[id], strlen(special_names[id]));
-        } else {
-            size_t len;
-            const unsigned char *bytes = bp_model_piece(model, id, &len);
-            output_escaped(&out, bytes, len);
-        }
-        n = snprintf(num, sizeof num, "\t%" PRIu64 "\t%.17g\n", bp_model_piece_count(model, id),
-                     bp_model_piece_score(model, id));
-        write_text(&out, num, (size_t)n);
+    if (parsed != PARSE_RUN || load_model(model_path, &model) != 0) {
+        free(prefix);
+        return parsed == PARSE_HELP ? print_text(vocab_help) : parsed == PARSE_USAGE ? 2 : 1;
     }
+    size_t vocab = bp_model_vocab_size(model), n_ids = vocab;
+    uint32_t *ids = NULL; /* the ids listed: all of them without --prefix */
+    bp_error err;
+    int rc = 0;
+    if (prefix) {
+        ids = grow_or_die(NULL, vocab, sizeof *ids);
+        rc = exit_status(bp_model_prefix_ids(model, prefix, prefix_len, ids, vocab, &n_ids, &err),
+                         &err);
+    }
+    output out = output_open(stdout);
+    for (size_t i = 0; rc == 0 && i < n_ids && out.write_errno == 0; i++)
+        write_vocab_line(&out, model, ids ? ids[i] : (uint32_t)i);
+    free(ids);
+    free(prefix);
     bp_model_free(model);
-    return output_close(&out, 0);
+    return output_close(&out, rc);
 }
