@@ -645,10 +645,21 @@ BP_API void bp_text_input_close(bp_text_input *in);
 typedef struct bp_trainer bp_trainer;
 
 /* What a progress callback is told: the stage and how far it is. */
+/* What `done` and `total` count, by stage:
+ *   "reading"           bytes of normalized text taken in so far; total 0 (the trainer does
+ *                       not know how much its caller will feed: a caller that knows the size
+ *                       of its input shows its own progress, as bp train does per file);
+ *   "counting n-grams"  bytes of normalized text counted in this pass, of all of it (the
+ *                       bytes of bp_train_stats; one pass per n-gram order from 3 up, each
+ *                       starting again from 0);
+ *   "segmenting"        the same, for the segmentation pass;
+ *   "pruning"           pieces left after a round, of the pieces before it (rounds repeat
+ *                       until nothing more is removed).
+ * Normalized text is NFC, so its size may differ a little from the input's. */
 typedef struct bp_train_progress {
     const char *stage; /* "reading", "counting n-grams", "segmenting", "pruning" */
-    uint64_t done;     /* bytes (or pieces, when pruning) done in this stage */
-    uint64_t total;    /* the stage's total, 0 when unknown */
+    uint64_t done;
+    uint64_t total;    /* 0 when unknown */
 } bp_train_progress;
 
 /* Zero-initialised (or NULL): the reference Trainer's defaults, one thread per core. */

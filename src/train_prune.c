@@ -151,10 +151,7 @@ static bp_status prune_wasted(piece_set *keep, const bp_train_options *o, unsign
         }
         free(counts);
         keep->n = n;
-        if (o->progress) {
-            bp_train_progress p = {"pruning", n, before};
-            o->progress(o->progress_ctx, &p);
-        }
+        bp_train_report_progress(o, "pruning", n, before);
         if (n == before)
             return BP_OK;
     }

@@ -115,7 +115,9 @@ bp_status bp_trainer_end_text(bp_trainer *t, bp_error *err)
 {
     if (!t || t->trained)
         return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_trainer_end_text: invalid call");
-    return chunker_status(t, bp_chunker_end_text(t->chunker, ingest_chunk, t, err), err);
+    bp_status st = bp_chunker_end_text(t->chunker, ingest_chunk, t, err);
+    bp_train_report_progress(&t->opts, "reading", t->counts.positions, 0);
+    return chunker_status(t, st, err);
 }
 
 bp_status bp_trainer_add_texts(bp_trainer *t, bp_text_reader_fn read, void *ctx, bp_error *err)

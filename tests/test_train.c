@@ -278,6 +278,59 @@ static void test_threads_give_identical_models(void **state)
     free(text);
 }
 
+/* What the progress callback last saw of each stage. */
+typedef struct progress_log {
+    uint64_t done[4], total[4];
+    unsigned calls[4];
+} progress_log;
+
+static void log_progress(void *ctx, const bp_train_progress *p)
+{
+    static const char *const stages[4] = {"reading", "counting n-grams", "segmenting", "pruning"};
+    progress_log *log = ctx;
+    for (int s = 0; s < 4; s++) {
+        if (strcmp(p->stage, stages[s]) == 0) {
+            log->done[s] = p->done;
+            log->total[s] = p->total;
+            log->calls[s]++;
+            return;
+        }
+    }
+    fail_msg("unknown stage \"%s\"", p->stage);
+}
+
+/* The totals a progress callback sees are the normalized text's bytes (the stats' bytes),
+ * for every pass; reading has no total; pruning counts pieces. */
+static void test_progress_totals(void **state)
+{
+    (void)state;
+    size_t len;
+    unsigned char *text = synthetic_corpus(&len);
+    progress_log log = {0};
+    bp_train_options o = {.threads = 2, .progress = log_progress, .progress_ctx = &log};
+    bp_trainer *t;
+    assert_int_equal(bp_trainer_create(&o, &t, NULL), BP_OK);
+    assert_int_equal(bp_trainer_feed(t, text, len, NULL), BP_OK);
+    assert_int_equal(bp_trainer_end_text(t, NULL), BP_OK);
+    size_t vocab = 400;
+    bp_model *m = NULL;
+    assert_int_equal(bp_trainer_train(t, &vocab, 1, &m, NULL), BP_OK);
+    bp_train_stats stats;
+    bp_trainer_stats(t, &stats);
+    assert_true(stats.bytes > len / 2 && stats.bytes <= len);
+    assert_true(log.calls[0] > 0 && log.calls[1] > 0 && log.calls[2] > 0 && log.calls[3] > 0);
+    assert_int_equal(log.done[0], stats.bytes);
+    assert_int_equal(log.total[0], 0);
+    for (int s = 1; s <= 2; s++) {
+        assert_int_equal(log.done[s], stats.bytes);
+        assert_int_equal(log.total[s], stats.bytes);
+    }
+    assert_true(log.done[3] <= log.total[3]);
+    bp_model_free(m);
+    bp_trainer_free(t);
+    free(text);
+}
+
 /* Zero-initialised options and NULL train exactly as bp_train_options_init()'s defaults. */
 static void test_zero_options_are_the_defaults(void **state)
 {
@@ -361,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_prune_by_hand),
         cmocka_unit_test(test_threads_give_identical_models),
         cmocka_unit_test(test_zero_options_are_the_defaults),
+        cmocka_unit_test(test_progress_totals),
         cmocka_unit_test(test_reference_smoke_vocabulary),
         cmocka_unit_test(test_bad_input),
     };
