@@ -5,10 +5,12 @@
  * the trainer holds millions of entries and its memory is a target. Why every table has
  * a hash of its own, and what an entry costs: train_internal.h.
  */
+#define _DEFAULT_SOURCE /* madvise's MADV_HUGEPAGE (Linux), where the system has it */
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "train_internal.h"
@@ -62,12 +64,40 @@ static size_t capacity_for(size_t n, size_t cap, unsigned *log2)
     return (size_t)1 << k;
 }
 
+#define HUGE_PAGE ((size_t)2 << 20)
+#define HUGE_TABLE_BYTES ((size_t)4 << 20)
+
+/* Zeroed memory for n slots of `size` bytes. Probes land anywhere in a table, so with 4 KB
+ * pages nearly every probe of a large table misses the TLB and its first touch of a page
+ * faults: where the system gives transparent huge pages on request (Linux's
+ * MADV_HUGEPAGE), a large table asks for them before its pages are first touched. */
+static void *alloc_slots(size_t n, size_t size)
+{
+    if (n > SIZE_MAX / size)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    size_t bytes = n * size;
+    if (bytes >= HUGE_TABLE_BYTES) {
+        unsigned char *p = malloc(bytes);
+        if (!p)
+            return NULL;
+        uintptr_t start = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+        uintptr_t end = ((uintptr_t)p + bytes) & ~(uintptr_t)(HUGE_PAGE - 1);
+        if (end > start)
+            madvise((void *)start, end - start, MADV_HUGEPAGE); /* a hint: failing is harmless */
+        memset(p, 0, bytes);
+        return p;
+    }
+#endif
+    return calloc(n, size);
+}
+
 /* Moves the entries into `cap` slots (a power of two, 2^log2). Walking the old slots in
  * order is safe here, unlike a copy between tables: the table keeps its seed, so an old
  * home h becomes 2h or 2h + 1 and the keys land in home order at half the density. */
 static bp_status u64_rehash(bp_u64_table *t, size_t cap, unsigned log2)
 {
-    bp_u64_slot *slots = calloc(cap, sizeof *slots);
+    bp_u64_slot *slots = alloc_slots(cap, sizeof *slots);
     if (!slots)
         return BP_ERR_NOMEM;
     if (!t->cap)
@@ -150,7 +180,7 @@ static uint64_t hash_bytes(uint64_t seed, const unsigned char *p, size_t len)
 /* As u64_rehash: the stored hashes are this table's, so old home h goes to 2h or 2h + 1. */
 static bp_status piece_rehash(bp_piece_table *t, size_t cap, unsigned log2)
 {
-    bp_piece_slot *slots = calloc(cap, sizeof *slots);
+    bp_piece_slot *slots = alloc_slots(cap, sizeof *slots);
     if (!slots)
         return BP_ERR_NOMEM;
     if (!t->cap)
