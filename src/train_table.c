@@ -100,9 +100,11 @@ static bp_status u64_rehash(bp_u64_table *t, size_t cap, unsigned log2)
     bp_u64_slot *slots = alloc_slots(cap, sizeof *slots);
     if (!slots)
         return BP_ERR_NOMEM;
-    if (!t->cap)
+    if (!t->cap) {
         t->seed = bp_table_seed();
-    bp_u64_table grown = {slots, cap, t->n, t->seed, 64 - log2};
+        t->mult = bp_table_seed() | 1;
+    }
+    bp_u64_table grown = {slots, cap, t->n, t->seed, t->mult, 64 - log2};
     size_t mask = cap - 1;
     for (size_t i = 0; i < t->cap; i++) {
         if (!t->slots[i].key)
