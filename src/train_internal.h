@@ -19,29 +19,67 @@
 
 /*------ Flat hash tables (train_table.c) ------*/
 
-/* uint64 key -> uint64 value, open addressing, linear probing; key and value share a
- * slot so that a lookup costs one cache miss. Key 0 marks an empty slot, so keys must
- * never be 0 (n-gram keys carry their length in the top byte). */
+/* The tables use open addressing with linear probing. Each table hashes with random values
+ * of its own (bp_table_seed), drawn when its slots are first allocated, and its home slots
+ * are the top bits of the hash. Both matter because the trainer copies tables into tables
+ * -- a thread's counts into another's, a level's survivors out of its counts -- walking the
+ * source in slot order: under one shared hash that order is the destination's home order,
+ * so the copy piled its keys into a few runs and probing grew with the table instead of
+ * staying constant (hundreds of probes per key were measured). With independent hashes the
+ * slot order of one table is unrelated to another's, so a copy probes as a random order of
+ * insertions does (tests/test_train_table.c: mean displacement under 3 at 3/4 load), and
+ * hash values the input cannot know mean that no corpus can be prepared to collide.
+ *
+ * Memory: a slot of the u64 table is 16 bytes and a table is kept between 3/8 and 3/4
+ * full, so an entry costs 21-43 bytes (64 bytes per entry for the moment of a growth,
+ * when the old and the new slots coexist); a piece entry costs 32 bytes of slot on the
+ * same terms plus its bytes in the arena. */
+uint64_t bp_table_seed(void);
+
+/* The 64-bit mixer of the piece hashes (the splitmix64 finalizer's multiplies): every bit
+ * of the result's top half depends on every bit of x. */
+static inline uint64_t bp_mix64(uint64_t x)
+{
+    x = (x ^ x >> 30) * UINT64_C(0xBF58476D1CE4E5B9);
+    return (x ^ x >> 27) * UINT64_C(0x94D049BB133111EB);
+}
+
+/* uint64 key -> uint64 value; key and value share a slot so that a lookup costs one cache
+ * miss. Key 0 marks an empty slot, so keys must never be 0 (n-gram keys carry their
+ * length in the top byte). */
 typedef struct bp_u64_slot {
     uint64_t key, val;
 } bp_u64_slot;
 
 typedef struct bp_u64_table {
     bp_u64_slot *slots;
-    size_t cap;  /* a power of two, or 0 */
+    size_t cap;     /* a power of two, or 0 */
     size_t n;
+    uint64_t seed;  /* this table's hash key ... */
+    uint64_t mult;  /* ... and multiplier (odd) */
+    unsigned shift; /* 64 - log2(cap): the home slot is the hash's top log2(cap) bits */
 } bp_u64_table;
+
+/* The home slot of `key` (cap must not be 0): multiply-shift with a random multiplier, a
+ * universal family, and a single multiply, because the passes look a key up for nearly
+ * every byte (a second multiply, as bp_mix64, cost 10-18% of train_mix's training). */
+static inline size_t bp_u64_home(const bp_u64_table *t, uint64_t key)
+{
+    return (size_t)(((key ^ t->seed) * t->mult) >> t->shift);
+}
 
 bp_status bp_u64_table_reserve(bp_u64_table *t, size_t n);
 /* Adds `inc` to the value of `key` (inserting it at 0 first). */
 bp_status bp_u64_table_add(bp_u64_table *t, uint64_t key, uint64_t inc);
+/* Adds every entry of `src` into `dst`. */
+bp_status bp_u64_table_merge(bp_u64_table *dst, const bp_u64_table *src);
 /* The value slot of `key`, or NULL. */
 static inline uint64_t *bp_u64_table_find(const bp_u64_table *t, uint64_t key)
 {
     if (!t->cap)
         return NULL;
     size_t mask = t->cap - 1;
-    for (size_t i = (size_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & mask;; i = (i + 1) & mask) {
+    for (size_t i = bp_u64_home(t, key);; i = (i + 1) & mask) {
         if (t->slots[i].key == key)
             return &t->slots[i].val;
         if (t->slots[i].key == 0)
@@ -53,8 +91,7 @@ static inline uint64_t *bp_u64_table_find(const bp_u64_table *t, uint64_t key)
 static inline void bp_u64_table_prefetch(const bp_u64_table *t, uint64_t key)
 {
     if (t->cap)
-        __builtin_prefetch(&t->slots[(size_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 32) &
-                                     (t->cap - 1)]);
+        __builtin_prefetch(&t->slots[bp_u64_home(t, key)]);
 }
 void bp_u64_table_free(bp_u64_table *t);
 
@@ -69,6 +106,8 @@ typedef struct bp_piece_slot {
 typedef struct bp_piece_table {
     bp_piece_slot *slots;
     size_t cap, n;
+    uint64_t seed;  /* this table's hash key; slot hashes are keyed with it */
+    unsigned shift; /* 64 - log2(cap): the home slot is the hash's top log2(cap) bits */
     unsigned char *arena;
     size_t arena_len, arena_cap;
 } bp_piece_table;

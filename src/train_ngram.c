@@ -83,14 +83,9 @@ static bp_status count_level(level_pass *lp, const bp_spool *sp, const bp_train_
         st = bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory counting n-grams");
     if (st == BP_OK)
         st = bp_spool_for_each(sp, threads, count_level_chunk, lp, o, "counting n-grams", err);
-    for (unsigned t = 1; lp->cand && t < threads && st == BP_OK; t++) {
-        const bp_u64_table *src = &lp->cand[t];
-        for (size_t i = 0; i < src->cap && st == BP_OK; i++)
-            if (src->slots[i].key)
-                st = bp_u64_table_add(&lp->cand[0], src->slots[i].key, src->slots[i].val);
-        if (st != BP_OK)
-            bp_fail(err, st, UINT64_MAX, "out of memory counting n-grams");
-    }
+    for (unsigned t = 1; lp->cand && t < threads && st == BP_OK; t++)
+        if (bp_u64_table_merge(&lp->cand[0], &lp->cand[t]) != BP_OK)
+            st = bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory counting n-grams");
     for (unsigned t = 0; lp->cand && t < threads; t++) {
         if (t == 0 && st == BP_OK)
             *counts = lp->cand[0];
@@ -119,6 +114,13 @@ static bp_status keep_level(bp_ngram_model *m, unsigned k, const bp_u64_table *c
                             uint64_t min_count, const bp_byte_counts *c,
                             const bp_u64_table *prev, bp_u64_table *survivors)
 {
+    /* Sized once for all the survivors: the tables never hold two copies of their slots. */
+    size_t n_survivors = 0;
+    for (size_t i = 0; i < counts->cap; i++)
+        n_survivors += counts->slots[i].key && counts->slots[i].val >= min_count;
+    if (bp_u64_table_reserve(&m->high, m->high.n + n_survivors) != BP_OK ||
+        bp_u64_table_reserve(survivors, n_survivors) != BP_OK)
+        return BP_ERR_NOMEM;
     for (size_t i = 0; i < counts->cap; i++) {
         uint64_t key = counts->slots[i].key, n = counts->slots[i].val;
         if (!key || n < min_count)

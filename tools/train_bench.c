@@ -7,7 +7,9 @@
  * Each run trains in a child process (fork), so that every run's peak RSS is its own
  * (wait4 reports it) and nothing is shared between runs. The corpus is read through the
  * library's own input path (plain or zstd, streamed), as `bp train` reads it. Prints the
- * median wall time, the median time of each stage, the largest peak RSS, and, when the
+ * median wall time, the median time of each stage, the median CPU time (user + system: on a
+ * machine that other work keeps busy it varies far less than the wall time), the largest
+ * peak RSS, and, when the
  * reference's figures are given, the speed-up and memory ratio next to them.
  */
 #define _GNU_SOURCE /* wait4 */
@@ -26,6 +28,7 @@
 
 typedef struct run_result {
     double wall;
+    double cpu; /* user + system seconds of the child */
     bp_train_stats stats;
     size_t vocab;
     long peak_kb;
@@ -101,6 +104,8 @@ static int run_in_child(const bench_args *a, run_result *r)
         got != (ssize_t)sizeof *r)
         return 1;
     r->peak_kb = ru.ru_maxrss;
+    r->cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+             (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
     return 0;
 }
 
@@ -165,7 +170,7 @@ static int parse_args(int argc, char **argv, bench_args *a)
     return 0;
 }
 
-enum { WALL, READING, COUNTING, SEGMENTING, PRUNING, N_FIGURES };
+enum { WALL, CPU, READING, COUNTING, SEGMENTING, PRUNING, N_FIGURES };
 
 int main(int argc, char **argv)
 {
@@ -182,6 +187,7 @@ int main(int argc, char **argv)
         if (run_in_child(&a, &r))
             return 1;
         fig[WALL][k] = r.wall;
+        fig[CPU][k] = r.cpu;
         fig[READING][k] = r.stats.seconds_reading;
         fig[COUNTING][k] = r.stats.seconds_counting;
         fig[SEGMENTING][k] = r.stats.seconds_segmenting;
@@ -197,6 +203,7 @@ int main(int argc, char **argv)
     printf("stages      read %.2f s, n-grams %.2f s, segment %.2f s, prune %.2f s (medians)\n",
            median(fig[READING], a.runs), median(fig[COUNTING], a.runs),
            median(fig[SEGMENTING], a.runs), median(fig[PRUNING], a.runs));
+    printf("cpu         %.2f s user + system (median)\n", median(fig[CPU], a.runs));
     printf("\n%-12s %10s %12s\n", "", "wall (s)", "peak RSS");
     printf("%-12s %10.2f %9.1f MB   (median of %u runs; largest RSS)\n", "libbytepiece", wall,
            rss_mb, a.runs);
