@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "bytepiece.h"
+#include "clock.h"
 
 typedef struct run_result {
     double wall;
@@ -43,17 +44,11 @@ typedef struct bench_args {
     const char *corpus;
 } bench_args;
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* One training, in the child. Returns 0 and fills *r, or prints why and returns 1. */
 static int train_once(const bench_args *a, run_result *r)
 {
-    double start = now_seconds();
+    double start = clock_seconds(CLOCK_MONOTONIC);
     bp_error err;
     bp_text_input *in = NULL;
     bp_trainer *t = NULL;
@@ -66,7 +61,7 @@ static int train_once(const bench_args *a, run_result *r)
     if (st == BP_OK)
         st = bp_trainer_train(t, &a->vocab, 1, &model, &err);
     if (st == BP_OK) {
-        r->wall = now_seconds() - start;
+        r->wall = clock_seconds(CLOCK_MONOTONIC) - start;
         bp_trainer_stats(t, &r->stats);
         r->vocab = bp_model_vocab_size(model);
     } else {
