@@ -210,6 +210,11 @@ bp_status bp_model_build(const bp_piece *pieces, const uint32_t *ids, size_t n, 
 /* The piece of `id` in *bytes / *len (len 0, for ids 0..2 and on failure), or
  * BP_ERR_UNKNOWN_ID with err->offset = `index` (the id's index in the caller's array) and
  * a message naming the id and its `position` in the caller's stream of ids. */
+/* Decodes ids[lo..hi) into out[0..cap) as bp_decode() does (its contract; ids are named by
+ * their index in `ids`); `who` starts the buffer-too-small message. */
+bp_status bp_decode_range(const bp_model *model, const uint32_t *ids, size_t lo, size_t hi,
+                          void *out, size_t cap, size_t *out_len, const char *who, bp_error *err);
+
 bp_status bp_decode_piece(const bp_model *m, uint32_t id, size_t index, uint64_t position,
                           const unsigned char **bytes, size_t *len, bp_error *err);
 

@@ -28,13 +28,11 @@ bp_status bp_decode_piece(const bp_model *m, uint32_t id, size_t index, uint64_t
     return BP_OK;
 }
 
-bp_status bp_decode(const bp_model *model, const uint32_t *ids, size_t n_ids, void *out,
-                    size_t cap, size_t *out_len, bp_error *err)
+bp_status bp_decode_range(const bp_model *model, const uint32_t *ids, size_t lo, size_t hi,
+                          void *out, size_t cap, size_t *out_len, const char *who, bp_error *err)
 {
-    if (!model || !out_len || (!ids && n_ids) || (!out && cap))
-        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_decode: invalid argument");
     size_t need = 0;
-    for (size_t i = 0; i < n_ids; i++) {
+    for (size_t i = lo; i < hi; i++) {
         const unsigned char *bytes;
         size_t len;
         bp_status st = bp_decode_piece(model, ids[i], i, i, &bytes, &len, err);
@@ -45,9 +43,9 @@ bp_status bp_decode(const bp_model *model, const uint32_t *ids, size_t n_ids, vo
     *out_len = need;
     if (need > cap)
         return bp_fail(err, BP_ERR_BUFFER_TOO_SMALL, UINT64_MAX,
-                       "bp_decode: %zu bytes need room, the buffer holds %zu", need, cap);
+                       "%s: %zu bytes need room, the buffer holds %zu", who, need, cap);
     unsigned char *dst = out;
-    for (size_t i = 0; i < n_ids; i++) {
+    for (size_t i = lo; i < hi; i++) {
         const unsigned char *bytes;
         size_t len;
         bp_decode_piece(model, ids[i], i, i, &bytes, &len, NULL); /* checked above */
@@ -56,4 +54,12 @@ bp_status bp_decode(const bp_model *model, const uint32_t *ids, size_t n_ids, vo
         dst += len;
     }
     return BP_OK;
+}
+
+bp_status bp_decode(const bp_model *model, const uint32_t *ids, size_t n_ids, void *out,
+                    size_t cap, size_t *out_len, bp_error *err)
+{
+    if (!model || !out_len || (!ids && n_ids) || (!out && cap))
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_decode: invalid argument");
+    return bp_decode_range(model, ids, 0, n_ids, out, cap, out_len, "bp_decode", err);
 }
