@@ -112,9 +112,10 @@ static int end_line(decode_job *job)
     output *out = job->out;
     size_t needed;
     bp_error err;
-    bp_status status = bp_decode(job->model, job->ids, job->n_ids, out->data + out->len,
-                                 out->cap - out->len, &needed, &err);
-    if (status == BP_ERR_BUFFER_TOO_SMALL) {
+    /* A call with no room asks for the size (and checks the ids); the line's bytes are
+     * then written in place. */
+    bp_status status = bp_decode(job->model, job->ids, job->n_ids, NULL, 0, &needed, &err);
+    if (status == BP_OK || status == BP_ERR_BUFFER_TOO_SMALL) {
         output_reserve(out, needed);
         status = bp_decode(job->model, job->ids, job->n_ids, out->data + out->len,
                            out->cap - out->len, &needed, &err);
