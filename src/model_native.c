@@ -472,12 +472,13 @@ static bp_status check_automaton(const loader *ld, bp_model *m)
     return BP_OK;
 }
 
-/* Whether len bytes at q lie inside the image p[0..size). */
-static bool in_image(const unsigned char *p, size_t size, const void *q, size_t len)
-{
-    const unsigned char *b = q;
-    return b >= p && (size_t)(b - p) <= size && len <= size - (size_t)(b - p);
-}
+/* Whether len bytes at q lie inside the image p[0..size). A macro, not a function: it is
+ * only used in BP_ASSERT, which release builds do not evaluate (clang would call a static
+ * function unneeded there). */
+#define IN_IMAGE(p, size, q, len)                                                          \
+    ((const unsigned char *)(q) >= (p) &&                                                  \
+     (size_t)((const unsigned char *)(q) - (p)) <= (size) &&                               \
+     (len) <= (size) - (size_t)((const unsigned char *)(q) - (p)))
 
 /* Validates the image at p[0..size) (malloc'd) and builds the model over it. On success
  * the model owns the image; on failure the caller keeps it. */
@@ -508,9 +509,9 @@ static bp_status load_image(const char *name, unsigned char *p, size_t size, bp_
     m->native_private = priv;
     /* What the checks above established, for the debug builds: the piece arrays lie in the
      * image, and the automaton over it keeps every invariant of a built one. */
-    BP_ASSERT(in_image(p, size, m->off, ((size_t)m->n_pieces + 1) * sizeof *m->off));
-    BP_ASSERT(in_image(p, size, m->counts, (size_t)m->n_pieces * sizeof *m->counts));
-    BP_ASSERT(in_image(p, size, m->bytes, m->off[m->n_pieces]));
+    BP_ASSERT(IN_IMAGE(p, size, m->off, ((size_t)m->n_pieces + 1) * sizeof *m->off));
+    BP_ASSERT(IN_IMAGE(p, size, m->counts, (size_t)m->n_pieces * sizeof *m->counts));
+    BP_ASSERT(IN_IMAGE(p, size, m->bytes, m->off[m->n_pieces]));
     bp_automaton_check(&m->ac);
     *out = m;
     return BP_OK;
