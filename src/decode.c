@@ -49,9 +49,10 @@ bp_status bp_decode_range(const bp_model *model, const uint32_t *ids, size_t lo,
         const unsigned char *bytes;
         size_t len;
         bp_decode_piece(model, ids[i], i, i, &bytes, &len, NULL); /* checked above */
-        if (len > 0) /* out may be NULL when there is nothing to write */
+        if (len > 0) { /* out may be NULL when there is nothing to write */
             memcpy(dst, bytes, len);
-        dst += len;
+            dst += len;
+        }
     }
     return BP_OK;
 }
