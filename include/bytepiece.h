@@ -589,8 +589,10 @@ BP_API bp_status bp_encode_batch_start(bp_batch_job *job, const void *const *tex
                                        const bp_batch_options *opts, bp_error *err);
 
 /*! bp_encode_batch_finish() :
- *  Waits until the batch started on `job` is encoded and moves its result to *out. The job
- *  may then start another batch.
+ *  Waits until the batch started on `job` is encoded and moves its result to *out, the
+ *  calling thread taking what is left of the work meanwhile (so a caller that did other
+ *  work since bp_encode_batch_start() loses no time). The job may then start another
+ *  batch.
  *  Ownership: *out owns its arrays; release them with bp_batch_free().
  *  @return BP_OK; or BP_ERR_NOMEM / BP_ERR_TOO_LARGE from the encoding, with *out empty
  *  and err->offset = the index of the first text that failed; or BP_ERR_INVALID_ARG (NULL

@@ -567,6 +567,10 @@ bp_status bp_encode_batch_finish(bp_batch_job *job, bp_batch *out, bp_error *err
         return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_encode_batch_finish: %s",
                        !job ? "job is NULL" : !job->running ? "no batch is running"
                                                             : "out is NULL");
+    /* Waiting is idle time: the caller takes parts too, as one more worker (with an
+     * encoder of its own), so that the work it did meanwhile costs the batch nothing. */
+    if (job->threads < BP_MAX_THREADS)
+        batch_worker(job, job->threads);
     bp_team_join(&job->team);
     job->running = false;
     return collect_batch(job, out, err);
