@@ -1,9 +1,10 @@
 /*
  * encode_blocks.c -- `bp encode --threads N`: the texts (lines, or JSONL documents) are
  * gathered in blocks of about BLOCK_BYTES, always whole texts, and each block is encoded
- * by the library's batch API on N threads of its own. While it encodes one block, this
- * thread writes the output of the previous block and reads the next one, so that reading
- * and formatting overlap the encoding. Text k of the run draws from stream k of the seed
+ * by the library's batch API: N - 1 threads of its own start on it, and this thread joins
+ * them in bp_encode_batch_finish() once it has written the output of the previous block
+ * and read the next one, so that reading and formatting overlap the encoding and N
+ * threads are busy in all. Text k of the run draws from stream k of the seed
  * (the batch's first_stream), so the output is the one-thread output, byte for byte. An
  * input smaller than one block is encoded on this thread alone.
  */
@@ -198,7 +199,7 @@ int encode_in_blocks(const encode_args *args, const bp_model *model, uint64_t se
                      (args->alpha >= 0 ? BP_ENCODE_SAMPLE : 0);
     pipeline pl = {.model = model, .fmt = &args->fmt, .out = out,
                    .opts = {.alpha = args->alpha, .flags = flags, .seed = seed,
-                            .threads = n_threads}};
+                            .threads = n_threads > 1 ? n_threads - 1 : 1}};
     pl.filling = &pl.blocks[0];
     bp_error err;
     if (bp_batch_job_create(model, &pl.job, &err) != BP_OK) {
