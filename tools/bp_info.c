@@ -52,17 +52,22 @@ static const char vocab_help[] =
     "  -h, --help         show this help and exit\n";
 
 /* The options of a command that takes -m MODEL and nothing else. */
+/* Info and vocab take no FILE operand. @return PARSE_USAGE after a message. */
+static enum parse_result reject_operand(const char *operand)
+{
+    char what[512];
+    snprintf(what, sizeof what, "unexpected operand '%.400s'", operand);
+    usage_error(what);
+    return PARSE_USAGE;
+}
+
 static enum parse_result parse_model_only(int argc, char **argv, const char **model_path)
 {
     enum parse_result parsed = parse_model_options(argc, argv, model_path);
     if (parsed != PARSE_RUN)
         return parsed;
-    if (optind < argc) {
-        char what[512];
-        snprintf(what, sizeof what, "unexpected operand '%.400s'", argv[optind]);
-        usage_error(what);
-        return PARSE_USAGE;
-    }
+    if (optind < argc)
+        return reject_operand(argv[optind]);
     return PARSE_RUN;
 }
 
@@ -224,12 +229,8 @@ static enum parse_result parse_vocab_options(int argc, char **argv, const char *
             return PARSE_USAGE;
         }
     }
-    if (optind < argc) {
-        char what[512];
-        snprintf(what, sizeof what, "unexpected operand '%.400s'", argv[optind]);
-        usage_error(what);
-        return PARSE_USAGE;
-    }
+    if (optind < argc)
+        return reject_operand(argv[optind]);
     return finish_parse(*model_path);
 }
 
