@@ -165,6 +165,42 @@ static inline uint32_t bp_automaton_n_outputs(const bp_automaton *ac, uint32_t s
  * or UINT32_MAX if there is none (the string is not a prefix of any piece). */
 uint32_t bp_automaton_find(const bp_automaton *ac, const unsigned char *bytes, size_t len);
 
+/*------ Special tokens (special.c) ------*/
+
+/* The special tokens of a model: token i is bytes[off[i] .. off[i+1]) (non-empty UTF-8,
+ * all distinct, none named like ids 0..2), id first_id + i. by_start lists the tokens by
+ * first byte, longest first within one byte: those starting with byte c are
+ * by_start[start_begin[c] .. start_end[c]) (start_end[c] == 0: none). */
+typedef struct bp_special_set {
+    uint32_t n;
+    uint32_t first_id;     /* the model's pieces + 3 */
+    uint32_t max_len;
+    unsigned char *bytes;
+    uint32_t *off;         /* n + 1 */
+    uint32_t *by_start;
+    uint32_t start_begin[256], start_end[256];
+    bool one_start;        /* every token starts with sole_start: the scan is a memchr */
+    unsigned char sole_start;
+} bp_special_set;
+
+/* The names of ids 0..2, "<pad>", "<bos>", "<eos>" (piece_escape.c). */
+extern const char *const bp_id_names[BP_N_SPECIAL];
+
+/* Validates tokens[0..n) (lens[i] bytes each) and makes a set of them with ids from
+ * first_id. The first n_old tokens are a model's own: a new token equal to one of them is
+ * "already a special token of the model". Errors (`name` in messages, err->offset = the
+ * index counted from n_old): BP_ERR_BAD_SPECIAL (empty, not UTF-8, named like ids 0..2,
+ * a duplicate), BP_ERR_TOO_LARGE, BP_ERR_NOMEM. */
+bp_status bp_special_set_make(const unsigned char *const *tokens, const size_t *lens, size_t n,
+                              size_t n_old, uint32_t first_id, const char *name,
+                              bp_special_set **out, bp_error *err);
+void bp_special_set_free(bp_special_set *s);
+
+/* The position of the leftmost special token in x[from..len), its index (the longest one
+ * there) in *token; len when there is none. */
+size_t bp_special_find(const bp_special_set *s, const unsigned char *x, size_t len, size_t from,
+                       uint32_t *token);
+
 /*------ Model (model.c) ------*/
 
 struct bp_model {
@@ -185,6 +221,9 @@ struct bp_model {
      * holds private copies of the scores and outputs when they had to be recomputed. */
     void *arena;
     void *native_private;
+    /* The special tokens after the pieces (special.c), NULL when there are none. Always
+     * the model's own allocation, native or not. */
+    bp_special_set *special;
 };
 
 /* Asserts (BP_ASSERT) the invariants of a model that bp_model_build has finished: the
@@ -435,7 +474,40 @@ size_t bp_skip_ascii(const unsigned char *s, size_t i, size_t len);
  * '\n' after it (algorithms §2). len > 0; returns a value in 1..len. */
 size_t bp_chunk_len(const unsigned char *text, size_t len);
 
-/*------ Encoder internals (encode.c) for the other ways to encode (nbest.c) ------*/
+/*------ Encoder internals (encode.c) for the other ways to encode (nbest.c,
+ * encode_special.c) ------*/
+
+/* A growable byte buffer. {0} is empty. */
+typedef struct bp_byte_buffer {
+    unsigned char *data;
+    size_t len, cap;
+} bp_byte_buffer;
+
+/* The output of one encode call: ids go straight to the caller's buffer while they fit;
+ * past that, tokens are only counted. */
+typedef struct bp_sink {
+    uint32_t *ids;
+    size_t *offsets;
+    size_t cap, n;
+} bp_sink;
+
+/* Puts one id (with its offset) into `out`. */
+void bp_sink_put(bp_sink *out, uint32_t id, size_t offset);
+
+/* Segments the encoder's text (the last bp_encoder_prepare()) chunk by chunk into `out`,
+ * offsets counted from `base`: the best segmentation for alpha < 0, else a sample drawn
+ * with `rng` (the lattice's convention). BP_OK or BP_ERR_NOMEM. */
+bp_status bp_encoder_segment(bp_encoder *enc, size_t base, double alpha, bp_rng *rng,
+                             bp_sink *out);
+
+/* bp_encode() with BP_ENCODE_SPECIAL on a model with special tokens `s` (encode_special.c):
+ * each stretch of text between special tokens normalized (unless `flags` has
+ * BP_ENCODE_NO_NORMALIZE) and segmented on its own, each special token its id. `joined`
+ * receives the text segmented (the stretches normalized, the tokens between them), which
+ * the encoder's text then is. BP_OK or BP_ERR_NOMEM. */
+bp_status bp_encode_with_special(bp_encoder *enc, const bp_special_set *s,
+                                 bp_byte_buffer *joined, const unsigned char *text, size_t len,
+                                 unsigned flags, double alpha, bp_rng *rng, bp_sink *out);
 
 /* Normalizes text[0..len) as bp_encode() does with `flags` (BP_ENCODE_NO_NORMALIZE), into
  * the encoder's buffer: *x / *x_len (valid until the next call on `enc`, and what

@@ -17,6 +17,7 @@ struct bp_encoder {
     const unsigned char *text; /* what the last call segmented: nfc.out or the caller's bytes */
     size_t text_len;
     bp_lattice lat;            /* O(longest chunk), reused: no allocation in steady state */
+    bp_byte_buffer joined;     /* with special tokens: what the call segmented (encode_special.c) */
 };
 
 bp_status bp_encoder_create(const bp_model *model, bp_encoder **out, bp_error *err)
@@ -40,6 +41,7 @@ void bp_encoder_free(bp_encoder *enc)
         return;
     bp_nfc_buffer_free(&enc->nfc);
     bp_lattice_free(&enc->lat);
+    free(enc->joined.data);
     free(enc);
 }
 
@@ -100,15 +102,7 @@ bp_status bp_encoder_prepare(bp_encoder *enc, const void *text, size_t len, unsi
     return st;
 }
 
-/* The output of one call: ids go straight to the caller's buffer while they fit; past
- * that, tokens are only counted. */
-typedef struct sink {
-    uint32_t *ids;
-    size_t *offsets;
-    size_t cap, n;
-} sink;
-
-static void put_special(sink *out, uint32_t id, size_t offset)
+void bp_sink_put(bp_sink *out, uint32_t id, size_t offset)
 {
     if (out->n < out->cap) {
         out->ids[out->n] = id;
@@ -118,9 +112,8 @@ static void put_special(sink *out, uint32_t id, size_t offset)
     out->n++;
 }
 
-/* Segments enc->text chunk by chunk into `out`: the best segmentation for alpha < 0, else a
- * sample drawn with `rng` (the lattice's convention). */
-static bp_status segment_chunks(bp_encoder *enc, double alpha, bp_rng *rng, sink *out)
+bp_status bp_encoder_segment(bp_encoder *enc, size_t base, double alpha, bp_rng *rng,
+                             bp_sink *out)
 {
     const bp_model *m = enc->model;
     const unsigned char *x = enc->text;
@@ -141,7 +134,7 @@ static bp_status segment_chunks(bp_encoder *enc, double alpha, bp_rng *rng, sink
             uint32_t *ids = out->ids + out->n;
             size_t *offsets = out->offsets ? out->offsets + out->n : NULL;
             n = bp_lattice_emit_backward(m, &enc->lat, chunk, ids + chunk,
-                                         offsets ? offsets + chunk : NULL, pos);
+                                         offsets ? offsets + chunk : NULL, base + pos);
             memmove(ids, ids + chunk - n, n * sizeof *ids);
             if (offsets)
                 memmove(offsets, offsets + chunk - n, n * sizeof *offsets);
@@ -149,7 +142,7 @@ static bp_status segment_chunks(bp_encoder *enc, double alpha, bp_rng *rng, sink
             n = bp_lattice_count(m, &enc->lat, chunk);
             if (n <= room)
                 bp_lattice_emit(m, &enc->lat, chunk, n, out->ids + out->n,
-                                out->offsets ? out->offsets + out->n : NULL, pos);
+                                out->offsets ? out->offsets + out->n : NULL, base + pos);
             else
                 out->cap = 0; /* once a chunk does not fit, nothing more is written */
         }
@@ -185,17 +178,21 @@ bp_status bp_encode(bp_encoder *enc, const void *text, size_t len, const bp_enco
     if (st != BP_OK)
         return st;
     bool sample = o->flags & BP_ENCODE_SAMPLE;
-    if ((st = prepare_text(enc, text, len, o->flags)) != BP_OK)
-        return bp_fail(err, st, UINT64_MAX, "normalizing %zu bytes: %s", len, bp_strerror(st));
+    double alpha = sample ? o->alpha : -1.0;
+    bp_rng *rng = sample ? o->rng : NULL;
     size_t given_cap = cap;
-    sink out = {ids, offsets, cap, 0};
+    bp_sink out = {ids, offsets, cap, 0};
     if (o->flags & BP_ENCODE_BOS)
-        put_special(&out, BP_ID_BOS, 0);
-    st = segment_chunks(enc, sample ? o->alpha : -1.0, sample ? o->rng : NULL, &out);
+        bp_sink_put(&out, BP_ID_BOS, 0);
+    if ((o->flags & BP_ENCODE_SPECIAL) && enc->model->special)
+        st = bp_encode_with_special(enc, enc->model->special, &enc->joined, text, len, o->flags,
+                                    alpha, rng, &out);
+    else if ((st = prepare_text(enc, text, len, o->flags)) == BP_OK)
+        st = bp_encoder_segment(enc, 0, alpha, rng, &out);
     if (st != BP_OK)
-        return bp_fail(err, st, UINT64_MAX, "segmenting %zu bytes: %s", len, bp_strerror(st));
+        return bp_fail(err, st, UINT64_MAX, "encoding %zu bytes: %s", len, bp_strerror(st));
     if (o->flags & BP_ENCODE_EOS)
-        put_special(&out, BP_ID_EOS, enc->text_len);
+        bp_sink_put(&out, BP_ID_EOS, enc->text_len);
     *n_ids = out.n;
     if (out.n > given_cap)
         return bp_fail(err, BP_ERR_BUFFER_TOO_SMALL, UINT64_MAX,
