@@ -474,8 +474,7 @@ size_t bp_skip_ascii(const unsigned char *s, size_t i, size_t len);
  * '\n' after it (algorithms §2). len > 0; returns a value in 1..len. */
 size_t bp_chunk_len(const unsigned char *text, size_t len);
 
-/*------ Encoder internals (encode.c) for the other ways to encode (nbest.c,
- * encode_special.c) ------*/
+/*------ Encoding with special tokens (encode_special.c) ------*/
 
 /* A growable byte buffer. {0} is empty. */
 typedef struct bp_byte_buffer {
@@ -483,31 +482,30 @@ typedef struct bp_byte_buffer {
     size_t len, cap;
 } bp_byte_buffer;
 
-/* The output of one encode call: ids go straight to the caller's buffer while they fit;
- * past that, tokens are only counted. */
-typedef struct bp_sink {
-    uint32_t *ids;
-    size_t *offsets;
-    size_t cap, n;
-} bp_sink;
+/* What encoding with special tokens asks of the encoder that uses it (encode.c, nbest.c),
+ * which encodes the stretches of text between them its own way. */
+typedef struct bp_special_encoding {
+    /* Encodes text[0..len) (no special token in it) as a text of its own, its offsets
+     * counted from `base`, and gives its normalized bytes in *x / *x_len (valid until the
+     * next call). BP_OK or a failure, which ends the encoding. */
+    bp_status (*stretch)(void *ctx, const unsigned char *text, size_t len, size_t base,
+                         const unsigned char **x, size_t *x_len);
+    /* Puts special token `id`, which starts at `offset` of the normalized text. */
+    void (*token)(void *ctx, uint32_t id, size_t offset);
+    void *ctx;
+} bp_special_encoding;
 
-/* Puts one id (with its offset) into `out`. */
-void bp_sink_put(bp_sink *out, uint32_t id, size_t offset);
-
-/* Segments the encoder's text (the last bp_encoder_prepare()) chunk by chunk into `out`,
- * offsets counted from `base`: the best segmentation for alpha < 0, else a sample drawn
- * with `rng` (the lattice's convention). BP_OK or BP_ERR_NOMEM. */
-bp_status bp_encoder_segment(bp_encoder *enc, size_t base, double alpha, bp_rng *rng,
-                             bp_sink *out);
-
-/* bp_encode() with BP_ENCODE_SPECIAL on a model with special tokens `s` (encode_special.c):
- * each stretch of text between special tokens normalized (unless `flags` has
- * BP_ENCODE_NO_NORMALIZE) and segmented on its own, each special token its id. `joined`
- * receives the text segmented (the stretches normalized, the tokens between them), which
- * the encoder's text then is. BP_OK or BP_ERR_NOMEM. */
-bp_status bp_encode_with_special(bp_encoder *enc, const bp_special_set *s,
+/* Finds the special tokens of `s` in the caller's text[0..len), before normalization, and
+ * hands each stretch between them and each token, in order, to `how`. *x / *x_len get the
+ * normalized text: the stretches normalized, the tokens between them, in `joined`; or,
+ * when the text holds no special token, the one stretch's own bytes (then the whole call
+ * is one `how->stretch`, at no cost but the search). BP_OK, BP_ERR_NOMEM or a stretch's
+ * failure. */
+bp_status bp_encode_with_special(const bp_special_set *s, const bp_special_encoding *how,
                                  bp_byte_buffer *joined, const unsigned char *text, size_t len,
-                                 unsigned flags, double alpha, bp_rng *rng, bp_sink *out);
+                                 const unsigned char **x, size_t *x_len);
+
+/*------ Encoder internals (encode.c) for the other ways to encode (nbest.c) ------*/
 
 /* Normalizes text[0..len) as bp_encode() does with `flags` (BP_ENCODE_NO_NORMALIZE), into
  * the encoder's buffer: *x / *x_len (valid until the next call on `enc`, and what

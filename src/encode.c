@@ -17,7 +17,7 @@ struct bp_encoder {
     const unsigned char *text; /* what the last call segmented: nfc.out or the caller's bytes */
     size_t text_len;
     bp_lattice lat;            /* O(longest chunk), reused: no allocation in steady state */
-    bp_byte_buffer joined;     /* with special tokens: what the call segmented (encode_special.c) */
+    bp_byte_buffer joined;     /* with special tokens: what the call segmented */
 };
 
 bp_status bp_encoder_create(const bp_model *model, bp_encoder **out, bp_error *err)
@@ -102,7 +102,15 @@ bp_status bp_encoder_prepare(bp_encoder *enc, const void *text, size_t len, unsi
     return st;
 }
 
-void bp_sink_put(bp_sink *out, uint32_t id, size_t offset)
+/* The output of one call: ids go straight to the caller's buffer while they fit; past
+ * that, tokens are only counted. */
+typedef struct sink {
+    uint32_t *ids;
+    size_t *offsets;
+    size_t cap, n;
+} sink;
+
+static void put_special(sink *out, uint32_t id, size_t offset)
 {
     if (out->n < out->cap) {
         out->ids[out->n] = id;
@@ -112,8 +120,10 @@ void bp_sink_put(bp_sink *out, uint32_t id, size_t offset)
     out->n++;
 }
 
-bp_status bp_encoder_segment(bp_encoder *enc, size_t base, double alpha, bp_rng *rng,
-                             bp_sink *out)
+/* Segments enc->text chunk by chunk into `out`, offsets from `base`: the best segmentation
+ * for alpha < 0, else a sample drawn with `rng` (the lattice's convention). */
+static bp_status segment_chunks(bp_encoder *enc, size_t base, double alpha, bp_rng *rng,
+                                sink *out)
 {
     const bp_model *m = enc->model;
     const unsigned char *x = enc->text;
@@ -152,6 +162,34 @@ bp_status bp_encoder_segment(bp_encoder *enc, size_t base, double alpha, bp_rng 
     return BP_OK;
 }
 
+/* One bp_encode() call, for the special-token pass (encode_special.c) to call back. */
+typedef struct encode_call {
+    bp_encoder *enc;
+    unsigned flags;
+    double alpha;
+    bp_rng *rng;
+    sink *out;
+} encode_call;
+
+/* Normalizes and segments text[0..len) as a text of its own (a bp_special_encoding's
+ * stretch, and the whole text without special tokens). */
+static bp_status encode_stretch(void *ctx, const unsigned char *text, size_t len, size_t base,
+                                const unsigned char **x, size_t *x_len)
+{
+    encode_call *call = ctx;
+    bp_status st = prepare_text(call->enc, text, len, call->flags);
+    if (st == BP_OK)
+        st = segment_chunks(call->enc, base, call->alpha, call->rng, call->out);
+    *x = call->enc->text;
+    *x_len = call->enc->text_len;
+    return st;
+}
+
+static void encode_token(void *ctx, uint32_t id, size_t offset)
+{
+    put_special(((encode_call *)ctx)->out, id, offset);
+}
+
 /* Checks the sampling part of `o` (nothing to check without BP_ENCODE_SAMPLE). */
 static bp_status check_sampling(const bp_encode_options *o, bool have_rng, bp_error *err)
 {
@@ -178,21 +216,22 @@ bp_status bp_encode(bp_encoder *enc, const void *text, size_t len, const bp_enco
     if (st != BP_OK)
         return st;
     bool sample = o->flags & BP_ENCODE_SAMPLE;
-    double alpha = sample ? o->alpha : -1.0;
-    bp_rng *rng = sample ? o->rng : NULL;
     size_t given_cap = cap;
-    bp_sink out = {ids, offsets, cap, 0};
+    sink out = {ids, offsets, cap, 0};
     if (o->flags & BP_ENCODE_BOS)
-        bp_sink_put(&out, BP_ID_BOS, 0);
-    if ((o->flags & BP_ENCODE_SPECIAL) && enc->model->special)
-        st = bp_encode_with_special(enc, enc->model->special, &enc->joined, text, len, o->flags,
-                                    alpha, rng, &out);
-    else if ((st = prepare_text(enc, text, len, o->flags)) == BP_OK)
-        st = bp_encoder_segment(enc, 0, alpha, rng, &out);
+        put_special(&out, BP_ID_BOS, 0);
+    encode_call call = {enc, o->flags, sample ? o->alpha : -1.0, sample ? o->rng : NULL, &out};
+    if ((o->flags & BP_ENCODE_SPECIAL) && enc->model->special) {
+        const bp_special_encoding how = {encode_stretch, encode_token, &call};
+        st = bp_encode_with_special(enc->model->special, &how, &enc->joined, text, len,
+                                    &enc->text, &enc->text_len);
+    } else {
+        st = encode_stretch(&call, text, len, 0, &enc->text, &enc->text_len);
+    }
     if (st != BP_OK)
         return bp_fail(err, st, UINT64_MAX, "encoding %zu bytes: %s", len, bp_strerror(st));
     if (o->flags & BP_ENCODE_EOS)
-        bp_sink_put(&out, BP_ID_EOS, enc->text_len);
+        put_special(&out, BP_ID_EOS, enc->text_len);
     *n_ids = out.n;
     if (out.n > given_cap)
         return bp_fail(err, BP_ERR_BUFFER_TOO_SMALL, UINT64_MAX,
