@@ -451,7 +451,8 @@ typedef struct bp_nbest {
  *  Ownership: *out owns its arrays (fresh ones each call: a previous result in *out is not
  *  freed); release them with bp_nbest_free(). The text is only read during the call.
  *  @return BP_OK; BP_ERR_INVALID_ARG (NULL enc or out, NULL text with len > 0, k out of
- *  range, BP_ENCODE_SAMPLE in opts->flags); BP_ERR_NOMEM, BP_ERR_TOO_LARGE. On failure
+ *  range, BP_ENCODE_SAMPLE in opts->flags, BP_ENCODE_SPECIAL on a model with special
+ *  tokens: not supported yet); BP_ERR_NOMEM, BP_ERR_TOO_LARGE. On failure
  *  *out is empty (all NULL / 0). One thread at a time per encoder, as bp_encode(). */
 BP_API bp_status bp_encode_nbest(bp_encoder *enc, const void *text, size_t len,
                                  const bp_encode_options *opts, size_t k, bp_nbest *out,
