@@ -125,7 +125,7 @@ static void test_bad_tokens(void **state)
     const char *cut[] = {"ok", "\xe4\xb8"}; /* a character cut short */
     expect_bad(m, cut, (size_t[]){2, 2}, 2, 1, "not valid UTF-8");
     const char *twice[] = {"<|b|>", "<|c|>", "<|b|>"};
-    expect_bad(m, twice, (size_t[]){5, 5, 5}, 3, 2, "repeats special token 0");
+    expect_bad(m, twice, (size_t[]){5, 5, 5}, 3, 2, "repeats an earlier token of the list (index 0)");
     const char *again[] = {"<|c|>", "<|a|>"};
     expect_bad(m, again, (size_t[]){5, 5}, 2, 1, "already a special token of the model (id 260)");
     const char *named[] = {"<eos>"};

@@ -86,7 +86,14 @@ int run_add_tokens(int argc, char **argv)
     if (reported) {
         output shown = output_open(NULL); /* the token escaped, as bp vocab shows pieces */
         output_escaped(&shown, tokens[err.offset], lens[err.offset]);
-        report("TOKEN '%.*s': %s", (int)shown.len, shown.data, err.message);
+        /* The library says "...: special token I <problem>"; the user knows TOKENs by place. */
+        const char *problem = strstr(err.message, "special token ");
+        if (problem) {
+            problem += strlen("special token ");
+            problem += strspn(problem, "0123456789 ");
+        }
+        report("TOKEN %llu '%.*s' %s", (unsigned long long)err.offset + 1, (int)shown.len,
+               shown.data, problem ? problem : err.message);
         free(shown.data);
     } else if (st == BP_OK) {
         st = bp_model_save_native(with_tokens, out_path, &err);
