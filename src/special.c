@@ -7,8 +7,8 @@
  * byte, each bucket longest first, so that a position is rejected by one table lookup and
  * a candidate costs one memcmp per token of its bucket. The scan for candidates is what
  * encoding with BP_ENCODE_SPECIAL pays on text without special tokens: memchr when all
- * tokens start with the same byte (the usual "<|...|>" families), else a table lookup per
- * byte.
+ * tokens start with the same byte (the usual "<|...|>" families), 8 bytes at a time when
+ * they start with 2 to 4 different bytes ("<|", "[INST]"), else a table lookup per byte.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -80,16 +80,17 @@ static bool index_starts(bp_special_set *s)
     for (uint32_t i = 0; i < s->n; i++)
         keys[i] = (start_key){s->bytes[s->off[i]], s->off[i + 1] - s->off[i], i};
     qsort(keys, s->n, sizeof *keys, compare_starts);
-    unsigned distinct = 0;
     for (uint32_t k = 0; k < s->n; k++) {
         uint32_t c = keys[k].first;
         s->by_start[k] = keys[k].index;
-        if (s->start_end[c] == 0)
-            distinct++, s->start_begin[c] = k;
+        if (s->start_end[c] == 0) {
+            if (s->n_starts < 4)
+                s->start_words[s->n_starts] = c * UINT64_C(0x0101010101010101);
+            s->n_starts++;
+            s->start_begin[c] = k;
+        }
         s->start_end[c] = k + 1;
-        s->sole_start = (unsigned char)c;
     }
-    s->one_start = distinct == 1;
     free(keys);
     return true;
 }
@@ -185,21 +186,39 @@ static uint32_t match_at(const bp_special_set *s, const unsigned char *x, size_t
     return UINT32_MAX;
 }
 
+/* The first position at or after `from` in x[0..len) whose byte starts a token, or len. */
+static size_t next_start(const bp_special_set *s, const unsigned char *x, size_t len, size_t from)
+{
+    if (s->n_starts == 1) {
+        const unsigned char *p = from < len ? memchr(x + from, (int)(s->start_words[0] & 0xff),
+                                                     len - from)
+                                            : NULL;
+        return p ? (size_t)(p - x) : len;
+    }
+    if (s->n_starts <= 4) { /* a word without any of the bytes is skipped whole */
+        const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones << 7;
+        for (; from + 8 <= len; from += 8) {
+            uint64_t word, hit = 0;
+            memcpy(&word, x + from, sizeof word);
+            for (unsigned k = 0; k < s->n_starts; k++) {
+                uint64_t v = word ^ s->start_words[k]; /* a zero byte where the byte is */
+                hit |= (v - ones) & ~v & highs;
+            }
+            if (hit)
+                break; /* one of the next 8 bytes is one: the loop below finds it */
+        }
+    }
+    for (; from < len; from++)
+        if (s->start_end[x[from]] != 0)
+            return from;
+    return len;
+}
+
 size_t bp_special_find(const bp_special_set *s, const unsigned char *x, size_t len, size_t from,
                        uint32_t *token)
 {
-    if (s->one_start) {
-        for (const unsigned char *p; from < len; from = (size_t)(p - x) + 1) {
-            if (!(p = memchr(x + from, s->sole_start, len - from)))
-                break;
-            if ((*token = match_at(s, p, len - (size_t)(p - x))) != UINT32_MAX)
-                return (size_t)(p - x);
-        }
-        return len;
-    }
-    for (; from < len; from++)
-        if (s->start_end[x[from]] != 0 &&
-            (*token = match_at(s, x + from, len - from)) != UINT32_MAX)
+    for (; (from = next_start(s, x, len, from)) < len; from++)
+        if ((*token = match_at(s, x + from, len - from)) != UINT32_MAX)
             return from;
     return len;
 }
