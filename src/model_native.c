@@ -331,8 +331,9 @@ static bp_status check_header(loader *ld)
         return corrupt(ld, 60, "impossible number of special tokens");
     /* The special tokens' bytes are counted by the last entry of their offsets, the
      * section before them: placed first with no bytes, then again with them. */
-    if (l->n_special != 0 && compute_layout(l) && l->special_off + 4 * (uint64_t)l->n_special + 4 <= size)
-        l->special_len = load_le32(p + l->special_off + 4 * (uint64_t)l->n_special);
+    uint64_t last_off = 4 * (uint64_t)l->n_special;
+    if (l->n_special != 0 && compute_layout(l) && l->special_off + last_off + 4 <= size)
+        l->special_len = load_le32(p + l->special_off + last_off);
     if (!compute_layout(l) || l->end != size)
         return corrupt(ld, 16, "section sizes do not add up to the file size");
     return BP_OK;
@@ -354,7 +355,8 @@ static bp_status check_special(const loader *ld, bp_model *m)
     else if (load_le32(off_at) != 0)
         st = corrupt(ld, l->special_off, "special token offsets do not start at 0");
     for (uint32_t i = 0; st == BP_OK && i < l->n_special; i++) {
-        uint32_t from = load_le32(off_at + 4 * (size_t)i), to = load_le32(off_at + 4 * (size_t)i + 4);
+        uint32_t from = load_le32(off_at + 4 * (size_t)i);
+        uint32_t to = load_le32(off_at + 4 * (size_t)i + 4);
         if (to <= from) /* the last one is special_len, so every token lies in the section */
             st = corrupt(ld, l->special_off + 4 * (uint64_t)i + 4,
                          "special token offsets do not increase");

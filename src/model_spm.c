@@ -257,8 +257,8 @@ static bp_status put_pieces(buf *out, const bp_model *m, size_t *n_written)
         return BP_ERR_NOMEM;
     bp_status st = BP_OK;
     for (uint32_t t = 0; sp && t < sp->n && st == BP_OK; t++) {
-        int added = name_set_add(&names, name,
-                                 normal_name(name, sp->bytes + sp->off[t], sp->off[t + 1] - sp->off[t]));
+        size_t len = normal_name(name, sp->bytes + sp->off[t], sp->off[t + 1] - sp->off[t]);
+        int added = name_set_add(&names, name, len);
         st = added < 0 ? BP_ERR_NOMEM : added == 0 ? BP_ERR_BAD_SPECIAL : BP_OK; /* ' ' vs U+2581 */
     }
     size_t n = 0;

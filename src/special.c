@@ -142,8 +142,8 @@ bp_status bp_special_set_make(const unsigned char *const *tokens, const size_t *
                            "%s: special token %zu is already a special token of the model "
                            "(id %lu)", nm, again - n_old, (unsigned long)(first_id + first));
         return bp_fail(err, BP_ERR_BAD_SPECIAL, again - n_old,
-                       "%s: special token %zu repeats an earlier token of the list (index %zu)", nm, again - n_old,
-                       first - n_old);
+                       "%s: special token %zu repeats an earlier token of the list (index %zu)",
+                       nm, again - n_old, first - n_old);
     }
     free(refs);
     bp_special_set *s = calloc(1, sizeof *s);

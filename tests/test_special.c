@@ -125,7 +125,8 @@ static void test_bad_tokens(void **state)
     const char *cut[] = {"ok", "\xe4\xb8"}; /* a character cut short */
     expect_bad(m, cut, (size_t[]){2, 2}, 2, 1, "not valid UTF-8");
     const char *twice[] = {"<|b|>", "<|c|>", "<|b|>"};
-    expect_bad(m, twice, (size_t[]){5, 5, 5}, 3, 2, "repeats an earlier token of the list (index 0)");
+    expect_bad(m, twice, (size_t[]){5, 5, 5}, 3, 2,
+               "repeats an earlier token of the list (index 0)");
     const char *again[] = {"<|c|>", "<|a|>"};
     expect_bad(m, again, (size_t[]){5, 5}, 2, 1, "already a special token of the model (id 260)");
     const char *named[] = {"<eos>"};
@@ -149,7 +150,8 @@ static void test_encode_around_specials(void **state)
     size_t offsets[MAX_IDS];
     /* Without the flag the token text is ordinary text. */
     size_t n = encode(m, "a<|a|>b", 7, 0, ids, NULL);
-    assert_ids(ids, n, (uint32_t[]){ID('a'), ID('<'), ID('|'), ID('a'), ID('|'), ID('>'), ID('b')}, 7);
+    assert_ids(ids, n,
+               (uint32_t[]){ID('a'), ID('<'), ID('|'), ID('a'), ID('|'), ID('>'), ID('b')}, 7);
     /* Longest first at a position: "<|a|>b" beats "<|a|>"; "ab" never spans a token. */
     n = encode(m, "a<|a|>b", 7, BP_ENCODE_SPECIAL, ids, offsets);
     assert_ids(ids, n, (uint32_t[]){ID('a'), 261}, 2);
@@ -356,7 +358,8 @@ static void test_decode_and_drop(void **state)
     char streamed[64];
     size_t total = 0, got;
     for (size_t i = 0; i < 8; i++) {
-        assert_int_equal(bp_stream_decode(dec, ids + i, 1, streamed + total, 15, &got, NULL), BP_OK);
+        assert_int_equal(bp_stream_decode(dec, ids + i, 1, streamed + total, 15, &got, NULL),
+                         BP_OK);
         total += got;
     }
     assert_int_equal(bp_stream_decode_flush(dec, streamed + total, 3, &got, NULL), BP_OK);
@@ -400,7 +403,10 @@ static const char *in_scratch(const char *name)
     return path;
 }
 
-static uint32_t get32(const unsigned char *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint32_t get32(const unsigned char *p)
+{
+    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
 
 static void put32(unsigned char *p, uint32_t v)
 {
