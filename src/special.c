@@ -115,8 +115,22 @@ bp_status bp_special_set_make(const unsigned char *const *tokens, const size_t *
         return bp_fail(err, BP_ERR_TOO_LARGE, UINT64_MAX,
                        "%s: %zu special tokens after %lu ids is too many", nm, n,
                        (unsigned long)first_id);
+    /* The first token that repeats an earlier one (the later of a pair), then the tokens
+     * before it on their own: the error names the first bad token of the list. */
+    token_ref *refs = malloc((n ? n : 1) * sizeof *refs);
+    if (!refs)
+        return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "%s: out of memory", nm);
+    for (size_t i = 0; i < n; i++)
+        refs[i] = (token_ref){tokens[i], lens[i], i};
+    qsort(refs, n, sizeof *refs, compare_refs);
+    size_t again = n, first = n;
+    for (size_t i = 1; i < n; i++)
+        if (refs[i].len == refs[i - 1].len &&
+            memcmp(refs[i].bytes, refs[i - 1].bytes, refs[i].len) == 0 && refs[i].index < again)
+            again = refs[i].index, first = refs[i - 1].index;
+    free(refs);
     size_t total = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < again; i++) {
         size_t shown = i < n_old ? i : i - n_old;
         bp_status st = check_token(tokens[i], lens[i], shown, nm, err);
         if (st != BP_OK)
@@ -126,26 +140,14 @@ bp_status bp_special_set_make(const unsigned char *const *tokens, const size_t *
                            "%s: the special tokens add up to more than 4 GiB", nm);
         total += lens[i];
     }
-    token_ref *refs = malloc((n ? n : 1) * sizeof *refs);
-    if (!refs)
-        return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "%s: out of memory", nm);
-    for (size_t i = 0; i < n; i++)
-        refs[i] = (token_ref){tokens[i], lens[i], i};
-    qsort(refs, n, sizeof *refs, compare_refs);
-    for (size_t i = 1; i < n; i++) {
-        if (refs[i].len != refs[i - 1].len || memcmp(refs[i].bytes, refs[i - 1].bytes, refs[i].len))
-            continue;
-        size_t first = refs[i - 1].index, again = refs[i].index;
-        free(refs);
-        if (first < n_old)
-            return bp_fail(err, BP_ERR_BAD_SPECIAL, again - n_old,
-                           "%s: special token %zu is already a special token of the model "
-                           "(id %lu)", nm, again - n_old, (unsigned long)(first_id + first));
+    if (again < n && first < n_old)
+        return bp_fail(err, BP_ERR_BAD_SPECIAL, again - n_old,
+                       "%s: special token %zu is already a special token of the model (id %lu)",
+                       nm, again - n_old, (unsigned long)(first_id + first));
+    if (again < n)
         return bp_fail(err, BP_ERR_BAD_SPECIAL, again - n_old,
                        "%s: special token %zu repeats an earlier token of the list (index %zu)",
                        nm, again - n_old, first - n_old);
-    }
-    free(refs);
     bp_special_set *s = calloc(1, sizeof *s);
     if (s) {
         s->bytes = malloc(total ? total : 1);
