@@ -105,7 +105,9 @@ typedef enum bp_status {
     BP_ERR_WRITE = 20,         /* a file could not be written (directory missing, disk full, ...) */
     BP_ERR_CORRUPT = 21,       /* a native model fails its checksum or its validation */
     BP_ERR_VERSION = 22,       /* a native model of a format version this library does not read */
-    BP_ERR_BAD_ESCAPE = 23     /* an escaped piece has a backslash that starts no escape */
+    BP_ERR_BAD_ESCAPE = 23,    /* an escaped piece has a backslash that starts no escape */
+    BP_ERR_BAD_SPECIAL = 24    /* a special token is empty, not UTF-8 or given twice, or a model's
+                                  special tokens do not fit the format asked for */
 } bp_status;
 
 /*! bp_strerror() :
@@ -182,13 +184,15 @@ BP_API bp_status bp_model_from_pieces(const bp_piece *pieces, size_t n_pieces,
 /*! bp_model_free() : frees a model. NULL is accepted. No encoder of it may be in use. */
 BP_API void bp_model_free(bp_model *model);
 
-/*! bp_model_vocab_size() : @return number of ids: pieces + 3 (the three special ids). */
+/*! bp_model_vocab_size() :
+ *  @return number of ids: pieces + 3 (the three special ids) + the special tokens added
+ *  (bp_model_add_special()). */
 BP_API size_t bp_model_vocab_size(const bp_model *model);
 
 /*! bp_model_piece() :
  *  @return a pointer to the bytes of piece `id` (not NUL-terminated) and its length in
- *  *len, or NULL (and *len = 0) for ids 0..2 and ids >= vocab size. Valid while the model
- *  lives. */
+ *  *len, or NULL (and *len = 0) for ids 0..2 and ids >= vocab size. For the id of a
+ *  special token (bp_model_is_special()), its text. Valid while the model lives. */
 BP_API const unsigned char *bp_model_piece(const bp_model *model, uint32_t id, size_t *len);
 
 /*! bp_model_piece_count() : @return the training count of piece `id`, 0 if not a piece. */
@@ -246,6 +250,56 @@ BP_API size_t bp_utf8_valid_prefix(const void *text, size_t len);
  *  (bp_model_from_pieces(), training). NULL gives 0. */
 BP_API int bp_model_is_native(const bp_model *model);
 
+/*------ Special tokens ------*/
+
+/* Control tokens for language models (<|endoftext|>, <|im_start|>, [INST], ...): strings
+ * that take ids of their own after the pieces, in the order added: special token i of a
+ * model of P pieces has id P + 3 + i, and bp_model_vocab_size() counts them. They are not
+ * pieces: segmenting text never produces them (bp_model_piece_id() does not know them),
+ * and by default encoding treats their text as ordinary text, so that user text cannot
+ * inject them. With BP_ENCODE_SPECIAL, bp_encode() matches them in the caller's text
+ * first. bp_model_piece() gives a special token's text (so bp_decode() writes it),
+ * bp_model_piece_count() 0 and bp_model_piece_score() -INFINITY. Ids 0..2 (<pad>,
+ * <bos>, <eos>) keep their meaning, and their names are taken: no special token may be
+ * spelled "<pad>", "<bos>" or "<eos>". The native format stores special tokens
+ * (docs/native-format.md, version 2); the reference JSON format cannot, so
+ * bp_model_save() refuses a model that has any. */
+
+/*! bp_model_add_special() :
+ *  Makes a new model: `model`'s pieces (same ids, counts and scores) and special tokens,
+ *  then tokens[0..n) (lens[i] bytes each, UTF-8) as new special tokens, in that order.
+ *  `model` is not changed (models are immutable) and may be freed afterwards.
+ *  @return BP_OK and *out set; BP_ERR_BAD_SPECIAL, with err->offset = the index i of the
+ *  offending token, when tokens[i] is empty, not well-formed UTF-8, already a special token
+ *  of `model` (or "<pad>", "<bos>", "<eos>"), or equal to an earlier token of the list;
+ *  BP_ERR_TOO_LARGE (ids past 2^31 - 1, a token of 2^32 bytes or more);
+ *  BP_ERR_INVALID_ARG (NULL model or out, NULL tokens or lens with n > 0, a NULL token
+ *  with a non-zero length); BP_ERR_NOMEM. *out is NULL on failure.
+ *  Cost: the automaton is built again, as loading the JSON model does.
+ *  Ownership: the caller frees the new model with bp_model_free(). */
+BP_API bp_status bp_model_add_special(const bp_model *model, const char *const *tokens,
+                                      const size_t *lens, size_t n, bp_model **out,
+                                      bp_error *err);
+
+/*! bp_model_special_count() : @return the number of special tokens of `model` (0 for NULL). */
+BP_API size_t bp_model_special_count(const bp_model *model);
+
+/*! bp_model_is_special() :
+ *  @return 1 if `id` is one of the special tokens added to `model`, else 0 (also for ids
+ *  0..2, pieces, ids past the vocabulary and a NULL model). */
+BP_API int bp_model_is_special(const bp_model *model, uint32_t id);
+
+/*! bp_model_special_id() :
+ *  @return the id of the special token equal to bytes[0..len), or BP_ID_NONE when there is
+ *  none (also for a NULL model or bytes, or len 0). */
+BP_API uint32_t bp_model_special_id(const bp_model *model, const void *bytes, size_t len);
+
+/*! bp_ids_drop_special() :
+ *  Removes the ids of special tokens (those bp_model_is_special() names) from
+ *  ids[0..n_ids), in place, keeping the order of the others (ids 0..2 and unknown ids
+ *  are kept). @return the number of ids left. A NULL model or ids changes nothing. */
+BP_API size_t bp_ids_drop_special(const bp_model *model, uint32_t *ids, size_t n_ids);
+
 /*====== Encoding ======*/
 
 /*------ Random state for sampling ------*/
@@ -300,6 +354,8 @@ BP_API void bp_encoder_free(bp_encoder *enc);
 #define BP_ENCODE_SAMPLE 8u       /* sample a segmentation (alpha, rng) instead of the best */
 #define BP_ENCODE_OFFSETS 16u     /* batch encoding: also give each token's offset (bp_batch);
                                      bp_encode() ignores it (it takes an offsets array) */
+#define BP_ENCODE_SPECIAL 32u     /* match the model's special tokens in the text (see
+                                     bp_encode()); without it their text is ordinary text */
 
 /* Zero-initialised (or NULL): the best segmentation of the NFC text, no <bos>/<eos>. */
 typedef struct bp_encode_options {
@@ -323,6 +379,14 @@ BP_API size_t bp_encode_bound(size_t text_len);
  *  Writes at most `cap` ids to `ids` and their number to *n_ids. When `offsets` is not
  *  NULL it receives, for each id, the byte offset where the token starts in the normalized
  *  text (BOS: 0, EOS: the normalized length); see bp_encoder_normalized().
+ *  With BP_ENCODE_SPECIAL (on a model with special tokens; otherwise the flag changes
+ *  nothing), the special tokens are first found in the caller's bytes, before
+ *  normalization: leftmost first, and of those starting at one position the longest. Each
+ *  becomes its id (its offset: where it starts in the normalized text), and each stretch
+ *  of text between them is encoded exactly as a text of its own (its own NFC, its own
+ *  chunks, the same ids), so a text without special tokens gives the same ids with the
+ *  flag as without. The normalized text (bp_encoder_normalized()) is then the stretches
+ *  normalized with the tokens between them. Sampling draws for the stretches in order.
  *  A `cap` of bp_encode_bound(len) always suffices. If `cap` is smaller than needed, returns
  *  BP_ERR_BUFFER_TOO_SMALL with *n_ids set to the number needed (when sampling, the rng
  *  has then been advanced: call again with a copy made before the first call).
@@ -387,7 +451,8 @@ typedef struct bp_nbest {
  *  Ownership: *out owns its arrays (fresh ones each call: a previous result in *out is not
  *  freed); release them with bp_nbest_free(). The text is only read during the call.
  *  @return BP_OK; BP_ERR_INVALID_ARG (NULL enc or out, NULL text with len > 0, k out of
- *  range, BP_ENCODE_SAMPLE in opts->flags); BP_ERR_NOMEM, BP_ERR_TOO_LARGE. On failure
+ *  range, BP_ENCODE_SAMPLE in opts->flags, BP_ENCODE_SPECIAL on a model with special
+ *  tokens: not supported yet); BP_ERR_NOMEM, BP_ERR_TOO_LARGE. On failure
  *  *out is empty (all NULL / 0). One thread at a time per encoder, as bp_encode(). */
 BP_API bp_status bp_encode_nbest(bp_encoder *enc, const void *text, size_t len,
                                  const bp_encode_options *opts, size_t k, bp_nbest *out,
@@ -499,7 +564,8 @@ BP_API bp_status bp_model_prefix_ids(const bp_model *model, const void *bytes, s
 
 /*! bp_heal_prompt() :
  *  Takes back the last `n_back` ids of ids[0..n_ids), stopping early at a special id
- *  (0..2: a <bos> stays, and nothing is taken after an <eos>), or at the start. Sets
+ *  (0..2: a <bos> stays, and nothing is taken after an <eos>; likewise a special token
+ *  of bp_model_add_special()), or at the start. Sets
  *  *new_n_ids to the number of ids kept (the caller's array is not changed: the prompt is
  *  now ids[0..*new_n_ids)), and writes the bytes of the ids taken back to `bytes_out`,
  *  their number to *bytes_len. A `cap` of bp_decode_bound(model, n_back) always suffices.
@@ -761,14 +827,20 @@ BP_API void bp_trainer_free(bp_trainer *t);
  *  file it finally leads to is replaced atomically, or created, and the link stays); a
  *  character device or a FIFO (/dev/null, /dev/stdout, a named pipe) is written into
  *  directly, without a temporary file; a directory or another kind of file is an error.
- *  @return BP_OK, BP_ERR_INVALID_ARG, BP_ERR_NOMEM or BP_ERR_WRITE (message names the path). */
+ *  A model with special tokens (bp_model_add_special()) is refused: the reference JSON
+ *  format cannot hold them, and they are never dropped silently (BP_ERR_BAD_SPECIAL, the
+ *  message naming their number; nothing is written). Save it with bp_model_save_native().
+ *  @return BP_OK, BP_ERR_INVALID_ARG, BP_ERR_NOMEM, BP_ERR_WRITE (message names the path)
+ *  or BP_ERR_BAD_SPECIAL. */
 BP_API bp_status bp_model_save(const bp_model *model, const char *path, bp_error *err);
 
 /*! bp_model_save_native() :
  *  Writes `model` to `path` in the native binary format: the pieces, their counts and the
  *  built automaton, so that bp_model_load() of the file is one read plus validation
  *  (milliseconds) instead of a JSON parse and an automaton build. The format is versioned
- *  and checksummed (layout in docs/native-format.md); bp_model_load() rejects a truncated
+ *  and checksummed (layout in docs/native-format.md): a model without special tokens is
+ *  written as version 1, which every reader reads, a model with special tokens as version
+ *  2, which libraries before 1.1 refuse with BP_ERR_VERSION. bp_model_load() rejects a truncated
  *  file (BP_ERR_TRUNCATED), a damaged or inconsistent one (BP_ERR_CORRUPT) and another
  *  format version (BP_ERR_VERSION) with a message naming the file. A native model encodes
  *  exactly as the JSON model it came from; bp_model_save() turns it back into JSON.
@@ -814,12 +886,17 @@ BP_API bp_status bp_model_from_counts(const bp_piece *pieces, size_t n_pieces, u
  *  byte piece <0xXX>. Unigram, byte fallback, identity normalization, no dummy prefix.
  *  A piece of more than one byte that is not well-formed UTF-8 (SentencePiece segments
  *  characters), or whose text repeats an earlier one, becomes an unused piece
- *  "<unused:ID>" that SentencePiece never emits.
+ *  "<unused:ID>" that SentencePiece never emits. Special tokens (bp_model_add_special())
+ *  keep their ids as USER_DEFINED pieces with score 0, which SentencePiece matches in any
+ *  text before segmenting it (as bp_encode() with BP_ENCODE_SPECIAL); a piece spelled
+ *  like one becomes unused, and the extra byte pieces come after them.
  *  SentencePiece then gives bp's ids on most text, not all: it does not normalize to NFC,
  *  encodes lines without their newline, scores characters it has no piece for as unknown
  *  before falling back to bytes, and float32 scores can turn near-ties.
  *  The file is written atomically (as bp_model_save()).
- *  @return BP_OK, BP_ERR_INVALID_ARG, BP_ERR_NOMEM, BP_ERR_TOO_LARGE or BP_ERR_WRITE. */
+ *  @return BP_OK, BP_ERR_INVALID_ARG, BP_ERR_NOMEM, BP_ERR_TOO_LARGE, BP_ERR_WRITE, or
+ *  BP_ERR_BAD_SPECIAL (two special tokens whose SentencePiece names are equal: one has a
+ *  space where the other has U+2581). */
 BP_API bp_status bp_model_export_sentencepiece(const bp_model *model, const char *path,
                                                bp_error *err);
 

@@ -165,6 +165,42 @@ static inline uint32_t bp_automaton_n_outputs(const bp_automaton *ac, uint32_t s
  * or UINT32_MAX if there is none (the string is not a prefix of any piece). */
 uint32_t bp_automaton_find(const bp_automaton *ac, const unsigned char *bytes, size_t len);
 
+/*------ Special tokens (special.c) ------*/
+
+/* The special tokens of a model: token i is bytes[off[i] .. off[i+1]) (non-empty UTF-8,
+ * all distinct, none named like ids 0..2), id first_id + i. by_start lists the tokens by
+ * first byte, longest first within one byte: those starting with byte c are
+ * by_start[start_begin[c] .. start_end[c]) (start_end[c] == 0: none). */
+typedef struct bp_special_set {
+    uint32_t n;
+    uint32_t first_id;     /* the model's pieces + 3 */
+    uint32_t max_len;
+    unsigned char *bytes;
+    uint32_t *off;         /* n + 1 */
+    uint32_t *by_start;
+    uint32_t start_begin[256], start_end[256];
+    unsigned n_starts;     /* distinct first bytes; up to 4 of them the search runs on */
+    uint64_t start_words[4]; /* 8-byte words (memchr for one, else 8 bytes at a time) */
+} bp_special_set;
+
+/* The names of ids 0..2, "<pad>", "<bos>", "<eos>" (piece_escape.c). */
+extern const char *const bp_id_names[BP_N_SPECIAL];
+
+/* Validates tokens[0..n) (lens[i] bytes each) and makes a set of them with ids from
+ * first_id. The first n_old tokens are a model's own: a new token equal to one of them is
+ * "already a special token of the model". Errors (`name` in messages, err->offset = the
+ * index counted from n_old): BP_ERR_BAD_SPECIAL (empty, not UTF-8, named like ids 0..2,
+ * a duplicate), BP_ERR_TOO_LARGE, BP_ERR_NOMEM. */
+bp_status bp_special_set_make(const unsigned char *const *tokens, const size_t *lens, size_t n,
+                              size_t n_old, uint32_t first_id, const char *name,
+                              bp_special_set **out, bp_error *err);
+void bp_special_set_free(bp_special_set *s);
+
+/* The position of the leftmost special token in x[from..len), its index (the longest one
+ * there) in *token; len when there is none. */
+size_t bp_special_find(const bp_special_set *s, const unsigned char *x, size_t len, size_t from,
+                       uint32_t *token);
+
 /*------ Model (model.c) ------*/
 
 struct bp_model {
@@ -185,6 +221,9 @@ struct bp_model {
      * holds private copies of the scores and outputs when they had to be recomputed. */
     void *arena;
     void *native_private;
+    /* The special tokens after the pieces (special.c), NULL when there are none. Always
+     * the model's own allocation, native or not. */
+    bp_special_set *special;
 };
 
 /* Asserts (BP_ASSERT) the invariants of a model that bp_model_build has finished: the
@@ -434,6 +473,37 @@ size_t bp_skip_ascii(const unsigned char *s, size_t i, size_t len);
 /* Length of the chunk that starts at text[0]: the run of non-'\n' bytes plus the run of
  * '\n' after it (algorithms §2). len > 0; returns a value in 1..len. */
 size_t bp_chunk_len(const unsigned char *text, size_t len);
+
+/*------ Encoding with special tokens (encode_special.c) ------*/
+
+/* A growable byte buffer. {0} is empty. */
+typedef struct bp_byte_buffer {
+    unsigned char *data;
+    size_t len, cap;
+} bp_byte_buffer;
+
+/* What encoding with special tokens asks of the encoder that uses it (encode.c, nbest.c),
+ * which encodes the stretches of text between them its own way. */
+typedef struct bp_special_encoding {
+    /* Encodes text[0..len) (no special token in it) as a text of its own, its offsets
+     * counted from `base`, and gives its normalized bytes in *x / *x_len (valid until the
+     * next call). BP_OK or a failure, which ends the encoding. */
+    bp_status (*stretch)(void *ctx, const unsigned char *text, size_t len, size_t base,
+                         const unsigned char **x, size_t *x_len);
+    /* Puts special token `id`, which starts at `offset` of the normalized text. */
+    void (*token)(void *ctx, uint32_t id, size_t offset);
+    void *ctx;
+} bp_special_encoding;
+
+/* Finds the special tokens of `s` in the caller's text[0..len), before normalization, and
+ * hands each stretch between them and each token, in order, to `how`. *x / *x_len get the
+ * normalized text: the stretches normalized, the tokens between them, in `joined`; or,
+ * when the text holds no special token, the one stretch's own bytes (then the whole call
+ * is one `how->stretch`, at no cost but the search). BP_OK, BP_ERR_NOMEM or a stretch's
+ * failure. */
+bp_status bp_encode_with_special(const bp_special_set *s, const bp_special_encoding *how,
+                                 bp_byte_buffer *joined, const unsigned char *text, size_t len,
+                                 const unsigned char **x, size_t *x_len);
 
 /*------ Encoder internals (encode.c) for the other ways to encode (nbest.c) ------*/
 

@@ -8,6 +8,8 @@
 size_t bp_decode_bound(const bp_model *model, size_t n_ids)
 {
     size_t longest = model ? model->ac.max_depth : 0;
+    if (model && model->special && model->special->max_len > longest)
+        longest = model->special->max_len;
     return longest && n_ids > SIZE_MAX / longest ? SIZE_MAX : n_ids * longest;
 }
 
@@ -18,11 +20,16 @@ bp_status bp_decode_piece(const bp_model *m, uint32_t id, size_t index, uint64_t
     *len = 0;
     if (id < BP_N_SPECIAL)
         return BP_OK;
-    if (id - BP_N_SPECIAL >= m->n_pieces)
+    if (id - BP_N_SPECIAL >= m->n_pieces) {
+        if (bp_model_is_special(m, id)) {
+            *bytes = bp_model_piece(m, id, len);
+            return BP_OK;
+        }
         return bp_fail(err, BP_ERR_UNKNOWN_ID, index,
                        "unknown id %lu at position %llu (the vocabulary has ids 0 .. %lu)",
                        (unsigned long)id, (unsigned long long)position,
-                       (unsigned long)(m->n_pieces + BP_N_SPECIAL - 1));
+                       (unsigned long)(bp_model_vocab_size(m) - 1));
+    }
     *bytes = m->bytes + m->off[id - BP_N_SPECIAL];
     *len = m->off[id - BP_N_SPECIAL + 1] - m->off[id - BP_N_SPECIAL];
     return BP_OK;

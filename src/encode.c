@@ -17,6 +17,7 @@ struct bp_encoder {
     const unsigned char *text; /* what the last call segmented: nfc.out or the caller's bytes */
     size_t text_len;
     bp_lattice lat;            /* O(longest chunk), reused: no allocation in steady state */
+    bp_byte_buffer joined;     /* with special tokens: what the call segmented */
 };
 
 bp_status bp_encoder_create(const bp_model *model, bp_encoder **out, bp_error *err)
@@ -40,6 +41,7 @@ void bp_encoder_free(bp_encoder *enc)
         return;
     bp_nfc_buffer_free(&enc->nfc);
     bp_lattice_free(&enc->lat);
+    free(enc->joined.data);
     free(enc);
 }
 
@@ -118,9 +120,10 @@ static void put_special(sink *out, uint32_t id, size_t offset)
     out->n++;
 }
 
-/* Segments enc->text chunk by chunk into `out`: the best segmentation for alpha < 0, else a
- * sample drawn with `rng` (the lattice's convention). */
-static bp_status segment_chunks(bp_encoder *enc, double alpha, bp_rng *rng, sink *out)
+/* Segments enc->text chunk by chunk into `out`, offsets from `base`: the best segmentation
+ * for alpha < 0, else a sample drawn with `rng` (the lattice's convention). */
+static bp_status segment_chunks(bp_encoder *enc, size_t base, double alpha, bp_rng *rng,
+                                sink *out)
 {
     const bp_model *m = enc->model;
     const unsigned char *x = enc->text;
@@ -141,7 +144,7 @@ static bp_status segment_chunks(bp_encoder *enc, double alpha, bp_rng *rng, sink
             uint32_t *ids = out->ids + out->n;
             size_t *offsets = out->offsets ? out->offsets + out->n : NULL;
             n = bp_lattice_emit_backward(m, &enc->lat, chunk, ids + chunk,
-                                         offsets ? offsets + chunk : NULL, pos);
+                                         offsets ? offsets + chunk : NULL, base + pos);
             memmove(ids, ids + chunk - n, n * sizeof *ids);
             if (offsets)
                 memmove(offsets, offsets + chunk - n, n * sizeof *offsets);
@@ -149,7 +152,7 @@ static bp_status segment_chunks(bp_encoder *enc, double alpha, bp_rng *rng, sink
             n = bp_lattice_count(m, &enc->lat, chunk);
             if (n <= room)
                 bp_lattice_emit(m, &enc->lat, chunk, n, out->ids + out->n,
-                                out->offsets ? out->offsets + out->n : NULL, pos);
+                                out->offsets ? out->offsets + out->n : NULL, base + pos);
             else
                 out->cap = 0; /* once a chunk does not fit, nothing more is written */
         }
@@ -157,6 +160,34 @@ static bp_status segment_chunks(bp_encoder *enc, double alpha, bp_rng *rng, sink
         pos += chunk;
     }
     return BP_OK;
+}
+
+/* One bp_encode() call, for the special-token pass (encode_special.c) to call back. */
+typedef struct encode_call {
+    bp_encoder *enc;
+    unsigned flags;
+    double alpha;
+    bp_rng *rng;
+    sink *out;
+} encode_call;
+
+/* Normalizes and segments text[0..len) as a text of its own (a bp_special_encoding's
+ * stretch, and the whole text without special tokens). */
+static bp_status encode_stretch(void *ctx, const unsigned char *text, size_t len, size_t base,
+                                const unsigned char **x, size_t *x_len)
+{
+    encode_call *call = ctx;
+    bp_status st = prepare_text(call->enc, text, len, call->flags);
+    if (st == BP_OK)
+        st = segment_chunks(call->enc, base, call->alpha, call->rng, call->out);
+    *x = call->enc->text;
+    *x_len = call->enc->text_len;
+    return st;
+}
+
+static void encode_token(void *ctx, uint32_t id, size_t offset)
+{
+    put_special(((encode_call *)ctx)->out, id, offset);
 }
 
 /* Checks the sampling part of `o` (nothing to check without BP_ENCODE_SAMPLE). */
@@ -185,15 +216,20 @@ bp_status bp_encode(bp_encoder *enc, const void *text, size_t len, const bp_enco
     if (st != BP_OK)
         return st;
     bool sample = o->flags & BP_ENCODE_SAMPLE;
-    if ((st = prepare_text(enc, text, len, o->flags)) != BP_OK)
-        return bp_fail(err, st, UINT64_MAX, "normalizing %zu bytes: %s", len, bp_strerror(st));
     size_t given_cap = cap;
     sink out = {ids, offsets, cap, 0};
     if (o->flags & BP_ENCODE_BOS)
         put_special(&out, BP_ID_BOS, 0);
-    st = segment_chunks(enc, sample ? o->alpha : -1.0, sample ? o->rng : NULL, &out);
+    encode_call call = {enc, o->flags, sample ? o->alpha : -1.0, sample ? o->rng : NULL, &out};
+    if ((o->flags & BP_ENCODE_SPECIAL) && enc->model->special) {
+        const bp_special_encoding how = {encode_stretch, encode_token, &call};
+        st = bp_encode_with_special(enc->model->special, &how, &enc->joined, text, len,
+                                    &enc->text, &enc->text_len);
+    } else {
+        st = encode_stretch(&call, text, len, 0, &enc->text, &enc->text_len);
+    }
     if (st != BP_OK)
-        return bp_fail(err, st, UINT64_MAX, "segmenting %zu bytes: %s", len, bp_strerror(st));
+        return bp_fail(err, st, UINT64_MAX, "encoding %zu bytes: %s", len, bp_strerror(st));
     if (o->flags & BP_ENCODE_EOS)
         put_special(&out, BP_ID_EOS, enc->text_len);
     *n_ids = out.n;

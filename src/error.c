@@ -33,6 +33,7 @@ static const char *const status_names[] = {
     [BP_ERR_CORRUPT] = "model file is corrupt",
     [BP_ERR_VERSION] = "unsupported model format version",
     [BP_ERR_BAD_ESCAPE] = "malformed escape in a piece",
+    [BP_ERR_BAD_SPECIAL] = "bad special token",
 };
 
 const char *bp_strerror(bp_status code)

@@ -199,6 +199,7 @@ void bp_model_free(bp_model *m)
         return;
     bp_automaton_free(&m->ac);
     free(atomic_load(&m->by_bytes));
+    bp_special_set_free(m->special);
     if (m->arena) { /* a native model: everything lives in its file image */
         bp_native_release(m);
     } else {
@@ -210,7 +211,10 @@ void bp_model_free(bp_model *m)
     free(m);
 }
 
-size_t bp_model_vocab_size(const bp_model *m) { return m ? (size_t)m->n_pieces + BP_N_SPECIAL : 0; }
+size_t bp_model_vocab_size(const bp_model *m)
+{
+    return m ? (size_t)m->n_pieces + BP_N_SPECIAL + bp_model_special_count(m) : 0;
+}
 
 /* Index of piece `id` in the model's arrays, or -1 when `id` is not a piece. */
 static int64_t piece_index(const bp_model *m, uint32_t id)
@@ -222,6 +226,12 @@ static int64_t piece_index(const bp_model *m, uint32_t id)
 
 const unsigned char *bp_model_piece(const bp_model *m, uint32_t id, size_t *len)
 {
+    if (bp_model_is_special(m, id)) { /* a special token's text, so that decoding writes it */
+        uint32_t t = id - m->special->first_id;
+        if (len)
+            *len = m->special->off[t + 1] - m->special->off[t];
+        return m->special->bytes + m->special->off[t];
+    }
     int64_t i = piece_index(m, id);
     if (len)
         *len = i < 0 ? 0 : m->off[i + 1] - m->off[i];

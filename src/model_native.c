@@ -3,12 +3,13 @@
  * stored so that loading is one read plus validation, with nothing to rebuild. The
  * format, its invariants and what validation guarantees: docs/native-format.md.
  *
- * File layout, version 1. All integers are little-endian; every section starts at a
- * multiple of 8 bytes from the start of the file (zero padding in between).
+ * File layout, version 1 (a model without special tokens) and 2 (with: the same, plus the
+ * special tokens after the pieces). All integers are little-endian; every section starts
+ * at a multiple of 8 bytes from the start of the file (zero padding in between).
  *
  *   offset  size  field
  *        0     8  magic: 89 'B' 'P' 'M' 0D 0A 1A 0A (PNG-style: catches text-mode copies)
- *        8     4  format version (1)
+ *        8     4  format version (1, or 2 with special tokens)
  *       12     4  header size (64)
  *       16     8  file size in bytes
  *       24     8  checksum of bytes 32 .. file size (bp_checksum64 below, seed 0)
@@ -16,7 +17,7 @@
  *       40     4  n_states           44  4  n_out: entries of the output lists
  *       48     4  bytes of all pieces 52  4  longest piece, in bytes
  *       56     4  width of a depth entry: 1 (longest piece <= 255) or 4
- *       60     4  reserved, 0
+ *       60     4  version 1: reserved, 0; version 2: number of special tokens (>= 1)
  *       64        sections, in this order:
  *                 counts      u64[n]         training count of piece i (id i + 3)
  *                 scores      f64[n]         log(count) - log(total), IEEE-754 binary64
@@ -27,6 +28,9 @@
  *                 off         u32[n + 1]     piece i is bytes[off[i] .. off[i + 1])
  *                 depth       u8 or u32[n_slots]  length of each state's string
  *                 bytes       u8[...]        the pieces, concatenated
+ *                 version 2 only:
+ *                 special_off u32[n_special + 1]  token i is special_bytes[off[i] .. off[i+1])
+ *                 special_bytes u8[...]           the special tokens, concatenated
  * The automaton is exactly the in-memory one (bp_internal.h, automaton.c).
  *
  * Loading reads the file into one private buffer and uses the arrays in place. It is not
@@ -50,7 +54,8 @@
 
 #include "bp_internal.h"
 
-#define NATIVE_VERSION 1u
+#define NATIVE_VERSION 1u         /* a model without special tokens: old readers read it */
+#define NATIVE_VERSION_SPECIAL 2u /* a model with special tokens */
 #define HEADER_SIZE 64u
 #define CHECKED_FROM 32u /* the checksum covers the file from this offset on */
 
@@ -115,7 +120,9 @@ uint64_t bp_checksum64(const unsigned char *p, size_t len, uint64_t seed)
 /* Where each section lives, computed from the header's counts with overflow checks. */
 typedef struct layout {
     uint32_t n, n_slots, n_states, n_out, bytes_len, max_len, depth_width;
+    uint32_t n_special, special_len; /* version 2: tokens, and their bytes together */
     uint64_t counts, scores, out, slots, fail, out_begin, off, depth, bytes, end;
+    uint64_t special_off, special_bytes;
 } layout;
 
 /* Appends a section of `count` elements of `size` bytes at *pos (rounded up to 8);
@@ -139,7 +146,10 @@ static bool compute_layout(layout *l)
            place(&pos, &l->fail, l->n_slots, 4) && place(&pos, &l->out_begin, l->n_slots, 4) &&
            place(&pos, &l->off, (uint64_t)l->n + 1, 4) &&
            place(&pos, &l->depth, l->n_slots, l->depth_width) &&
-           place(&pos, &l->bytes, l->bytes_len, 1) && ((l->end = pos), true);
+           place(&pos, &l->bytes, l->bytes_len, 1) &&
+           (l->n_special == 0 || (place(&pos, &l->special_off, (uint64_t)l->n_special + 1, 4) &&
+                                  place(&pos, &l->special_bytes, l->special_len, 1))) &&
+           ((l->end = pos), true);
 }
 
 static bool host_is_little_endian(void)
@@ -169,9 +179,11 @@ static void put_le64(unsigned char *p, uint64_t v)
 static bp_status build_image(const bp_model *m, unsigned char **image, size_t *size)
 {
     const bp_automaton *ac = &m->ac;
+    const bp_special_set *sp = m->special;
     layout l = {.n = m->n_pieces, .n_slots = ac->n_slots, .n_states = ac->n_states,
                 .n_out = ac->n_out, .bytes_len = m->off[m->n_pieces], .max_len = ac->max_depth,
-                .depth_width = ac->max_depth <= 255 ? 1 : 4};
+                .depth_width = ac->max_depth <= 255 ? 1 : 4, .n_special = sp ? sp->n : 0,
+                .special_len = sp ? sp->off[sp->n] : 0};
     if (!compute_layout(&l) || l.end > SIZE_MAX)
         return BP_ERR_TOO_LARGE;
     unsigned char *p = calloc(1, (size_t)l.end);
@@ -193,11 +205,11 @@ static bp_status build_image(const bp_model *m, unsigned char **image, size_t *s
             depth[t] = top--;
     }
     memcpy(p, BP_NATIVE_MAGIC, BP_NATIVE_MAGIC_SIZE);
-    put_le32(p + 8, NATIVE_VERSION);
+    put_le32(p + 8, sp ? NATIVE_VERSION_SPECIAL : NATIVE_VERSION);
     put_le32(p + 12, HEADER_SIZE);
     put_le64(p + 16, l.end);
     const uint32_t fields[8] = {l.n, l.n_slots, l.n_states, l.n_out, l.bytes_len, l.max_len,
-                                l.depth_width, 0};
+                                l.depth_width, l.n_special};
     for (int i = 0; i < 8; i++)
         put_le32(p + 32 + 4 * i, fields[i]);
     memcpy(p + l.counts, m->counts, (size_t)l.n * 8);
@@ -214,6 +226,10 @@ static bp_status build_image(const bp_model *m, unsigned char **image, size_t *s
             memcpy(p + l.depth + 4 * (uint64_t)s, &depth[s], 4);
     }
     memcpy(p + l.bytes, m->bytes, l.bytes_len);
+    if (sp) {
+        memcpy(p + l.special_off, sp->off, ((size_t)sp->n + 1) * 4);
+        memcpy(p + l.special_bytes, sp->bytes, l.special_len);
+    }
     free(depth);
     put_le64(p + 24, bp_checksum64(p + CHECKED_FROM, (size_t)l.end - CHECKED_FROM, 0));
     *image = p;
@@ -267,11 +283,11 @@ static bp_status check_header(loader *ld)
                        "%s: native model is truncated: %zu bytes, not even a header", ld->name,
                        size);
     uint32_t version = load_le32(p + 8), header = load_le32(p + 12);
-    if (version != NATIVE_VERSION)
+    if (version != NATIVE_VERSION && version != NATIVE_VERSION_SPECIAL)
         return bp_fail(ld->err, BP_ERR_VERSION, 8,
                        "%s: native model format version %lu is not supported (this library "
-                       "reads version %u); convert the model again from JSON",
-                       ld->name, (unsigned long)version, NATIVE_VERSION);
+                       "reads versions %u and %u); convert the model again from JSON",
+                       ld->name, (unsigned long)version, NATIVE_VERSION, NATIVE_VERSION_SPECIAL);
     if (header != HEADER_SIZE)
         return corrupt(ld, 12, "wrong header size");
     if (size < HEADER_SIZE)
@@ -307,11 +323,60 @@ static bp_status check_header(loader *ld)
         return corrupt(ld, 56, "bad depth width");
     if (l->max_len == 0 || (l->depth_width == 1) != (l->max_len <= 255))
         return corrupt(ld, 52, "bad longest-piece length");
-    if (load_le32(p + 60) != 0)
+    l->n_special = load_le32(p + 60);
+    if (version == NATIVE_VERSION && l->n_special != 0)
         return corrupt(ld, 60, "reserved field is not zero");
+    if (version == NATIVE_VERSION_SPECIAL &&
+        (l->n_special == 0 || l->n_special > (uint32_t)INT32_MAX - BP_N_SPECIAL - l->n))
+        return corrupt(ld, 60, "impossible number of special tokens");
+    /* The special tokens' bytes are counted by the last entry of their offsets, the
+     * section before them: placed first with no bytes, then again with them. */
+    uint64_t last_off = 4 * (uint64_t)l->n_special;
+    if (l->n_special != 0 && compute_layout(l) && l->special_off + last_off + 4 <= size)
+        l->special_len = load_le32(p + l->special_off + last_off);
     if (!compute_layout(l) || l->end != size)
         return corrupt(ld, 16, "section sizes do not add up to the file size");
     return BP_OK;
+}
+
+/* The special tokens of a version 2 file, checked as bp_model_add_special() checks them
+ * (bp_special_set_make()). Fills m->special, a copy. */
+static bp_status check_special(const loader *ld, bp_model *m)
+{
+    const layout *l = &ld->l;
+    if (l->n_special == 0)
+        return BP_OK;
+    const unsigned char *off_at = ld->p + l->special_off, *bytes = ld->p + l->special_bytes;
+    const unsigned char **tokens = malloc(l->n_special * sizeof *tokens);
+    size_t *lens = malloc(l->n_special * sizeof *lens);
+    bp_status st = BP_OK;
+    if (!tokens || !lens)
+        st = bp_fail(ld->err, BP_ERR_NOMEM, UINT64_MAX, "%s: out of memory", ld->name);
+    else if (load_le32(off_at) != 0)
+        st = corrupt(ld, l->special_off, "special token offsets do not start at 0");
+    for (uint32_t i = 0; st == BP_OK && i < l->n_special; i++) {
+        uint32_t from = load_le32(off_at + 4 * (size_t)i);
+        uint32_t to = load_le32(off_at + 4 * (size_t)i + 4);
+        if (to <= from) /* the last one is special_len, so every token lies in the section */
+            st = corrupt(ld, l->special_off + 4 * (uint64_t)i + 4,
+                         "special token offsets do not increase");
+        tokens[i] = bytes + from;
+        lens[i] = to - from;
+    }
+    bp_error why;
+    if (st == BP_OK && bp_special_set_make(tokens, lens, l->n_special, 0, l->n + BP_N_SPECIAL,
+                                           ld->name, &m->special, &why) != BP_OK)
+        st = why.code == BP_ERR_NOMEM
+                 ? bp_fail(ld->err, BP_ERR_NOMEM, UINT64_MAX, "%s: out of memory", ld->name)
+                 : corrupt(ld,
+                           why.offset < l->n_special
+                               ? l->special_bytes + (uint64_t)(tokens[why.offset] - bytes)
+                               : l->special_off,
+                           "a special token is empty, not UTF-8, named like id 0..2, or "
+                           "repeated");
+    free(tokens);
+    free(lens);
+    return st;
 }
 
 /* The pieces: offsets, counts. Fills m's piece fields (pointing into the file). */
@@ -495,6 +560,8 @@ static bp_status load_image(const char *name, unsigned char *p, size_t size, bp_
     st = check_pieces(&ld, m);
     if (st == BP_OK)
         st = check_automaton(&ld, m);
+    if (st == BP_OK)
+        st = check_special(&ld, m);
     void *priv = NULL;
     if (st == BP_OK && !scores_match(m)) {
         st = recompute_scores(m, &priv);
@@ -502,6 +569,7 @@ static bp_status load_image(const char *name, unsigned char *p, size_t size, bp_
             bp_fail(err, st, UINT64_MAX, "%s: out of memory", ld.name);
     }
     if (st != BP_OK) {
+        bp_special_set_free(m->special);
         free(m);
         return st;
     }

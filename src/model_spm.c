@@ -48,7 +48,8 @@ enum {
 };
 
 /* SentencePiece.Type */
-enum { SP_NORMAL = 1, SP_UNKNOWN = 2, SP_CONTROL = 3, SP_UNUSED = 5, SP_BYTE = 6 };
+enum { SP_NORMAL = 1, SP_UNKNOWN = 2, SP_CONTROL = 3, SP_USER_DEFINED = 4, SP_UNUSED = 5,
+       SP_BYTE = 6 };
 
 #define SPM_BYTE_SCORE (-100.0f) /* the appended byte pieces */
 
@@ -235,7 +236,10 @@ static void name_set_free(name_set *set)
 
 /*------ The model ------*/
 
-/* Appends the pieces of every id to `out`, then the extra byte pieces. */
+/* Appends the pieces of every id to `out`, then the special tokens (USER_DEFINED, which
+ * SentencePiece matches in text before segmenting, as bp encode --special), then the
+ * extra byte pieces. The tokens' names are taken first, so that a piece spelled like one
+ * becomes unused. */
 static bp_status put_pieces(buf *out, const bp_model *m, size_t *n_written)
 {
     static const char *const specials[3] = {"<unk>", "<s>", "</s>"};
@@ -245,10 +249,18 @@ static bp_status put_pieces(buf *out, const bp_model *m, size_t *n_written)
     for (uint32_t i = 0; i < m->n_pieces; i++)
         if (m->off[i + 1] - m->off[i] > longest)
             longest = m->off[i + 1] - m->off[i];
+    const bp_special_set *sp = m->special;
+    if (sp && sp->max_len > longest)
+        longest = sp->max_len;
     unsigned char *name = malloc(longest * 3 + 32);
     if (!name)
         return BP_ERR_NOMEM;
     bp_status st = BP_OK;
+    for (uint32_t t = 0; sp && t < sp->n && st == BP_OK; t++) {
+        size_t len = normal_name(name, sp->bytes + sp->off[t], sp->off[t + 1] - sp->off[t]);
+        int added = name_set_add(&names, name, len);
+        st = added < 0 ? BP_ERR_NOMEM : added == 0 ? BP_ERR_BAD_SPECIAL : BP_OK; /* ' ' vs U+2581 */
+    }
     size_t n = 0;
     for (unsigned i = 0; i < BP_N_SPECIAL; i++, n++)
         put_piece(out, (const unsigned char *)specials[i], strlen(specials[i]), 0.0f,
@@ -289,6 +301,9 @@ static bp_status put_pieces(buf *out, const bp_model *m, size_t *n_written)
         }
         put_piece(out, name, name_len, score, type);
     }
+    for (uint32_t t = 0; sp && t < sp->n && st == BP_OK; t++, n++)
+        put_piece(out, name, normal_name(name, sp->bytes + sp->off[t], sp->off[t + 1] - sp->off[t]),
+                  0.0f, SP_USER_DEFINED);
     for (unsigned c = 0; c < 256 && st == BP_OK; c++) {
         if (!appended[c])
             continue;
@@ -350,6 +365,10 @@ bp_status bp_model_export_sentencepiece(const bp_model *model, const char *path,
                      "%s: %zu pieces are too many for a SentencePiece model", path, n_pieces);
     else if (st == BP_ERR_NOMEM)
         st = bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "%s: out of memory", path);
+    else if (st == BP_ERR_BAD_SPECIAL)
+        st = bp_fail(err, st, UINT64_MAX,
+                     "%s: two special tokens have the same SentencePiece name (a space and "
+                     "U+2581 are both written U+2581)", path);
     else if (st == BP_OK)
         st = bp_write_file(path, out.p, out.len, err);
     free(out.p);

@@ -111,5 +111,12 @@ bp_status bp_model_save(const bp_model *model, const char *path, bp_error *err)
 {
     if (!model || !path || !*path)
         return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_model_save: no model or path");
+    size_t n_special = bp_model_special_count(model);
+    if (n_special > 0) /* the reference JSON has no place for them: never drop them silently */
+        return bp_fail(err, BP_ERR_BAD_SPECIAL, UINT64_MAX,
+                       "%s: the model has %zu special token%s, which the reference JSON format "
+                       "cannot hold; save it in the native format, or save the model without "
+                       "them and add them again (bp_model_add_special)",
+                       path, n_special, n_special == 1 ? "" : "s");
     return bp_write_file_from(path, put_model, model, err);
 }

@@ -310,7 +310,12 @@ bp_status bp_encode_nbest(bp_encoder *enc, const void *text, size_t len,
     const bp_model *m;
     const unsigned char *x;
     size_t x_len;
-    bp_status st = bp_encoder_prepare(enc, text, len, o->flags, &m, &x, &x_len);
+    bp_status st = bp_encoder_prepare(enc, NULL, 0, 0, &m, &x, &x_len);
+    if ((o->flags & BP_ENCODE_SPECIAL) && m->special)
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX,
+                       "bp_encode_nbest: BP_ENCODE_SPECIAL is not supported yet on a model with "
+                       "special tokens");
+    st = bp_encoder_prepare(enc, text, len, o->flags, &m, &x, &x_len);
     if (st != BP_OK)
         return bp_fail(err, st, UINT64_MAX, "normalizing %zu bytes: %s", len, bp_strerror(st));
     nbest_work w;

@@ -12,14 +12,14 @@
 
 /* The names of ids 0..2 as `bp encode --output-format pieces` prints them. A piece spelled
  * like one has its '<' written \x3c, so that a listing cannot confuse the two. */
-static const char *const special_names[3] = {"<pad>", "<bos>", "<eos>"};
+const char *const bp_id_names[BP_N_SPECIAL] = {"<pad>", "<bos>", "<eos>"};
 
 static bool reads_as_special_name(const unsigned char *bytes, size_t len)
 {
     if (len == 0 || bytes[0] != '<') /* the quick answer for almost every piece */
         return false;
     for (size_t i = 0; i < 3; i++)
-        if (len == strlen(special_names[i]) && memcmp(bytes, special_names[i], len) == 0)
+        if (len == strlen(bp_id_names[i]) && memcmp(bytes, bp_id_names[i], len) == 0)
             return true;
     return false;
 }

@@ -399,8 +399,8 @@ static void test_other_version_is_rejected(void **state)
     bp_model *m = small_model();
     size_t size;
     unsigned char *image = native_image(m, "v.bpm", &size);
-    put32(image, 8, 2);
-    const char *path = in_scratch("v2.bpm");
+    put32(image, 8, 3);
+    const char *path = in_scratch("v3.bpm");
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
     assert_int_equal(fwrite(image, 1, size, f), size);
@@ -410,7 +410,7 @@ static void test_other_version_is_rejected(void **state)
     assert_int_equal(bp_model_load(path, &n, &err), BP_ERR_VERSION);
     assert_null(n);
     assert_non_null(strstr(err.message, path));
-    assert_non_null(strstr(err.message, "version 2"));
+    assert_non_null(strstr(err.message, "version 3"));
     free(image);
     bp_model_free(m);
 }

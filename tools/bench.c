@@ -1,7 +1,8 @@
 /*
  * bench.c -- bp-bench, the encoding benchmark of libbytepiece.
  *
- *   bp-bench -m MODEL [--runs N] [--alpha A] [--threads N] [--no-normalize] [--whole] FILE
+ *   bp-bench -m MODEL [--runs N] [--alpha A] [--threads N] [--no-normalize] [--whole]
+ *            [--special] FILE
  *
  * Loads MODEL (timed: the median of N loads), then saves it in the native format to a
  * temporary file and times loading that (median of N), reads FILE (plain or
@@ -14,6 +15,9 @@
  * same texts also go through bp_encode_batch on 1 and on N threads, runs alternating (wall
  * clock), and the median ratio of the two shows how the batch API scales. Sampling seeds
  * text k with stream k of seed 42, so every run, and every build, draws the same tokens.
+ * With --special, the model gets special tokens (SPECIAL_TOKENS) and the best segmentation
+ * is timed with and without BP_ENCODE_SPECIAL, alternately: on text without them, what
+ * the flag costs.
  * Uses the public API only (bytepiece.h), like any other program would.
  */
 #define _GNU_SOURCE /* getopt_long, which also lets options follow the file operand */
@@ -38,6 +42,12 @@
 
 #define SAMPLING_SEED 42
 
+/* What --special adds: the usual chat-template tokens, with two different first bytes,
+ * so that the search takes its general path (a table lookup per byte), not memchr. */
+static const char *const SPECIAL_TOKENS[] = {"<|endoftext|>", "<|im_start|>", "<|im_end|>",
+                                             "[INST]", "[/INST]"};
+#define N_SPECIAL_TOKENS (sizeof SPECIAL_TOKENS / sizeof SPECIAL_TOKENS[0])
+
 static const char help[] =
     "Usage: bp-bench -m MODEL [OPTION]... FILE\n"
     "Measure the encoding speed of MODEL on FILE (plain or zstd-compressed), held in\n"
@@ -54,6 +64,9 @@ static const char help[] =
     "                     (N >= 2) and print the speed-up\n"
     "      --no-normalize encode the raw bytes (no NFC)\n"
     "      --whole        the whole file is one text\n"
+    "      --special      add special tokens (<|endoftext|>, <|im_start|>, <|im_end|>,\n"
+    "                     [INST], [/INST]) and time the best segmentation with and\n"
+    "                     without matching them (BP_ENCODE_SPECIAL), alternately\n"
     "  -h, --help         show this help and exit\n"
     "\n"
     "MB/s counts 10^6 bytes of input per second of wall-clock time; MB/s(cpu) per\n"
@@ -110,12 +123,13 @@ typedef struct options {
     double alpha;
     unsigned flags; /* BP_ENCODE_* */
     bool whole;
+    bool special;
     unsigned threads;
 } options;
 
 static options parse_options(int argc, char **argv)
 {
-    enum { OPT_RUNS = 256, OPT_ALPHA, OPT_NO_NORMALIZE, OPT_WHOLE, OPT_THREADS };
+    enum { OPT_RUNS = 256, OPT_ALPHA, OPT_NO_NORMALIZE, OPT_WHOLE, OPT_THREADS, OPT_SPECIAL };
     static const struct option longopts[] = {
         {"model", required_argument, NULL, 'm'},
         {"runs", required_argument, NULL, OPT_RUNS},
@@ -123,6 +137,7 @@ static options parse_options(int argc, char **argv)
         {"no-normalize", no_argument, NULL, OPT_NO_NORMALIZE},
         {"whole", no_argument, NULL, OPT_WHOLE},
         {"threads", required_argument, NULL, OPT_THREADS},
+        {"special", no_argument, NULL, OPT_SPECIAL},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -151,6 +166,9 @@ static options parse_options(int argc, char **argv)
             break;
         case OPT_WHOLE:
             o.whole = true;
+            break;
+        case OPT_SPECIAL:
+            o.special = true;
             break;
         case OPT_THREADS: {
             long n = strtol(optarg, &end, 10);
@@ -334,37 +352,77 @@ static void print_row(const char *label, mode_runs *m, int runs, size_t total_by
            median(m->cpu_mbps, runs), m->tokens, (double)total_bytes / (double)m->tokens);
 }
 
-/* Runs deterministic and sampling encoding `runs` times each, alternately (so that a
- * machine whose load changes weighs on both alike), and prints their rows and the median
- * of the per-round ratio of sampling to deterministic speed (CPU time). */
-static void measure(bp_encoder *enc, const texts *t, size_t total_bytes, const options *o,
-                    id_buffer *buf)
+/* One way to encode: a row of the table. */
+typedef struct mode {
+    const char *label;
+    double alpha; /* < 0: the best segmentation */
+    unsigned flags;
+} mode;
+
+/* Runs the two modes `runs` times each, alternately (so that a machine whose load changes
+ * weighs on both alike), and prints their rows and the median of the per-round ratio of
+ * the second one's speed to the first's (CPU time). */
+static void measure_pair(bp_encoder *enc, const texts *t, size_t total_bytes, int runs,
+                         const mode modes[2], const char *ratio_label, id_buffer *buf)
 {
     mode_runs m[2];
     for (int k = 0; k < 2; k++) {
-        m[k].mbps = realloc_or_die(NULL, (size_t)o->runs, sizeof *m[k].mbps);
-        m[k].cpu_mbps = realloc_or_die(NULL, (size_t)o->runs, sizeof *m[k].cpu_mbps);
+        m[k].mbps = realloc_or_die(NULL, (size_t)runs, sizeof *m[k].mbps);
+        m[k].cpu_mbps = realloc_or_die(NULL, (size_t)runs, sizeof *m[k].cpu_mbps);
     }
-    double *ratio = realloc_or_die(NULL, (size_t)o->runs, sizeof *ratio);
-    for (int r = 0; r < o->runs; r++) {
+    double *ratio = realloc_or_die(NULL, (size_t)runs, sizeof *ratio);
+    for (int r = 0; r < runs; r++) {
         for (int k = 0; k < 2; k++) {
-            run res = encode_all(enc, t, k ? o->alpha : -1.0, o->flags, buf);
+            run res = encode_all(enc, t, modes[k].alpha, modes[k].flags, buf);
             m[k].mbps[r] = (double)total_bytes / 1e6 / res.seconds;
             m[k].cpu_mbps[r] = (double)total_bytes / 1e6 / res.cpu_seconds;
             m[k].tokens = res.tokens;
         }
         ratio[r] = m[1].cpu_mbps[r] / m[0].cpu_mbps[r];
     }
-    char sampling_label[64];
-    snprintf(sampling_label, sizeof sampling_label, "sampling alpha=%g", o->alpha);
-    print_row("deterministic", &m[0], o->runs, total_bytes);
-    print_row(sampling_label, &m[1], o->runs, total_bytes);
-    printf("%-26s %10.2f\n", "sampling/determ.", median(ratio, o->runs));
+    for (int k = 0; k < 2; k++)
+        print_row(modes[k].label, &m[k], runs, total_bytes);
+    printf("%-26s %10.2f\n", ratio_label, median(ratio, runs));
     for (int k = 0; k < 2; k++) {
         free(m[k].mbps);
         free(m[k].cpu_mbps);
     }
     free(ratio);
+}
+
+/* Deterministic and sampling encoding. */
+static void measure(bp_encoder *enc, const texts *t, size_t total_bytes, const options *o,
+                    id_buffer *buf)
+{
+    char sampling_label[64];
+    snprintf(sampling_label, sizeof sampling_label, "sampling alpha=%g", o->alpha);
+    const mode modes[2] = {{"deterministic", -1.0, o->flags},
+                           {sampling_label, o->alpha, o->flags}};
+    measure_pair(enc, t, total_bytes, o->runs, modes, "sampling/determ.", buf);
+}
+
+/* The best segmentation with and without BP_ENCODE_SPECIAL, on `model` with the special
+ * tokens added. */
+static void measure_special(const bp_model *model, const texts *t, size_t total_bytes,
+                            const options *o, id_buffer *buf)
+{
+    size_t lens[N_SPECIAL_TOKENS];
+    for (size_t i = 0; i < N_SPECIAL_TOKENS; i++)
+        lens[i] = strlen(SPECIAL_TOKENS[i]);
+    bp_model *with_tokens;
+    bp_encoder *enc;
+    bp_error err;
+    if (bp_model_add_special(model, SPECIAL_TOKENS, lens, N_SPECIAL_TOKENS, &with_tokens,
+                             &err) != BP_OK)
+        die("adding special tokens: %s", err.message);
+    if (bp_encoder_create(with_tokens, &enc, NULL) != BP_OK)
+        die("out of memory");
+    printf("\nspecial tokens: %zu (<|endoftext|> ... [/INST])\n", N_SPECIAL_TOKENS);
+    const mode modes[2] = {{"deterministic", -1.0, o->flags},
+                           {"determ. BP_ENCODE_SPECIAL", -1.0, o->flags | BP_ENCODE_SPECIAL}};
+    measure_pair(enc, t, total_bytes, o->runs, modes, "special/plain", buf);
+    bp_encoder_free(enc);
+    bp_model_free(with_tokens);
 }
 
 static double peak_rss_mib(void)
@@ -506,6 +564,8 @@ int main(int argc, char **argv)
     printf("%-26s %10s %10s %12s %12s\n", "mode", "MB/s", "MB/s(cpu)", "tokens", "bytes/token");
 
     measure(enc, &t, len, &o, &buf);
+    if (o.special)
+        measure_special(model, &t, len, &o, &buf);
     if (o.threads > 1) {
         measure_batch(&t, len, &o, -1.0, model);
         measure_batch(&t, len, &o, o.alpha, model);

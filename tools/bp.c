@@ -3,8 +3,8 @@
  *
  *   bp encode -m MODEL [OPTION]... [FILE]...   text -> token ids (bp_encode.c)
  *   bp decode -m MODEL [FILE]...               token ids -> text (bp_decode.c)
- *   bp train, convert, info, vocab, export, import (bp_train.c, bp_convert.c, bp_info.c,
- *                                               bp_interop.c)
+ *   bp train, convert, info, vocab, export, import, add-tokens (bp_train.c, bp_convert.c,
+ *                                               bp_info.c, bp_interop.c, bp_add_tokens.c)
  *
  * The tool is thin on purpose: it parses flags, streams its inputs, calls the public API
  * (bytepiece.h, nothing else of the library) and formats the output. Every algorithm lives
@@ -39,6 +39,7 @@ static const char main_help[] =
     "  vocab      list a model's ids, pieces, counts and scores (TSV)\n"
     "  export     write a model for SentencePiece (spm_encode and its libraries)\n"
     "  import     make a model from a table of pieces and counts\n"
+    "  add-tokens add special tokens (<|endoftext|>, ...) to a model\n"
     "\n"
     "Run 'bp COMMAND --help' for the options of a command.\n"
     "\n"
@@ -67,7 +68,8 @@ int main(int argc, char **argv)
     static char encode_name[] = "bp encode", decode_name[] = "bp decode",
                 train_name[] = "bp train", convert_name[] = "bp convert",
                 info_name[] = "bp info", vocab_name[] = "bp vocab",
-                export_name[] = "bp export", import_name[] = "bp import";
+                export_name[] = "bp export", import_name[] = "bp import",
+                add_tokens_name[] = "bp add-tokens";
     static const struct {
         const char *word;
         char *name;
@@ -79,7 +81,8 @@ int main(int argc, char **argv)
                     {"info", info_name, run_info},
                     {"vocab", vocab_name, run_vocab},
                     {"export", export_name, run_export},
-                    {"import", import_name, run_import}};
+                    {"import", import_name, run_import},
+                    {"add-tokens", add_tokens_name, run_add_tokens}};
 
     if (argc < 2)
         return usage_error("missing command");

@@ -21,7 +21,9 @@ static const char convert_help[] =
     "what the Python BytePiece writes). The format of IN is recognised by content,\n"
     "not by name (either may be zstd-compressed). OUT is replaced atomically (a\n"
     "symbolic link is written through, a device or FIFO written into); its directory\n"
-    "must exist.\n"
+    "must exist. A model with special tokens (bp add-tokens) converts to native\n"
+    "only: the reference JSON format cannot hold them, and they are not dropped\n"
+    "(exit status 1, nothing written).\n"
     "\n"
     "      --to FORMAT  write FORMAT whatever IN is: json or native\n"
     "  -h, --help       show this help and exit\n";
@@ -70,6 +72,14 @@ int run_convert(int argc, char **argv)
         return 1;
     if (to == TO_OTHER) /* the other format than the one read (zstd or not) */
         to = bp_model_is_native(model) ? TO_JSON : TO_NATIVE;
+    size_t n_special = bp_model_special_count(model);
+    if (to == TO_JSON && n_special > 0) { /* refused, never dropped */
+        report("%s: the model has %zu special token%s, which the reference JSON format cannot "
+               "hold; keep it native (--to native), or convert the model without them and add "
+               "them again with bp add-tokens", in, n_special, n_special == 1 ? "" : "s");
+        bp_model_free(model);
+        return 1;
+    }
     bp_error err;
     bp_status st = to == TO_JSON ? bp_model_save(model, out, &err)
                                  : bp_model_save_native(model, out, &err);

@@ -15,18 +15,21 @@
 #include "cli.h"
 
 static const char decode_help[] =
-    "Usage: bp decode -m MODEL [FILE]...\n"
-    "  or:  bp decode --stream -m MODEL\n"
+    "Usage: bp decode -m MODEL [--skip-special] [FILE]...\n"
+    "  or:  bp decode --stream -m MODEL [--skip-special]\n"
     "Decode lines of token ids (decimal, separated by spaces, tabs or CRs, so CRLF\n"
     "line ends are accepted) and write the bytes of their pieces and nothing else: no\n"
     "separator, no newline. With no FILE, or when FILE is -, read standard input.\n"
     "'bp encode -m M | bp decode -m M' gives the input back, in NFC unless it was\n"
     "encoded with --no-normalize. Ids 0, 1, 2 (<pad>, <bos>, <eos>) give no bytes;\n"
+    "a special token gives its text (see --skip-special);\n"
     "an id outside the vocabulary or a word that is not a number is an error, found\n"
     "at its first byte that is neither a digit nor a separator.\n"
     "\n"
     "  -m, --model MODEL  the model: reference BytePiece JSON, plain or\n"
     "                     zstd-compressed, or native (required)\n"
+    "      --skip-special leave out the special tokens (bp add-tokens), which are\n"
+    "                     otherwise written as their text; also with --stream\n"
     "      --stream       read ids from standard input as they arrive (separated by\n"
     "                     spaces, tabs, CRs or newlines) and write each character as\n"
     "                     soon as its bytes are all there, flushing at once: for\n"
@@ -48,6 +51,7 @@ typedef struct id_word {
 
 typedef struct decode_job {
     const bp_model *model;
+    const bp_model *skip_special; /* the model with --skip-special, else NULL */
     uint32_t *ids; /* the ids of the current line */
     size_t n_ids, ids_cap;
     output *out;
@@ -112,6 +116,7 @@ static int end_line(decode_job *job)
     output *out = job->out;
     size_t needed;
     bp_error err;
+    job->n_ids = bp_ids_drop_special(job->skip_special, job->ids, job->n_ids);
     /* A call with no room asks for the size (and checks the ids); the line's bytes are
      * then written in place. */
     bp_status status = bp_decode(job->model, job->ids, job->n_ids, NULL, 0, &needed, &err);
@@ -179,21 +184,25 @@ static int decode_input(decode_job *job, const char *path)
 static const struct option decode_options[] = {
     {"model", required_argument, NULL, 'm'},
     {"stream", no_argument, NULL, 's'},
+    {"skip-special", no_argument, NULL, 'k'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
 static enum parse_result parse_decode_options(int argc, char **argv, const char **model_path,
-                                              bool *stream)
+                                              bool *stream, bool *skip_special)
 {
     *model_path = NULL;
     *stream = false;
+    *skip_special = false;
     int opt;
     while ((opt = getopt_long(argc, argv, "m:h", decode_options, NULL)) != -1) {
         if (opt == 'm') {
             *model_path = optarg;
         } else if (opt == 's') {
             *stream = true;
+        } else if (opt == 'k') {
+            *skip_special = true;
         } else if (opt == 'h') {
             return PARSE_HELP;
         } else { /* getopt_long has printed what is wrong */
@@ -211,17 +220,18 @@ static enum parse_result parse_decode_options(int argc, char **argv, const char 
 int run_decode(int argc, char **argv)
 {
     const char *model_path;
-    bool stream;
-    enum parse_result parsed = parse_decode_options(argc, argv, &model_path, &stream);
+    bool stream, skip_special;
+    enum parse_result parsed = parse_decode_options(argc, argv, &model_path, &stream,
+                                                    &skip_special);
     if (parsed != PARSE_RUN)
         return parsed == PARSE_HELP ? print_text(decode_help) : 2;
 
     output out = output_open(stdout);
     bp_model *model = NULL;
     int rc = load_model(model_path, &model);
-    decode_job job = {.model = model, .out = &out};
+    decode_job job = {.model = model, .skip_special = skip_special ? model : NULL, .out = &out};
     if (rc == 0 && stream) {
-        rc = decode_stream(model, &out);
+        rc = decode_stream(model, skip_special, &out);
     } else {
         const char *path;
         for (int i = 0; rc == 0 && (path = operand_at(argv + optind, argc - optind, i)) != NULL;

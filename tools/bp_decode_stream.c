@@ -27,6 +27,7 @@ typedef struct stream_word {
 typedef struct stream_job {
     bp_stream_decoder *dec;
     size_t room;      /* output room one id always suffices with */
+    const bp_model *skip_special; /* the model with --skip-special, else NULL */
     output *out;
     text_source src;  /* for messages: standard input and its line */
     stream_word word;
@@ -78,7 +79,8 @@ static int end_word(stream_job *job)
     output_reserve(out, job->room);
     size_t len;
     bp_error err;
-    bp_status st = bp_stream_decode(job->dec, &id, 1, out->data + out->len, job->room, &len, &err);
+    size_t n = bp_ids_drop_special(job->skip_special, &id, 1); /* NULL: keeps it */
+    bp_status st = bp_stream_decode(job->dec, &id, n, out->data + out->len, job->room, &len, &err);
     if (st != BP_OK) {
         flush_decoder(job);
         report_at(&job->src, "%s", err.message);
@@ -117,9 +119,10 @@ static void write_now(output *out)
         out->write_errno = errno;
 }
 
-int decode_stream(const bp_model *model, output *out)
+int decode_stream(const bp_model *model, bool skip_special, output *out)
 {
     stream_job job = {.room = bp_decode_bound(model, 1) + 3, .out = out,
+                      .skip_special = skip_special ? model : NULL,
                       .src = {.name = "<stdin>", .line_no = 1}};
     bp_error err;
     if (bp_stream_decoder_create(model, &job.dec, &err) != BP_OK)

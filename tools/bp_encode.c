@@ -55,6 +55,11 @@ static const char encode_help[] =
     "      --eos              end each text with <eos> (id 2)\n"
     "      --no-normalize     encode the raw bytes; by default the text is put in\n"
     "                         NFC first (invalid UTF-8 passes through as bytes)\n"
+    "      --special          match the model's special tokens (bp add-tokens) in\n"
+    "                         the text, longest first, before normalization: each\n"
+    "                         becomes its id, and the text between them is encoded\n"
+    "                         as without them. By default their text is ordinary\n"
+    "                         text, so that user text cannot inject them\n"
     "      --nbest K          the K best segmentations of each text, K from 1 to\n"
     "                         1024, best first, with --output-format jsonl only:\n"
     "                         {\"nbest\":[{\"ids\":[...],\"score\":S},...]} per\n"
@@ -72,7 +77,8 @@ static const char encode_help[] =
     "newline \\n, tab \\t, carriage return \\r, and every other byte (space, control\n"
     "bytes, bytes that are not part of a well-formed character) \\xHH with two\n"
     "lowercase hex digits. <bos> and <eos> stand for ids 1 and 2; a piece that\n"
-    "reads <pad>, <bos> or <eos> has its '<' written \\x3c.\n"
+    "reads <pad>, <bos> or <eos> has its '<' written \\x3c. A special token is\n"
+    "printed as its text, escaped the same way.\n"
     "\n"
     "FILEs that are zstd-compressed (recognised by content) are decompressed while\n"
     "they are read; with --input-format jsonl, standard input may be too. Inputs\n"
@@ -96,6 +102,7 @@ enum {
     OPT_INPUT_FORMAT,
     OPT_FIELD,
     OPT_NBEST,
+    OPT_SPECIAL,
 };
 
 static const struct option encode_options[] = {
@@ -113,6 +120,7 @@ static const struct option encode_options[] = {
     {"input-format", required_argument, NULL, OPT_INPUT_FORMAT},
     {"field", required_argument, NULL, OPT_FIELD},
     {"nbest", required_argument, NULL, OPT_NBEST},
+    {"special", no_argument, NULL, OPT_SPECIAL},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -152,6 +160,9 @@ static enum parse_result apply_encode_option(int opt, const char *value, encode_
         return PARSE_RUN;
     case OPT_NO_NORMALIZE:
         args->flags |= BP_ENCODE_NO_NORMALIZE;
+        return PARSE_RUN;
+    case OPT_SPECIAL:
+        args->flags |= BP_ENCODE_SPECIAL;
         return PARSE_RUN;
     case OPT_THREADS:
         if (!parse_u64(value, &n) || n > MAX_THREADS)

@@ -26,7 +26,9 @@ static const char info_help[] =
     "of the pieces (their scores are log(count) - log(total)), the longest piece,\n"
     "the number of pieces of each length in bytes, how many pieces of more than\n"
     "one byte are not well-formed UTF-8, whether the ids follow the reference order\n"
-    "(length, then bytes), and the normalization bp encode applies.\n"
+    "(length, then bytes), the normalization bp encode applies, and the special\n"
+    "tokens (bp add-tokens), one line each: special, the id, the token (escaped\n"
+    "as pieces are).\n"
     "\n"
     "  -m, --model MODEL  the model: reference BytePiece JSON, plain or\n"
     "                     zstd-compressed, or native (required)\n"
@@ -41,7 +43,10 @@ static const char vocab_help[] =
     "U+00A0 up stand for themselves; backslash is \\\\, newline \\n, tab \\t, carriage\n"
     "return \\r, every other byte \\xHH. Ids 0, 1, 2 are listed as <pad>, <bos>,\n"
     "<eos> with count 0 and score -inf; a piece that reads like one of them has its\n"
-    "'<' written \\x3c. bp import reads this output back.\n"
+    "'<' written \\x3c. Special tokens (bp add-tokens) come last, listed as their\n"
+    "text (escaped the same way) with count 0 and score -inf: not pieces, like ids\n"
+    "0, 1, 2. bp import reads this output back (but not special tokens: add them\n"
+    "again with bp add-tokens).\n"
     "\n"
     "  -m, --model MODEL  the model: reference BytePiece JSON, plain or\n"
     "                     zstd-compressed, or native (required)\n"
@@ -95,16 +100,39 @@ static bool reference_before(const unsigned char *a, size_t a_len, const unsigne
     return memcmp(a, b, a_len) < 0;
 }
 
+static void write_text(output *out, const char *text, size_t len)
+{
+    output_reserve(out, len);
+    memcpy(out->data + out->len, text, len);
+    out->len += len;
+}
+
+/* The special tokens' lines of bp info: "special:        ID TOKEN" each. */
+static void print_special_tokens(output *out, const bp_model *model)
+{
+    size_t vocab = bp_model_vocab_size(model);
+    for (uint32_t id = (uint32_t)(vocab - bp_model_special_count(model)); id < vocab; id++) {
+        char head[64];
+        int n = snprintf(head, sizeof head, "special:        %" PRIu32 " ", id);
+        write_text(out, head, (size_t)n);
+        size_t len;
+        const unsigned char *bytes = bp_model_piece(model, id, &len);
+        output_escaped(out, bytes, len);
+        output_byte(out, '\n');
+    }
+}
+
 static void print_info(output *out, const char *path, const bp_model *model)
 {
-    size_t vocab = bp_model_vocab_size(model), n_pieces = vocab - 3;
+    size_t n_special = bp_model_special_count(model);
+    size_t vocab = bp_model_vocab_size(model), n_pieces = vocab - 3 - n_special;
     size_t longest = 0, singles = 0, not_utf8 = 0;
     uint64_t total = 0;
     bool reference_order = true;
     size_t *by_len = NULL, by_len_cap = 0;
     const unsigned char *prev = NULL;
     size_t prev_len = 0;
-    for (uint32_t id = 3; id < vocab; id++) {
+    for (uint32_t id = 3; id < 3 + n_pieces; id++) {
         size_t len;
         const unsigned char *bytes = bp_model_piece(model, id, &len);
         total += bp_model_piece_count(model, id);
@@ -123,34 +151,35 @@ static void print_info(output *out, const char *path, const bp_model *model)
         prev_len = len;
     }
 
-    char text[1024];
+    char text[1024], specials[64] = "";
+    if (n_special > 0)
+        snprintf(specials, sizeof specials, "%zu special token%s, ", n_special,
+                 n_special == 1 ? "" : "s");
     int n = snprintf(text, sizeof text,
                      "model:          %s\n"
                      "format:         %s%s\n"
-                     "ids:            %zu (%zu pieces, and <pad> 0, <bos> 1, <eos> 2)\n"
+                     "ids:            %zu (%zu pieces, %sand <pad> 0, <bos> 1, <eos> 2)\n"
                      "pieces:         %zu single bytes, %zu longer\n"
                      "total count:    %" PRIu64 "\n"
                      "longest piece:  %zu bytes\n"
                      "not UTF-8:      %zu pieces of more than one byte\n"
                      "id order:       %s\n"
-                     "normalization:  NFC at encode time (bp encode --no-normalize: none)\n"
-                     "\n"
-                     "length  pieces\n",
+                     "normalization:  NFC at encode time (bp encode --no-normalize: none)\n",
                      path, bp_model_is_native(model) ? "native" : "reference JSON",
-                     is_zstd_file(path) ? " (zstd-compressed)" : "", vocab, n_pieces, singles,
+                     is_zstd_file(path) ? " (zstd-compressed)" : "", vocab, n_pieces, specials,
+                     singles,
                      n_pieces - singles, total, longest, not_utf8,
                      reference_order ? "reference (length, then bytes; byte b is id b + 3)"
                                      : "other (not length, then bytes)");
-    output_reserve(out, (size_t)n);
-    memcpy(out->data + out->len, text, (size_t)n);
-    out->len += (size_t)n;
+    write_text(out, text, (size_t)n);
+    print_special_tokens(out, model);
+    static const char table_head[] = "\nlength  pieces\n";
+    write_text(out, table_head, sizeof table_head - 1);
     for (size_t len = 1; len <= longest; len++) {
         if (by_len[len] == 0)
             continue;
         n = snprintf(text, sizeof text, "%6zu  %6zu\n", len, by_len[len]);
-        output_reserve(out, (size_t)n);
-        memcpy(out->data + out->len, text, (size_t)n);
-        out->len += (size_t)n;
+        write_text(out, text, (size_t)n);
     }
     free(by_len);
 }
@@ -172,12 +201,6 @@ int run_info(int argc, char **argv)
 
 /*====== bp vocab ======*/
 
-static void write_text(output *out, const char *text, size_t len)
-{
-    output_reserve(out, len);
-    memcpy(out->data + out->len, text, len);
-    out->len += len;
-}
 
 /* One line of the listing: id, piece, count, score. */
 static void write_vocab_line(output *out, const bp_model *model, uint32_t id)

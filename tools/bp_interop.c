@@ -236,6 +236,12 @@ static int parse_line(table *t, const text_source *src, char *line, size_t len)
         digits[count_len] = '\0';
         count_ok = parse_u64(digits, &count) && count >= 1 && count <= MAX_COUNT;
     }
+    if (n == 4 && count_len == 1 && count_text[0] == '0') { /* bp vocab's special tokens */
+        report_at(src, "special token '%.*s' (count 0): bp import makes pieces only; add special "
+                  "tokens to the model it writes with bp add-tokens",
+                  (int)(piece_len > 60 ? 60 : piece_len), piece);
+        return 1;
+    }
     if (!count_ok) {
         report_at(src, "invalid count '%.*s': expected an integer from 1 to 2^53",
                   (int)(count_len > 40 ? 40 : count_len), count_text);

@@ -186,7 +186,7 @@ int process_jsonl_inputs(char **paths, int n_paths, const char *field, text_hand
 enum parse_result parse_model_options(int argc, char **argv, const char **model_path);
 
 /* The subcommands, each in its own file (bp_encode.c, bp_decode.c, bp_train.c,
- * bp_convert.c, bp_info.c, bp_interop.c). */
+ * bp_convert.c, bp_info.c, bp_interop.c, bp_add_tokens.c). */
 int run_encode(int argc, char **argv);
 int run_decode(int argc, char **argv);
 int run_train(int argc, char **argv);
@@ -195,6 +195,7 @@ int run_info(int argc, char **argv);
 int run_vocab(int argc, char **argv);
 int run_export(int argc, char **argv);
 int run_import(int argc, char **argv);
+int run_add_tokens(int argc, char **argv);
 
 static inline void output_byte(output *out, char c)
 {

@@ -10,7 +10,8 @@
  *
  * For an accepted model it checks what a model promises: at least the 256 single bytes
  * (each found by bp_model_piece_id), every piece found again under its own id, counts > 0
- * and finite scores, and that the input itself, encoded with normalization off, decodes
+ * and finite scores, every special token (native version 2) UTF-8 and found again by
+ * bp_model_special_id, and that the input itself, encoded with normalization off, decodes
  * back byte for byte. Native inputs with a zero checksum field get a valid checksum from
  * the harness (see fix_native()) and, when accepted, only the guarantees a crafted file
  * keeps: no call reads out of bounds or hangs, ids stay in the vocabulary.
@@ -32,16 +33,27 @@ static void check_model(const bp_model *m, const uint8_t *data, size_t size)
         uint32_t id = bp_model_piece_id(m, &c, 1);
         FUZZ_CHECK(id >= BP_N_SPECIAL && (size_t)id < vocab);
     }
+    size_t n_special = bp_model_special_count(m);
+    for (uint32_t id = (uint32_t)(vocab - n_special); id < vocab; id++) {
+        /* A special token (native version 2): its text, UTF-8, found by its text. */
+        size_t len;
+        const unsigned char *p = bp_model_piece(m, id, &len);
+        FUZZ_CHECK(p != NULL && len > 0 && bp_model_is_special(m, id));
+        FUZZ_CHECK(fuzz_valid_utf8(p, len) && bp_model_special_id(m, p, len) == id);
+        FUZZ_CHECK(bp_model_piece_count(m, id) == 0);
+    }
+    vocab -= n_special;
     for (uint32_t id = BP_N_SPECIAL; id < vocab; id++) {
         size_t len;
         const unsigned char *p = bp_model_piece(m, id, &len);
-        FUZZ_CHECK(p != NULL && len > 0);
+        FUZZ_CHECK(p != NULL && len > 0 && !bp_model_is_special(m, id));
         FUZZ_CHECK(bp_model_piece_id(m, p, len) == id);
         FUZZ_CHECK(bp_model_piece_count(m, id) > 0);
         double s = bp_model_piece_score(m, id);
         FUZZ_CHECK(isfinite(s) && s <= 0.0);
     }
-    FUZZ_CHECK(bp_model_piece(m, 0, NULL) == NULL && bp_model_piece(m, (uint32_t)vocab, NULL) == NULL);
+    FUZZ_CHECK(bp_model_piece(m, 0, NULL) == NULL &&
+               bp_model_piece(m, (uint32_t)(vocab + n_special), NULL) == NULL);
 
     bp_encoder *enc = NULL;
     FUZZ_CHECK_STATUS(bp_encoder_create(m, &enc, NULL), BP_OK);
