@@ -16,6 +16,8 @@ struct bp_encoder {
     bp_nfc_buffer nfc;
     const unsigned char *text; /* what the last call segmented: nfc.out or the caller's bytes */
     size_t text_len;
+    bp_offset_map map;         /* nfc.out to the caller's bytes, when offsets are asked for */
+    bool mapped;               /* whether the last call's offsets go through `map` */
     bp_lattice lat;            /* O(longest chunk), reused: no allocation in steady state */
 };
 
@@ -39,6 +41,7 @@ void bp_encoder_free(bp_encoder *enc)
     if (!enc)
         return;
     bp_nfc_buffer_free(&enc->nfc);
+    bp_offset_map_free(&enc->map);
     bp_lattice_free(&enc->lat);
     free(enc);
 }
@@ -73,16 +76,19 @@ static bool is_ascii(const unsigned char *text, size_t len)
     return (acc & UINT64_C(0x8080808080808080)) == 0;
 }
 
-/* Normalizes (or not) the text into enc->text / enc->text_len. */
+/* Normalizes (or not) the text into enc->text / enc->text_len; with `want_map`, also
+ * enc->map, for offsets into `text`. */
 static bp_status prepare_text(bp_encoder *enc, const unsigned char *text, size_t len,
-                              unsigned flags)
+                              unsigned flags, bool want_map)
 {
+    enc->mapped = false;
     if ((flags & BP_ENCODE_NO_NORMALIZE) || is_ascii(text, len)) {
         enc->text = text;
         enc->text_len = len;
         return BP_OK;
     }
-    bp_status st = bp_nfc(&enc->nfc, text, len);
+    enc->mapped = want_map;
+    bp_status st = bp_nfc_aligned(&enc->nfc, text, len, want_map ? &enc->map : NULL);
     if (st != BP_OK)
         return st;
     enc->text = enc->nfc.out;
@@ -93,7 +99,7 @@ static bp_status prepare_text(bp_encoder *enc, const unsigned char *text, size_t
 bp_status bp_encoder_prepare(bp_encoder *enc, const void *text, size_t len, unsigned flags,
                              const bp_model **model, const unsigned char **x, size_t *x_len)
 {
-    bp_status st = prepare_text(enc, text, len, flags);
+    bp_status st = prepare_text(enc, text, len, flags, false);
     *model = enc->model;
     *x = enc->text;
     *x_len = enc->text_len;
@@ -185,7 +191,7 @@ bp_status bp_encode(bp_encoder *enc, const void *text, size_t len, const bp_enco
     if (st != BP_OK)
         return st;
     bool sample = o->flags & BP_ENCODE_SAMPLE;
-    if ((st = prepare_text(enc, text, len, o->flags)) != BP_OK)
+    if ((st = prepare_text(enc, text, len, o->flags, offsets != NULL)) != BP_OK)
         return bp_fail(err, st, UINT64_MAX, "normalizing %zu bytes: %s", len, bp_strerror(st));
     size_t given_cap = cap;
     sink out = {ids, offsets, cap, 0};
@@ -200,6 +206,8 @@ bp_status bp_encode(bp_encoder *enc, const void *text, size_t len, const bp_enco
     if (out.n > given_cap)
         return bp_fail(err, BP_ERR_BUFFER_TOO_SMALL, UINT64_MAX,
                        "bp_encode: %zu ids need room, the buffer holds %zu", out.n, given_cap);
+    if (enc->mapped)
+        bp_offset_map_apply(&enc->map, text, len, offsets, out.n);
     return BP_OK;
 }
 

@@ -343,7 +343,15 @@ void bp_nfc_buffer_free(bp_nfc_buffer *buf)
 
 bp_status bp_nfc(bp_nfc_buffer *buf, const unsigned char *text, size_t len)
 {
+    return bp_nfc_aligned(buf, text, len, NULL);
+}
+
+bp_status bp_nfc_aligned(bp_nfc_buffer *buf, const unsigned char *text, size_t len,
+                         bp_offset_map *map)
+{
     buf->len = 0;
+    if (map)
+        map->n = 0;
     if (len == 0) /* text may then be NULL */
         return BP_OK;
     /* Already-NFC text, the common case, needs exactly len bytes: reserve them at once. */
@@ -368,8 +376,12 @@ bp_status bp_nfc(bp_nfc_buffer *buf, const unsigned char *text, size_t len)
         } else {
             size_t end = active_run_end(text, i + n, len);
             st = append_bytes(buf, text + copied, cut - copied);
+            size_t out_at = buf->len;
             if (st == BP_OK)
                 st = append_nfc(buf, text + cut, end - cut);
+            if (st == BP_OK && map)
+                st = bp_offset_map_add_run(map, text + cut, cut, end - cut, buf->out + out_at,
+                                           out_at, buf->len - out_at);
             /* text[end] is ASCII, inert or invalid (or the end), so end is a cut too. */
             copied = cut = i = end;
         }
