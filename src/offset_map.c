@@ -7,16 +7,18 @@
  * two texts changes: a list of spans, each from a normalized byte to the next span,
  * mapped either exactly (byte k of the span to byte k of its input) or wholly (every byte
  * to the start of its input: a character composed of several input characters, or marks
- * put in another order). Its size is O(changed runs), not a word per byte.
+ * put in another order). Its size is O(clusters of the runs that NFC changes), not a word
+ * per byte.
  *
  * A changed run is cut into clusters: each starts at an output code point that is a
- * starter whose decomposition begins with a starter, at the same place in the canonical
- * decomposition (NFD(NFC(x)) == NFD(x)) where an input code point's decomposition begins.
- * Canonical reordering never moves a mark across a starter, and composition pairs a
- * character only with the last starter before it, which at such a cut is the cut's own
- * starter; so NFC(x y) == NFC(x) NFC(y) there, and a cluster is exactly the NFC of its
- * input characters. Clusters that come out unchanged are mapped exactly, the others
- * wholly.
+ * starter (so is the first code point of its decomposition), at the same place in the
+ * canonical decomposition (NFD(NFC(x)) == NFD(x)) where an input code point's
+ * decomposition begins. Canonical reordering never moves a mark across a starter, and
+ * composition pairs a character only with the last starter before it, which at such a cut
+ * is the cut's own starter; so NFC(x y) == NFC(x) NFC(y) there, and a cluster is exactly
+ * the NFC of its input characters. Marks go with the starter before them (they may have
+ * moved or composed), so a changed cluster is as coarse as a character with its marks.
+ * Clusters that come out unchanged are mapped exactly, the others wholly.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -53,14 +55,11 @@ static bp_status add_span(bp_offset_map *map, size_t out, size_t in, bool whole)
     return BP_OK;
 }
 
-/* Length of the canonical decomposition of cp (at most 4 code points); its first code
- * point in *first. */
-static size_t decomposition(int32_t cp, int32_t *first)
+/* Length of the canonical decomposition of cp (at most 4 code points). */
+static size_t decomposition_len(int32_t cp)
 {
     int32_t d[8];
-    utf8proc_ssize_t k = utf8proc_decompose_char(cp, d, 8, NFC_OPTIONS, NULL);
-    *first = d[0];
-    return (size_t)k;
+    return (size_t)utf8proc_decompose_char(cp, d, 8, NFC_OPTIONS, NULL);
 }
 
 static inline bool is_starter(int32_t cp)
@@ -75,11 +74,13 @@ typedef struct nfd_cursor {
     size_t nfd;      /* decomposed code points of s[0..at) */
 } nfd_cursor;
 
-/* Reads one code point; returns it in *cp and its decomposition's first in *first. */
-static void cursor_step(nfd_cursor *c, int32_t *cp, int32_t *first)
+/* Reads one code point and returns it. */
+static int32_t cursor_step(nfd_cursor *c)
 {
-    c->at += bp_utf8_decode(c->s + c->at, c->len - c->at, cp);
-    c->nfd += decomposition(*cp, first);
+    int32_t cp = 0; /* always set: the text is well-formed */
+    c->at += bp_utf8_decode(c->s + c->at, c->len - c->at, &cp);
+    c->nfd += decomposition_len(cp);
+    return cp;
 }
 
 bp_status bp_offset_map_add_run(bp_offset_map *map, const unsigned char *in, size_t in_at,
@@ -94,12 +95,12 @@ bp_status bp_offset_map_add_run(bp_offset_map *map, const unsigned char *in, siz
     bp_status st = BP_OK;
     while (st == BP_OK && dst.at < out_len) {
         size_t cut = dst.at, cut_nfd = dst.nfd;
-        int32_t cp, first;
-        cursor_step(&dst, &cp, &first);
-        if (cut == 0 || !is_starter(cp) || !is_starter(first))
+        /* A starter of NFC text decomposes to a starter first (composites whose
+         * decomposition starts with a mark are excluded from composition). */
+        if (!is_starter(cursor_step(&dst)) || cut == 0)
             continue;
         while (src.at < in_len && src.nfd < cut_nfd)
-            cursor_step(&src, &cp, &first);
+            cursor_step(&src);
         if (src.nfd != cut_nfd)
             continue;
         bool same = cut - from_out == src.at - from_in &&
@@ -108,10 +109,8 @@ bp_status bp_offset_map_add_run(bp_offset_map *map, const unsigned char *in, siz
         from_out = cut;
         from_in = src.at;
     }
-    while (src.at < in_len) {
-        int32_t cp, first;
-        cursor_step(&src, &cp, &first);
-    }
+    while (src.at < in_len)
+        cursor_step(&src);
     /* The two decompositions differ only where utf8proc does not keep NFD(NFC(x)) ==
      * NFD(x) (before 2.11.2 it folds U+11A7 into a syllable): then the run is one whole
      * span, which is coarse but still true. */
