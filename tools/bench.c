@@ -1,7 +1,8 @@
 /*
  * bench.c -- bp-bench, the encoding benchmark of libbytepiece.
  *
- *   bp-bench -m MODEL [--runs N] [--alpha A] [--threads N] [--no-normalize] [--whole] FILE
+ *   bp-bench -m MODEL [--runs N] [--alpha A] [--threads N] [--no-normalize] [--whole]
+ *            [--offsets] FILE
  *
  * Loads MODEL (timed: the median of N loads), then saves it in the native format to a
  * temporary file and times loading that (median of N), reads FILE (plain or
@@ -14,6 +15,7 @@
  * same texts also go through bp_encode_batch on 1 and on N threads, runs alternating (wall
  * clock), and the median ratio of the two shows how the batch API scales. Sampling seeds
  * text k with stream k of seed 42, so every run, and every build, draws the same tokens.
+ * With --offsets every encode also gives the tokens' offsets (what that costs).
  * Uses the public API only (bytepiece.h), like any other program would.
  */
 #define _GNU_SOURCE /* getopt_long, which also lets options follow the file operand */
@@ -54,6 +56,7 @@ static const char help[] =
     "                     (N >= 2) and print the speed-up\n"
     "      --no-normalize encode the raw bytes (no NFC)\n"
     "      --whole        the whole file is one text\n"
+    "      --offsets      also get each token's offset in its text\n"
     "  -h, --help         show this help and exit\n"
     "\n"
     "MB/s counts 10^6 bytes of input per second of wall-clock time; MB/s(cpu) per\n"
@@ -110,18 +113,20 @@ typedef struct options {
     double alpha;
     unsigned flags; /* BP_ENCODE_* */
     bool whole;
+    bool offsets;
     unsigned threads;
 } options;
 
 static options parse_options(int argc, char **argv)
 {
-    enum { OPT_RUNS = 256, OPT_ALPHA, OPT_NO_NORMALIZE, OPT_WHOLE, OPT_THREADS };
+    enum { OPT_RUNS = 256, OPT_ALPHA, OPT_NO_NORMALIZE, OPT_WHOLE, OPT_THREADS, OPT_OFFSETS };
     static const struct option longopts[] = {
         {"model", required_argument, NULL, 'm'},
         {"runs", required_argument, NULL, OPT_RUNS},
         {"alpha", required_argument, NULL, OPT_ALPHA},
         {"no-normalize", no_argument, NULL, OPT_NO_NORMALIZE},
         {"whole", no_argument, NULL, OPT_WHOLE},
+        {"offsets", no_argument, NULL, OPT_OFFSETS},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -151,6 +156,9 @@ static options parse_options(int argc, char **argv)
             break;
         case OPT_WHOLE:
             o.whole = true;
+            break;
+        case OPT_OFFSETS:
+            o.offsets = true;
             break;
         case OPT_THREADS: {
             long n = strtol(optarg, &end, 10);
@@ -270,6 +278,8 @@ static texts split_texts(const unsigned char *data, size_t len, bool whole)
 typedef struct id_buffer {
     uint32_t *ids;
     size_t cap;
+    bool want_offsets;
+    size_t *offsets; /* with want_offsets: as many as ids */
 } id_buffer;
 
 /* Encodes one text and returns its token count (bp_encode_append grows `buf` when a text
@@ -279,7 +289,8 @@ static size_t encode_text(bp_encoder *enc, const unsigned char *text, size_t len
 {
     size_t n = 0;
     bp_error err;
-    if (bp_encode_append(enc, text, len, opts, &buf->ids, NULL, &buf->cap, &n, &err) != BP_OK)
+    if (bp_encode_append(enc, text, len, opts, &buf->ids,
+                         buf->want_offsets ? &buf->offsets : NULL, &buf->cap, &n, &err) != BP_OK)
         die("encoding failed: %s", err.message);
     return n;
 }
@@ -497,11 +508,13 @@ int main(int argc, char **argv)
         die("out of memory");
     /* Room for one token per byte plus <bos>/<eos>; encode_text grows it if NFC lengthens
      * a text beyond that. */
-    id_buffer buf = {realloc_or_die(NULL, t.longest + 2, sizeof *buf.ids), t.longest + 2};
+    id_buffer buf = {realloc_or_die(NULL, t.longest + 2, sizeof *buf.ids), t.longest + 2,
+                     o.offsets, NULL};
 
-    printf("input   %s: %zu bytes, %zu %s, %s\n", base_name(o.file), len, t.n,
+    printf("input   %s: %zu bytes, %zu %s, %s%s\n", base_name(o.file), len, t.n,
            o.whole ? "text (whole file)" : "texts (lines)",
-           o.flags & BP_ENCODE_NO_NORMALIZE ? "no normalization" : "NFC");
+           o.flags & BP_ENCODE_NO_NORMALIZE ? "no normalization" : "NFC",
+           o.offsets ? ", with offsets" : "");
     printf("runs    %d per mode, median shown\n\n", o.runs);
     printf("%-26s %10s %10s %12s %12s\n", "mode", "MB/s", "MB/s(cpu)", "tokens", "bytes/token");
 
@@ -513,6 +526,7 @@ int main(int argc, char **argv)
     printf("\npeak RSS %.1f MiB\n", peak_rss_mib());
 
     free(buf.ids);
+    free(buf.offsets);
     bp_encoder_free(enc);
     free(t.off);
     free(data);
