@@ -330,6 +330,10 @@ if [ -f "$README" ]; then
     check "README: the jsonl --offsets example is current" grep -qxF "$(cat "$T/out")" "$README"
     printf 'Hello, world.\n' | "$BP" encode -m "$M" --output-format pieces >"$T/out"
     check "README: the pieces example is current" grep -qxF "$(cat "$T/out")" "$README"
+    printf 'Cafe\314\201 au lait\n' | "$BP" encode -m "$M" --output-format jsonl --offsets >"$T/out"
+    check "README: the Offsets example (NFD input) is current" grep -qxF "$(cat "$T/out")" "$README"
+    printf 'Cafe\314\201 au lait\n' | "$BP" encode -m "$M" --output-format pieces >"$T/out"
+    check "README: ... and its pieces" grep -qxF "$(cat "$T/out")" "$README"
     "$BP" info -m "$M" | head -n 9 >"$T/out"
     check "README: the info example is current" sh -c "grep -qF -- \"\$(sed -n 3p '$T/out')\" '$README'"
 fi
