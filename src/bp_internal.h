@@ -416,6 +416,21 @@ void bp_nfc_buffer_free(bp_nfc_buffer *buf);
  * utf8proc. Returns BP_OK or BP_ERR_NOMEM. */
 bp_status bp_nfc(bp_nfc_buffer *buf, const unsigned char *text, size_t len);
 
+/* A run of text that NFC changed: the well-formed UTF-8 in[0..in_len), at input byte in_at,
+ * became out[0..out_len), at normalized byte out_at (after every earlier run). */
+typedef struct bp_nfc_run {
+    const unsigned char *in, *out;
+    size_t in_at, in_len, out_at, out_len;
+} bp_nfc_run;
+
+/* Told of each run NFC changes, in order; a status other than BP_OK stops bp_nfc_runs(). */
+typedef bp_status (*bp_nfc_run_fn)(void *ctx, const bp_nfc_run *run);
+
+/* bp_nfc() that also tells `on_run` (when not NULL) of every run it changes: the rest of
+ * the text is copied as it is. Returns BP_OK, BP_ERR_NOMEM or what on_run returned. */
+bp_status bp_nfc_runs(bp_nfc_buffer *buf, const unsigned char *text, size_t len,
+                      bp_nfc_run_fn on_run, void *ctx);
+
 /*------ Offsets into the text before NFC (offset_map.c) ------*/
 
 /* From normalized byte `out` up to the next span: normalized byte out + k comes from input
@@ -433,22 +448,16 @@ typedef struct bp_offset_map {
 
 void bp_offset_map_free(bp_offset_map *map);
 
-/* Records that the well-formed UTF-8 in[0..in_len), at input byte in_at, normalized to
- * out[0..out_len), at normalized byte out_at (after every earlier run). Adds nothing when
- * the run is unchanged. Returns BP_OK or BP_ERR_NOMEM. */
-bp_status bp_offset_map_add_run(bp_offset_map *map, const unsigned char *in, size_t in_at,
-                                size_t in_len, const unsigned char *out, size_t out_at,
-                                size_t out_len);
+/* Records a run NFC changed in `map` (a bp_offset_map), after the earlier runs: a
+ * bp_nfc_run_fn, for bp_nfc_runs(), into a map emptied first (map->n = 0). Returns BP_OK
+ * or BP_ERR_NOMEM. */
+bp_status bp_offset_map_add_run(void *map, const bp_nfc_run *run);
 
 /* Turns offsets[0..n), non-decreasing positions in the normalized text, into positions in
  * the input in[0..in_len) the map was made from, each moved back to the start of the
  * input character that holds it. */
 void bp_offset_map_apply(const bp_offset_map *map, const unsigned char *in, size_t in_len,
                          size_t *offsets, size_t n);
-
-/* bp_nfc() that also fills `map` (emptied first) when it is not NULL. */
-bp_status bp_nfc_aligned(bp_nfc_buffer *buf, const unsigned char *text, size_t len,
-                         bp_offset_map *map);
 
 /* Length of the well-formed UTF-8 sequence at s[0..n), 0 if s[0] does not start one
  * (overlongs, surrogates and values above U+10FFFF are not well-formed). Sets *cp on

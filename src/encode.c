@@ -88,7 +88,9 @@ static bp_status prepare_text(bp_encoder *enc, const unsigned char *text, size_t
         return BP_OK;
     }
     enc->mapped = want_map;
-    bp_status st = bp_nfc_aligned(&enc->nfc, text, len, want_map ? &enc->map : NULL);
+    enc->map.n = 0;
+    bp_status st = bp_nfc_runs(&enc->nfc, text, len, want_map ? bp_offset_map_add_run : NULL,
+                               &enc->map);
     if (st != BP_OK)
         return st;
     enc->text = enc->nfc.out;

@@ -83,12 +83,11 @@ static int32_t cursor_step(nfd_cursor *c)
     return cp;
 }
 
-bp_status bp_offset_map_add_run(bp_offset_map *map, const unsigned char *in, size_t in_at,
-                                size_t in_len, const unsigned char *out, size_t out_at,
-                                size_t out_len)
+bp_status bp_offset_map_add_run(void *ctx, const bp_nfc_run *run)
 {
-    if (in_len == out_len && memcmp(in, out, in_len) == 0)
-        return BP_OK;
+    bp_offset_map *map = ctx;
+    const unsigned char *in = run->in, *out = run->out;
+    size_t in_at = run->in_at, in_len = run->in_len, out_at = run->out_at, out_len = run->out_len;
     size_t n_before = map->n;
     nfd_cursor src = {in, in_len, 0, 0}, dst = {out, out_len, 0, 0};
     size_t from_out = 0, from_in = 0; /* where the open cluster starts */
