@@ -448,10 +448,10 @@ typedef struct bp_offset_map {
 
 void bp_offset_map_free(bp_offset_map *map);
 
-/* Records a run NFC changed in `map` (a bp_offset_map), after the earlier runs: a
- * bp_nfc_run_fn, for bp_nfc_runs(), into a map emptied first (map->n = 0). Returns BP_OK
- * or BP_ERR_NOMEM. */
-bp_status bp_offset_map_add_run(void *map, const bp_nfc_run *run);
+/* Records a run NFC changed in the bp_offset_map `ctx`, after the earlier runs: a
+ * bp_nfc_run_fn, for bp_nfc_runs(), into a map emptied first (n = 0). Returns BP_OK or
+ * BP_ERR_NOMEM. */
+bp_status bp_offset_map_add_run(void *ctx, const bp_nfc_run *run);
 
 /* Turns offsets[0..n), non-decreasing positions in the normalized text, into positions in
  * the input in[0..in_len) the map was made from, each moved back to the start of the

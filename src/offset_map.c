@@ -83,32 +83,38 @@ static int32_t cursor_step(nfd_cursor *c)
     return cp;
 }
 
+/* Adds the cluster run->out[from_out..to_out), the NFC of run->in[from_in..to_in): exact
+ * when NFC left it as it was, whole when not. */
+static bp_status add_cluster(bp_offset_map *map, const bp_nfc_run *run, size_t from_out,
+                             size_t to_out, size_t from_in, size_t to_in)
+{
+    bool same = to_out - from_out == to_in - from_in &&
+                memcmp(run->out + from_out, run->in + from_in, to_out - from_out) == 0;
+    return add_span(map, run->out_at + from_out, run->in_at + from_in, !same);
+}
+
 bp_status bp_offset_map_add_run(void *ctx, const bp_nfc_run *run)
 {
     bp_offset_map *map = ctx;
-    const unsigned char *in = run->in, *out = run->out;
-    size_t in_at = run->in_at, in_len = run->in_len, out_at = run->out_at, out_len = run->out_len;
     size_t n_before = map->n;
-    nfd_cursor src = {in, in_len, 0, 0}, dst = {out, out_len, 0, 0};
+    nfd_cursor src = {run->in, run->in_len, 0, 0}, dst = {run->out, run->out_len, 0, 0};
     size_t from_out = 0, from_in = 0; /* where the open cluster starts */
     bp_status st = BP_OK;
-    while (st == BP_OK && dst.at < out_len) {
+    while (st == BP_OK && dst.at < run->out_len) {
         size_t cut = dst.at, cut_nfd = dst.nfd;
         /* A starter of NFC text decomposes to a starter first (composites whose
          * decomposition starts with a mark are excluded from composition). */
         if (!is_starter(cursor_step(&dst)) || cut == 0)
             continue;
-        while (src.at < in_len && src.nfd < cut_nfd)
+        while (src.at < run->in_len && src.nfd < cut_nfd)
             cursor_step(&src);
         if (src.nfd != cut_nfd)
             continue;
-        bool same = cut - from_out == src.at - from_in &&
-                    memcmp(out + from_out, in + from_in, cut - from_out) == 0;
-        st = add_span(map, out_at + from_out, in_at + from_in, !same);
+        st = add_cluster(map, run, from_out, cut, from_in, src.at);
         from_out = cut;
         from_in = src.at;
     }
-    while (src.at < in_len)
+    while (src.at < run->in_len)
         cursor_step(&src);
     /* The two decompositions differ only where utf8proc does not keep NFD(NFC(x)) ==
      * NFD(x) (before 2.11.2 it folds U+11A7 into a syllable): then the run is one whole
@@ -117,12 +123,10 @@ bp_status bp_offset_map_add_run(void *ctx, const bp_nfc_run *run)
         map->n = n_before;
         from_out = from_in = 0;
     }
-    bool same = out_len - from_out == in_len - from_in &&
-                memcmp(out + from_out, in + from_in, out_len - from_out) == 0;
     if (st == BP_OK)
-        st = add_span(map, out_at + from_out, in_at + from_in, !same);
+        st = add_cluster(map, run, from_out, run->out_len, from_in, run->in_len);
     if (st == BP_OK)
-        st = add_span(map, out_at + out_len, in_at + in_len, false);
+        st = add_span(map, run->out_at + run->out_len, run->in_at + run->in_len, false);
     return st;
 }
 
