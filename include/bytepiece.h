@@ -352,8 +352,9 @@ BP_API void bp_encoder_free(bp_encoder *enc);
 #define BP_ENCODE_BOS 2u          /* start with id 1 */
 #define BP_ENCODE_EOS 4u          /* end with id 2 */
 #define BP_ENCODE_SAMPLE 8u       /* sample a segmentation (alpha, rng) instead of the best */
-#define BP_ENCODE_OFFSETS 16u     /* batch encoding: also give each token's offset (bp_batch);
-                                     bp_encode() ignores it (it takes an offsets array) */
+#define BP_ENCODE_OFFSETS 16u     /* batch encoding: also give each token's offset in its text
+                                     (bp_batch), as bp_encode() gives them; bp_encode() ignores
+                                     the flag (it takes an offsets array) */
 #define BP_ENCODE_SPECIAL 32u     /* match the model's special tokens in the text (see
                                      bp_encode()); without it their text is ordinary text */
 
@@ -377,12 +378,22 @@ BP_API size_t bp_encode_bound(size_t text_len);
  *  untouched. The text is cut into chunks (a run of bytes other than newline, plus the run
  *  of newlines after it) that are segmented independently.
  *  Writes at most `cap` ids to `ids` and their number to *n_ids. When `offsets` is not
- *  NULL it receives, for each id, the byte offset where the token starts in the normalized
- *  text (BOS: 0, EOS: the normalized length); see bp_encoder_normalized().
+ *  NULL it receives, for each id, the byte in text[0..len) where the token starts, as
+ *  Hugging Face tokenizers reports it: the start of the input characters the token's first
+ *  byte came from. A token that starts inside a character (byte pieces), or inside a
+ *  character NFC composed from several input characters (e + U+0301), or among marks NFC
+ *  put in another order, gets the offset of the first input byte of that character or
+ *  those characters. So offsets never decrease and never split a well-formed character of
+ *  the input (bytes of invalid UTF-8 are characters of their own); the NFC of the spans
+ *  from each offset to the next larger one (the last to len), laid end to end, is the text
+ *  the tokens spell, and each token starts inside the span of its own offset. BOS is at 0,
+ *  EOS at len. With BP_ENCODE_NO_NORMALIZE each token starts where the previous one ends.
+ *  Asking for offsets costs a pass over them, plus a little work per NFC run that changes
+ *  the text; not asking costs nothing. `offsets` is unspecified after a failure.
  *  With BP_ENCODE_SPECIAL (on a model with special tokens; otherwise the flag changes
  *  nothing), the special tokens are first found in the caller's bytes, before
  *  normalization: leftmost first, and of those starting at one position the longest. Each
- *  becomes its id (its offset: where it starts in the normalized text), and each stretch
+ *  becomes its id (its offset: where it starts in text), and each stretch
  *  of text between them is encoded exactly as a text of its own (its own NFC, its own
  *  chunks, the same ids), so a text without special tokens gives the same ids with the
  *  flag as without. The normalized text (bp_encoder_normalized()) is then the stretches
@@ -401,8 +412,8 @@ BP_API bp_status bp_encode(bp_encoder *enc, const void *text, size_t len,
 /*! bp_encode_append() :
  *  bp_encode() into arrays that grow as needed, for callers who would rather not size
  *  buffers: appends the ids of `text` to (*ids)[*n_ids ..] (and, when `offsets` is not
- *  NULL, their offsets to (*offsets)[*n_ids ..]) and adds their number to *n_ids. *ids and
- *  *offsets are arrays from malloc() (or NULL, with *cap 0) holding *cap entries each (an
+ *  NULL, their offsets in `text` to (*offsets)[*n_ids ..]) and adds their number to
+ *  *n_ids. *ids and *offsets are arrays from malloc() (or NULL, with *cap 0) holding *cap entries each (an
  *  *offsets still NULL is allocated at *cap entries); the call reallocates them (and
  *  updates *cap) when the text needs more room. The caller owns and frees them. The ids are those of one bp_encode() call with enough room, random
  *  draws included. Appending text after text builds one array of a whole corpus.
@@ -415,7 +426,9 @@ BP_API bp_status bp_encode_append(bp_encoder *enc, const void *text, size_t len,
 
 /*! bp_encoder_normalized() :
  *  @return the normalized text of the last bp_encode() call on `enc` (its bytes in *len),
- *  valid until the next call on `enc`. Equals the input when normalization was off. */
+ *  valid until the next call on `enc`: what was segmented, so the tokens' bytes, in order,
+ *  spell it. Equals the input when normalization was off. Offsets do not point into it
+ *  but into the input (bp_encode()). */
 BP_API const unsigned char *bp_encoder_normalized(const bp_encoder *enc, size_t *len);
 
 /*------ The k best segmentations ------*/
@@ -594,8 +607,8 @@ typedef struct bp_batch {
     uint32_t *ids;
     size_t *ids_begin;     /* n_texts + 1 entries: text i has ids[ids_begin[i] .. ids_begin[i+1]) */
     size_t n_texts;
-    size_t *offsets;       /* with BP_ENCODE_OFFSETS, parallel to ids: where each token starts
-                              in its text's normalized bytes, as bp_encode() gives it; else NULL */
+    size_t *offsets;       /* with BP_ENCODE_OFFSETS, parallel to ids: the byte of its text
+                              where each token starts, as bp_encode() gives it; else NULL */
 } bp_batch;
 
 /*! bp_encode_batch() :

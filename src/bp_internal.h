@@ -455,6 +455,49 @@ void bp_nfc_buffer_free(bp_nfc_buffer *buf);
  * utf8proc. Returns BP_OK or BP_ERR_NOMEM. */
 bp_status bp_nfc(bp_nfc_buffer *buf, const unsigned char *text, size_t len);
 
+/* A run of text that NFC changed: the well-formed UTF-8 in[0..in_len), at input byte in_at,
+ * became out[0..out_len), at normalized byte out_at (after every earlier run). */
+typedef struct bp_nfc_run {
+    const unsigned char *in, *out;
+    size_t in_at, in_len, out_at, out_len;
+} bp_nfc_run;
+
+/* Told of each run NFC changes, in order; a status other than BP_OK stops bp_nfc_runs(). */
+typedef bp_status (*bp_nfc_run_fn)(void *ctx, const bp_nfc_run *run);
+
+/* bp_nfc() that also tells `on_run` (when not NULL) of every run it changes: the rest of
+ * the text is copied as it is. Returns BP_OK, BP_ERR_NOMEM or what on_run returned. */
+bp_status bp_nfc_runs(bp_nfc_buffer *buf, const unsigned char *text, size_t len,
+                      bp_nfc_run_fn on_run, void *ctx);
+
+/*------ Offsets into the text before NFC (offset_map.c) ------*/
+
+/* From normalized byte `out` up to the next span: normalized byte out + k comes from input
+ * byte in + k (exact), or every byte from input byte `in` (whole). */
+typedef struct bp_offset_span {
+    size_t out, in;
+    bool whole;
+} bp_offset_span;
+
+/* Spans in increasing `out`; before the first one, the identity. Grows as needed. */
+typedef struct bp_offset_map {
+    bp_offset_span *spans;
+    size_t n, cap;
+} bp_offset_map;
+
+void bp_offset_map_free(bp_offset_map *map);
+
+/* Records a run NFC changed in the bp_offset_map `ctx`, after the earlier runs: a
+ * bp_nfc_run_fn, for bp_nfc_runs(), into a map emptied first (n = 0). Returns BP_OK or
+ * BP_ERR_NOMEM. */
+bp_status bp_offset_map_add_run(void *ctx, const bp_nfc_run *run);
+
+/* Turns offsets[0..n), non-decreasing positions in the normalized text, into positions in
+ * the input in[0..in_len) the map was made from, each moved back to the start of the
+ * input character that holds it. */
+void bp_offset_map_apply(const bp_offset_map *map, const unsigned char *in, size_t in_len,
+                         size_t *offsets, size_t n);
+
 /* Length of the well-formed UTF-8 sequence at s[0..n), 0 if s[0] does not start one
  * (overlongs, surrogates and values above U+10FFFF are not well-formed). Sets *cp on
  * success. */
@@ -485,12 +528,13 @@ typedef struct bp_byte_buffer {
 /* What encoding with special tokens asks of the encoder that uses it (encode.c, nbest.c),
  * which encodes the stretches of text between them its own way. */
 typedef struct bp_special_encoding {
-    /* Encodes text[0..len) (no special token in it) as a text of its own, its offsets
-     * counted from `base`, and gives its normalized bytes in *x / *x_len (valid until the
-     * next call). BP_OK or a failure, which ends the encoding. */
-    bp_status (*stretch)(void *ctx, const unsigned char *text, size_t len, size_t base,
+    /* Encodes text[0..len) (no special token in it) as a text of its own, which starts at
+     * byte `start` of the caller's text (its offsets point there), and gives its
+     * normalized bytes in *x / *x_len (valid until the next call). BP_OK or a failure,
+     * which ends the encoding. */
+    bp_status (*stretch)(void *ctx, const unsigned char *text, size_t len, size_t start,
                          const unsigned char **x, size_t *x_len);
-    /* Puts special token `id`, which starts at `offset` of the normalized text. */
+    /* Puts special token `id`, which starts at byte `offset` of the caller's text. */
     void (*token)(void *ctx, uint32_t id, size_t offset);
     void *ctx;
 } bp_special_encoding;

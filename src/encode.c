@@ -16,6 +16,8 @@ struct bp_encoder {
     bp_nfc_buffer nfc;
     const unsigned char *text; /* what the last call segmented: nfc.out or the caller's bytes */
     size_t text_len;
+    bp_offset_map map;         /* nfc.out to the caller's bytes, when offsets are asked for */
+    bool mapped;               /* whether the last call's offsets go through `map` */
     bp_lattice lat;            /* O(longest chunk), reused: no allocation in steady state */
     bp_byte_buffer joined;     /* with special tokens: what the call segmented */
 };
@@ -40,6 +42,7 @@ void bp_encoder_free(bp_encoder *enc)
     if (!enc)
         return;
     bp_nfc_buffer_free(&enc->nfc);
+    bp_offset_map_free(&enc->map);
     bp_lattice_free(&enc->lat);
     free(enc->joined.data);
     free(enc);
@@ -75,16 +78,21 @@ static bool is_ascii(const unsigned char *text, size_t len)
     return (acc & UINT64_C(0x8080808080808080)) == 0;
 }
 
-/* Normalizes (or not) the text into enc->text / enc->text_len. */
+/* Normalizes (or not) the text into enc->text / enc->text_len; with `want_map`, also
+ * enc->map, for offsets into `text`. */
 static bp_status prepare_text(bp_encoder *enc, const unsigned char *text, size_t len,
-                              unsigned flags)
+                              unsigned flags, bool want_map)
 {
+    enc->mapped = false;
     if ((flags & BP_ENCODE_NO_NORMALIZE) || is_ascii(text, len)) {
         enc->text = text;
         enc->text_len = len;
         return BP_OK;
     }
-    bp_status st = bp_nfc(&enc->nfc, text, len);
+    enc->mapped = want_map;
+    enc->map.n = 0;
+    bp_status st = bp_nfc_runs(&enc->nfc, text, len, want_map ? bp_offset_map_add_run : NULL,
+                               &enc->map);
     if (st != BP_OK)
         return st;
     enc->text = enc->nfc.out;
@@ -95,7 +103,7 @@ static bp_status prepare_text(bp_encoder *enc, const unsigned char *text, size_t
 bp_status bp_encoder_prepare(bp_encoder *enc, const void *text, size_t len, unsigned flags,
                              const bp_model **model, const unsigned char **x, size_t *x_len)
 {
-    bp_status st = prepare_text(enc, text, len, flags);
+    bp_status st = prepare_text(enc, text, len, flags, false);
     *model = enc->model;
     *x = enc->text;
     *x_len = enc->text_len;
@@ -120,10 +128,9 @@ static void put_special(sink *out, uint32_t id, size_t offset)
     out->n++;
 }
 
-/* Segments enc->text chunk by chunk into `out`, offsets from `base`: the best segmentation
- * for alpha < 0, else a sample drawn with `rng` (the lattice's convention). */
-static bp_status segment_chunks(bp_encoder *enc, size_t base, double alpha, bp_rng *rng,
-                                sink *out)
+/* Segments enc->text chunk by chunk into `out`, offsets into enc->text: the best
+ * segmentation for alpha < 0, else a sample drawn with `rng` (the lattice's convention). */
+static bp_status segment_chunks(bp_encoder *enc, double alpha, bp_rng *rng, sink *out)
 {
     const bp_model *m = enc->model;
     const unsigned char *x = enc->text;
@@ -144,7 +151,7 @@ static bp_status segment_chunks(bp_encoder *enc, size_t base, double alpha, bp_r
             uint32_t *ids = out->ids + out->n;
             size_t *offsets = out->offsets ? out->offsets + out->n : NULL;
             n = bp_lattice_emit_backward(m, &enc->lat, chunk, ids + chunk,
-                                         offsets ? offsets + chunk : NULL, base + pos);
+                                         offsets ? offsets + chunk : NULL, pos);
             memmove(ids, ids + chunk - n, n * sizeof *ids);
             if (offsets)
                 memmove(offsets, offsets + chunk - n, n * sizeof *offsets);
@@ -152,7 +159,7 @@ static bp_status segment_chunks(bp_encoder *enc, size_t base, double alpha, bp_r
             n = bp_lattice_count(m, &enc->lat, chunk);
             if (n <= room)
                 bp_lattice_emit(m, &enc->lat, chunk, n, out->ids + out->n,
-                                out->offsets ? out->offsets + out->n : NULL, base + pos);
+                                out->offsets ? out->offsets + out->n : NULL, pos);
             else
                 out->cap = 0; /* once a chunk does not fit, nothing more is written */
         }
@@ -172,17 +179,27 @@ typedef struct encode_call {
 } encode_call;
 
 /* Normalizes and segments text[0..len) as a text of its own (a bp_special_encoding's
- * stretch, and the whole text without special tokens). */
-static bp_status encode_stretch(void *ctx, const unsigned char *text, size_t len, size_t base,
+ * stretch, and the whole text without special tokens); `start` is where the stretch starts
+ * in the caller's text, which its tokens' offsets point into. */
+static bp_status encode_stretch(void *ctx, const unsigned char *text, size_t len, size_t start,
                                 const unsigned char **x, size_t *x_len)
 {
     encode_call *call = ctx;
-    bp_status st = prepare_text(call->enc, text, len, call->flags);
+    sink *out = call->out;
+    size_t first = out->n;
+    bp_status st = prepare_text(call->enc, text, len, call->flags, out->offsets != NULL);
     if (st == BP_OK)
-        st = segment_chunks(call->enc, base, call->alpha, call->rng, call->out);
+        st = segment_chunks(call->enc, call->alpha, call->rng, out);
     *x = call->enc->text;
     *x_len = call->enc->text_len;
-    return st;
+    if (st != BP_OK || !out->offsets || out->n > out->cap) /* no offsets, or not all written */
+        return st;
+    if (call->enc->mapped)
+        bp_offset_map_apply(&call->enc->map, text, len, out->offsets + first, out->n - first);
+    if (start > 0)
+        for (size_t i = first; i < out->n; i++)
+            out->offsets[i] += start;
+    return BP_OK;
 }
 
 static void encode_token(void *ctx, uint32_t id, size_t offset)
@@ -231,7 +248,7 @@ bp_status bp_encode(bp_encoder *enc, const void *text, size_t len, const bp_enco
     if (st != BP_OK)
         return bp_fail(err, st, UINT64_MAX, "encoding %zu bytes: %s", len, bp_strerror(st));
     if (o->flags & BP_ENCODE_EOS)
-        put_special(&out, BP_ID_EOS, enc->text_len);
+        put_special(&out, BP_ID_EOS, len);
     *n_ids = out.n;
     if (out.n > given_cap)
         return bp_fail(err, BP_ERR_BUFFER_TOO_SMALL, UINT64_MAX,

@@ -37,13 +37,13 @@ bp_status bp_encode_with_special(const bp_special_set *s, const bp_special_encod
     for (size_t pos = 0; pos < len;) {
         const unsigned char *stretch;
         size_t stretch_len;
-        st = how->stretch(how->ctx, text + pos, at - pos, joined->len, &stretch, &stretch_len);
+        st = how->stretch(how->ctx, text + pos, at - pos, pos, &stretch, &stretch_len);
         if (st == BP_OK)
             st = append(joined, stretch, stretch_len);
         if (st != BP_OK || at == len)
             break;
         size_t token_len = s->off[token + 1] - s->off[token];
-        how->token(how->ctx, s->first_id + token, joined->len);
+        how->token(how->ctx, s->first_id + token, at);
         if ((st = append(joined, text + at, token_len)) != BP_OK)
             break;
         pos = at + token_len;

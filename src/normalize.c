@@ -343,6 +343,22 @@ void bp_nfc_buffer_free(bp_nfc_buffer *buf)
 
 bp_status bp_nfc(bp_nfc_buffer *buf, const unsigned char *text, size_t len)
 {
+    return bp_nfc_runs(buf, text, len, NULL, NULL);
+}
+
+/* Tells on_run of the run text[cut..end) if NFC changed it into out[out_at..). */
+static bp_status report_run(const bp_nfc_buffer *buf, const unsigned char *text, size_t cut,
+                            size_t end, size_t out_at, bp_nfc_run_fn on_run, void *ctx)
+{
+    bp_nfc_run run = {text + cut, buf->out + out_at, cut, end - cut, out_at, buf->len - out_at};
+    if (run.in_len == run.out_len && memcmp(run.in, run.out, run.in_len) == 0)
+        return BP_OK;
+    return on_run(ctx, &run);
+}
+
+bp_status bp_nfc_runs(bp_nfc_buffer *buf, const unsigned char *text, size_t len,
+                      bp_nfc_run_fn on_run, void *ctx)
+{
     buf->len = 0;
     if (len == 0) /* text may then be NULL */
         return BP_OK;
@@ -368,8 +384,11 @@ bp_status bp_nfc(bp_nfc_buffer *buf, const unsigned char *text, size_t len)
         } else {
             size_t end = active_run_end(text, i + n, len);
             st = append_bytes(buf, text + copied, cut - copied);
+            size_t out_at = buf->len;
             if (st == BP_OK)
                 st = append_nfc(buf, text + cut, end - cut);
+            if (st == BP_OK && on_run)
+                st = report_run(buf, text, cut, end, out_at, on_run, ctx);
             /* text[end] is ASCII, inert or invalid (or the end), so end is a cut too. */
             copied = cut = i = end;
         }

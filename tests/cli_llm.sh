@@ -70,6 +70,21 @@ same "$T/out" "$T/want" "stream: what came before an unknown id is written"
 check "stream: the message names the id, its line and its position" grep -qxF \
     "bp decode: <stdin>:3: unknown id 538 at position 2 (the vocabulary has ids 0 .. 537)" \
     "$T/err"
+check "stream: one line on stderr for an unknown id" test "$(wc -l <"$T/err")" -eq 1
+for word in 12abc -1 +5 0x10 1e3; do
+    printf '87 114\n%s 3\n' "$word" >"$T/word.ids"
+    run_with_stdin decode --stream -m "$M" <"$T/word.ids"
+    check "stream: '$word' is not an id: exit 1 after writing 'To'" \
+        sh -c "test $status -eq 1 && test \"\$(cat '$T/out')\" = To"
+    check "stream: ... one message naming '$word' and line 2" \
+        grep -qxF "bp decode: <stdin>:2: not an id: '$word'" "$T/err"
+    check "stream: ... and nothing else on stderr" test "$(wc -l <"$T/err")" -eq 1
+done
+printf '537 007\n' >"$T/edge.ids" # the last id, and leading zeros
+run_with_stdin decode --stream -m "$M" <"$T/edge.ids"
+"$BP" decode -m "$M" "$T/edge.ids" >"$T/want"
+check "stream: the last id of the vocabulary and 007 are ids" test "$status" -eq 0
+same "$T/out" "$T/want" "stream: ... giving what bp decode gives"
 printf '99999999999999999999 ' >"$T/huge.ids"
 run_with_stdin decode --stream -m "$M" <"$T/huge.ids"
 check "stream: a number beyond any id: exit 1" test "$status" -eq 1
@@ -90,5 +105,9 @@ run vocab -m "$M" --prefix 'qqq'
 check "prefix: no piece: exit 0, no output" test "$status" -eq 0 -a ! -s "$T/out"
 expect_exit 2 "prefix: a malformed escape is a usage error" vocab -m "$M" --prefix 'a\q'
 stderr_has "invalid value 'a\q' for --prefix" "prefix: ... naming it"
+for bytes in 'a\x4' 'ab\' '\x' '\xg0'; do
+    expect_exit 2 "prefix: the malformed escape '$bytes' is a usage error" vocab -m "$M" --prefix "$bytes"
+    stderr_has "invalid value '$bytes' for --prefix" "prefix: ... naming it"
+done
 
 finish

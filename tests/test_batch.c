@@ -144,9 +144,9 @@ static void test_batch_equals_encode_for_any_threads(void **state)
     bp_model_free(m);
 }
 
-/* BP_ENCODE_OFFSETS: each token's offset in its normalized text, as bp_encode gives it
- * (NFC shortens the corpus's NFD sequences, so these are not offsets in the input), on one
- * thread and on several, deterministic and sampling. */
+/* BP_ENCODE_OFFSETS: each token's offset in its text, as bp_encode gives it (the exact
+ * offsets in the input are test_offsets.c's), on one thread and on several, deterministic
+ * and sampling. */
 static void test_offsets_equal_encode(void **state)
 {
     (void)state;

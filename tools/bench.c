@@ -2,7 +2,7 @@
  * bench.c -- bp-bench, the encoding benchmark of libbytepiece.
  *
  *   bp-bench -m MODEL [--runs N] [--alpha A] [--threads N] [--no-normalize] [--whole]
- *            [--special] FILE
+ *            [--special] [--offsets] FILE
  *
  * Loads MODEL (timed: the median of N loads), then saves it in the native format to a
  * temporary file and times loading that (median of N), reads FILE (plain or
@@ -18,6 +18,8 @@
  * With --special, the model gets special tokens (SPECIAL_TOKENS) and the best segmentation
  * is timed with and without BP_ENCODE_SPECIAL, alternately: on text without them, what
  * the flag costs.
+ * With --offsets the second mode is deterministic encoding that also gives the tokens'
+ * offsets instead of sampling, and the ratio row shows what offsets cost.
  * Uses the public API only (bytepiece.h), like any other program would.
  */
 #define _GNU_SOURCE /* getopt_long, which also lets options follow the file operand */
@@ -67,6 +69,8 @@ static const char help[] =
     "      --special      add special tokens (<|endoftext|>, <|im_start|>, <|im_end|>,\n"
     "                     [INST], [/INST]) and time the best segmentation with and\n"
     "                     without matching them (BP_ENCODE_SPECIAL), alternately\n"
+    "      --offsets      time encoding with offsets against encoding without,\n"
+    "                     instead of sampling against deterministic\n"
     "  -h, --help         show this help and exit\n"
     "\n"
     "MB/s counts 10^6 bytes of input per second of wall-clock time; MB/s(cpu) per\n"
@@ -124,18 +128,21 @@ typedef struct options {
     unsigned flags; /* BP_ENCODE_* */
     bool whole;
     bool special;
+    bool offsets;
     unsigned threads;
 } options;
 
 static options parse_options(int argc, char **argv)
 {
-    enum { OPT_RUNS = 256, OPT_ALPHA, OPT_NO_NORMALIZE, OPT_WHOLE, OPT_THREADS, OPT_SPECIAL };
+    enum { OPT_RUNS = 256, OPT_ALPHA, OPT_NO_NORMALIZE, OPT_WHOLE, OPT_THREADS, OPT_SPECIAL,
+           OPT_OFFSETS };
     static const struct option longopts[] = {
         {"model", required_argument, NULL, 'm'},
         {"runs", required_argument, NULL, OPT_RUNS},
         {"alpha", required_argument, NULL, OPT_ALPHA},
         {"no-normalize", no_argument, NULL, OPT_NO_NORMALIZE},
         {"whole", no_argument, NULL, OPT_WHOLE},
+        {"offsets", no_argument, NULL, OPT_OFFSETS},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"special", no_argument, NULL, OPT_SPECIAL},
         {"help", no_argument, NULL, 'h'},
@@ -169,6 +176,9 @@ static options parse_options(int argc, char **argv)
             break;
         case OPT_SPECIAL:
             o.special = true;
+            break;
+        case OPT_OFFSETS:
+            o.offsets = true;
             break;
         case OPT_THREADS: {
             long n = strtol(optarg, &end, 10);
@@ -288,6 +298,8 @@ static texts split_texts(const unsigned char *data, size_t len, bool whole)
 typedef struct id_buffer {
     uint32_t *ids;
     size_t cap;
+    bool want_offsets;
+    size_t *offsets; /* with want_offsets: as many as ids */
 } id_buffer;
 
 /* Encodes one text and returns its token count (bp_encode_append grows `buf` when a text
@@ -297,7 +309,8 @@ static size_t encode_text(bp_encoder *enc, const unsigned char *text, size_t len
 {
     size_t n = 0;
     bp_error err;
-    if (bp_encode_append(enc, text, len, opts, &buf->ids, NULL, &buf->cap, &n, &err) != BP_OK)
+    if (bp_encode_append(enc, text, len, opts, &buf->ids,
+                         buf->want_offsets ? &buf->offsets : NULL, &buf->cap, &n, &err) != BP_OK)
         die("encoding failed: %s", err.message);
     return n;
 }
@@ -357,6 +370,7 @@ typedef struct mode {
     const char *label;
     double alpha; /* < 0: the best segmentation */
     unsigned flags;
+    bool offsets; /* ask for the tokens' offsets too */
 } mode;
 
 /* Runs the two modes `runs` times each, alternately (so that a machine whose load changes
@@ -373,6 +387,7 @@ static void measure_pair(bp_encoder *enc, const texts *t, size_t total_bytes, in
     double *ratio = realloc_or_die(NULL, (size_t)runs, sizeof *ratio);
     for (int r = 0; r < runs; r++) {
         for (int k = 0; k < 2; k++) {
+            buf->want_offsets = modes[k].offsets;
             run res = encode_all(enc, t, modes[k].alpha, modes[k].flags, buf);
             m[k].mbps[r] = (double)total_bytes / 1e6 / res.seconds;
             m[k].cpu_mbps[r] = (double)total_bytes / 1e6 / res.cpu_seconds;
@@ -390,15 +405,18 @@ static void measure_pair(bp_encoder *enc, const texts *t, size_t total_bytes, in
     free(ratio);
 }
 
-/* Deterministic and sampling encoding. */
+/* Deterministic and sampling encoding (with --offsets: deterministic with offsets). */
 static void measure(bp_encoder *enc, const texts *t, size_t total_bytes, const options *o,
                     id_buffer *buf)
 {
     char sampling_label[64];
     snprintf(sampling_label, sizeof sampling_label, "sampling alpha=%g", o->alpha);
-    const mode modes[2] = {{"deterministic", -1.0, o->flags},
-                           {sampling_label, o->alpha, o->flags}};
-    measure_pair(enc, t, total_bytes, o->runs, modes, "sampling/determ.", buf);
+    const mode sampling[2] = {{"deterministic", -1.0, o->flags, false},
+                              {sampling_label, o->alpha, o->flags, false}};
+    const mode offsets[2] = {{"deterministic", -1.0, o->flags, false},
+                             {"with offsets", -1.0, o->flags, true}};
+    measure_pair(enc, t, total_bytes, o->runs, o->offsets ? offsets : sampling,
+                 o->offsets ? "offsets/determ." : "sampling/determ.", buf);
 }
 
 /* The best segmentation with and without BP_ENCODE_SPECIAL, on `model` with the special
@@ -418,8 +436,8 @@ static void measure_special(const bp_model *model, const texts *t, size_t total_
     if (bp_encoder_create(with_tokens, &enc, NULL) != BP_OK)
         die("out of memory");
     printf("\nspecial tokens: %zu (<|endoftext|> ... [/INST])\n", N_SPECIAL_TOKENS);
-    const mode modes[2] = {{"deterministic", -1.0, o->flags},
-                           {"determ. BP_ENCODE_SPECIAL", -1.0, o->flags | BP_ENCODE_SPECIAL}};
+    const mode modes[2] = {{"deterministic", -1.0, o->flags, false},
+                           {"determ. BP_ENCODE_SPECIAL", -1.0, o->flags | BP_ENCODE_SPECIAL, false}};
     measure_pair(enc, t, total_bytes, o->runs, modes, "special/plain", buf);
     bp_encoder_free(enc);
     bp_model_free(with_tokens);
@@ -555,7 +573,8 @@ int main(int argc, char **argv)
         die("out of memory");
     /* Room for one token per byte plus <bos>/<eos>; encode_text grows it if NFC lengthens
      * a text beyond that. */
-    id_buffer buf = {realloc_or_die(NULL, t.longest + 2, sizeof *buf.ids), t.longest + 2};
+    id_buffer buf = {realloc_or_die(NULL, t.longest + 2, sizeof *buf.ids), t.longest + 2,
+                     false, NULL};
 
     printf("input   %s: %zu bytes, %zu %s, %s\n", base_name(o.file), len, t.n,
            o.whole ? "text (whole file)" : "texts (lines)",
@@ -573,6 +592,7 @@ int main(int argc, char **argv)
     printf("\npeak RSS %.1f MiB\n", peak_rss_mib());
 
     free(buf.ids);
+    free(buf.offsets);
     bp_encoder_free(enc);
     free(t.off);
     free(data);

@@ -46,7 +46,7 @@ static const char encode_help[] =
     "                         of at most 65536 ids), or jsonl: {\"ids\":[...]}\n"
     "                         per text, one per line\n"
     "      --offsets          with jsonl, also \"offsets\":[...]: the byte where\n"
-    "                         each token starts in the normalized text\n"
+    "                         each token starts in the input text\n"
     "      --input-format F   lines (the default) or jsonl: each line of a FILE\n"
     "                         is a JSON object whose string member (--field) is\n"
     "                         one text, a document\n"

@@ -15,7 +15,7 @@
 /*====== Formats (encode_formats.c) ======*/
 
 /* Writes the output of one text (a document) from its ids, and their offsets in the
- * normalized text (NULL unless --offsets). */
+ * input text (NULL unless --offsets). */
 typedef void (*text_writer)(output *out, const uint32_t *ids, const size_t *offsets,
                             size_t n_ids);
 

@@ -7,7 +7,7 @@
  *           (--bos/--eos mark documents);
  *   --output-format jsonl: one object per document, {"ids":[...]} and with --offsets
  *           {"ids":[...],"offsets":[...]}, each offset the byte where the token starts in
- *           the normalized text.
+ *           the input text (before NFC).
  */
 
 #include <inttypes.h>

@@ -4,8 +4,8 @@
 #
 # Usage: tools/fuzz.sh [TARGET|all] [SECONDS]     (default: all 60)
 #        tools/fuzz.sh totals                      executions recorded so far, per target
-# TARGET is fuzz_model_load, fuzz_encode, fuzz_decode, fuzz_train, fuzz_text_input, fuzz_nbest or fuzz_special (the
-# "fuzz_" may be left out). Each run starts from the seed corpus tests/fuzz/corpus/TARGET plus what
+# TARGET is one of the targets named in $all below (the "fuzz_" may be left out). Each run
+# starts from the seed corpus tests/fuzz/corpus/TARGET plus what
 # earlier runs found in BUILD/corpus/TARGET (kept between runs, so long runs accumulate).
 # A finding (crash, failed check, leak, timeout, memory blow-up) stops the run: the input
 # is saved under BUILD/artifacts/TARGET/, the log under BUILD/logs/, and the exit status
@@ -17,6 +17,7 @@ set -eu
 cd "$(dirname "$0")/.."
 build=${FUZZ_BUILD_DIR:-build-fuzz}
 all="fuzz_model_load fuzz_encode fuzz_decode fuzz_train fuzz_text_input fuzz_nbest fuzz_special"
+all="$all fuzz_stream_decode fuzz_prefix"
 what=${1:-all}
 seconds=${2:-60}
 

@@ -14,8 +14,10 @@
  *
  * Checks, for every input:
  *   - the call succeeds, produces at most bp_encode_bound(len) ids, all valid ids;
- *   - offsets are contiguous: each token starts where the previous one ends, BOS at 0,
- *     EOS at the normalized length;
+ *   - the pieces tile the normalized text; the offsets keep the contract of bp_encode()
+ *     (tests/offset_check.h: into the input, at character starts, each token inside the
+ *     NFC of its span; without normalization where the previous token ends), BOS at 0,
+ *     EOS at the input's length;
  *   - the normalized text is the input (no normalization) or the NFC oracle's output;
  *   - decode(ids) == the normalized text: with normalization off, decode(encode(x)) == x;
  *   - deterministic: the ids equal a naive Viterbi over a sorted piece table, chunk by
@@ -31,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../offset_check.h"
 #include "fuzz_util.h"
 
 enum {
@@ -229,19 +232,22 @@ FUZZ_NO_COVERAGE int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         first = 1;
     }
     if (flags & BP_ENCODE_EOS) {
-        FUZZ_CHECK(r.n >= first + 1 && r.ids[r.n - 1] == 2 && r.offsets[r.n - 1] == norm_len);
+        FUZZ_CHECK(r.n >= first + 1 && r.ids[r.n - 1] == 2 && r.offsets[r.n - 1] == len);
         last = r.n - 1;
     }
     size_t pos = 0;
+    size_t *norm_at = fuzz_xmalloc((r.n + 1) * sizeof *norm_at); /* in the normalized text */
     for (size_t i = first; i < last; i++) {
         FUZZ_CHECK(r.ids[i] >= BP_N_SPECIAL && r.ids[i] < vocab);
-        FUZZ_CHECK(r.offsets[i] == pos);
+        norm_at[i] = pos;
         size_t plen;
         const unsigned char *p = bp_model_piece(m, r.ids[i], &plen);
         FUZZ_CHECK(p && pos + plen <= norm_len && memcmp(norm_copy + pos, p, plen) == 0);
         pos += plen;
     }
     FUZZ_CHECK(pos == norm_len);
+    FUZZ_CHECK(offset_violation(m, text, len, !(flags & BP_ENCODE_NO_NORMALIZE), r.ids + first,
+                                r.offsets + first, last - first) == NULL);
 
     /* decode(encode(x)) is the normalized text; into a buffer of exactly that size. */
     unsigned char *dec = fuzz_xmalloc(norm_len);
@@ -258,7 +264,7 @@ FUZZ_NO_COVERAGE int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         double best;
         size_t nn = fuzz_naive_viterbi(&slot->ix, norm_copy + c, clen, naive, &best);
         size_t k = t;
-        while (k < last && r.offsets[k] < c + clen)
+        while (k < last && norm_at[k] < c + clen)
             k++;
         if (!sample) {
             FUZZ_CHECK(k - t == nn && memcmp(r.ids + t, naive, nn * sizeof *naive) == 0);
@@ -279,6 +285,7 @@ FUZZ_NO_COVERAGE int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     free(naive);
+    free(norm_at);
     free(dec);
     free(norm_copy);
     run_free(&r);
