@@ -23,6 +23,7 @@
 
 #include "bytepiece.h"
 #include "cli.h"
+#include "megatron.h"
 
 /*====== Help texts ======*/
 
@@ -39,6 +40,7 @@ static const char main_help[] =
     "  vocab      list a model's ids, pieces, counts and scores (TSV)\n"
     "  export     write a model for SentencePiece (spm_encode and its libraries)\n"
     "  import     make a model from a table of pieces and counts\n"
+    "  merge-megatron  join Megatron-LM datasets written by encode into one\n"
     "\n"
     "Run 'bp COMMAND --help' for the options of a command.\n"
     "\n"
@@ -68,6 +70,7 @@ int main(int argc, char **argv)
                 train_name[] = "bp train", convert_name[] = "bp convert",
                 info_name[] = "bp info", vocab_name[] = "bp vocab",
                 export_name[] = "bp export", import_name[] = "bp import";
+    static char merge_megatron_name[] = "bp merge-megatron";
     static const struct {
         const char *word;
         char *name;
@@ -79,7 +82,8 @@ int main(int argc, char **argv)
                     {"info", info_name, run_info},
                     {"vocab", vocab_name, run_vocab},
                     {"export", export_name, run_export},
-                    {"import", import_name, run_import}};
+                    {"import", import_name, run_import},
+                    {"merge-megatron", merge_megatron_name, run_merge_megatron}};
 
     if (argc < 2)
         return usage_error("missing command");
