@@ -4,8 +4,8 @@
 #
 # Usage: tools/fuzz.sh [TARGET|all] [SECONDS]     (default: all 60)
 #        tools/fuzz.sh totals                      executions recorded so far, per target
-# TARGET is fuzz_model_load, fuzz_encode, fuzz_decode, fuzz_train, fuzz_text_input or fuzz_nbest (the
-# "fuzz_" may be left out). Each run starts from the seed corpus tests/fuzz/corpus/TARGET plus what
+# TARGET is fuzz_model_load, fuzz_encode, fuzz_decode, fuzz_train, fuzz_text_input, fuzz_nbest or
+# fuzz_megatron_index (the "fuzz_" may be left out). Each run starts from the seed corpus tests/fuzz/corpus/TARGET plus what
 # earlier runs found in BUILD/corpus/TARGET (kept between runs, so long runs accumulate).
 # A finding (crash, failed check, leak, timeout, memory blow-up) stops the run: the input
 # is saved under BUILD/artifacts/TARGET/, the log under BUILD/logs/, and the exit status
@@ -16,7 +16,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 build=${FUZZ_BUILD_DIR:-build-fuzz}
-all="fuzz_model_load fuzz_encode fuzz_decode fuzz_train fuzz_text_input fuzz_nbest"
+all="fuzz_model_load fuzz_encode fuzz_decode fuzz_train fuzz_text_input fuzz_nbest fuzz_megatron_index"
 what=${1:-all}
 seconds=${2:-60}
 
