@@ -359,7 +359,7 @@ int run_encode(int argc, char **argv)
     else if (rc == 0)
         rc = encode_on_one_thread(&args, model, seed, argv + optind, argc - optind, &out);
     if (dataset_open) /* a failure leaves no dataset */
-        rc = megatron_encode_close(&dataset, &out, rc, args.output_prefix);
+        rc = megatron_encode_close(&dataset, &out, rc);
     else if (out.stream != NULL)
         rc = output_close(&out, rc); /* what came before a failure is written out */
     bp_model_free(model);

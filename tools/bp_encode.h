@@ -82,10 +82,8 @@ typedef struct encode_args {
 int megatron_encode_open(megatron_output *mo, encode_formats *f, const bp_model *model,
                          const char *prefix, output *out);
 
-/* Closes `out` and ends the dataset PREFIX (megatron_output_finish), with a summary line
- * on standard error. @return the exit status. */
-int megatron_encode_close(megatron_output *mo, output *out, int run_status,
-                          const char *prefix);
+/* Closes `out` and ends the dataset (megatron_output_finish). @return the exit status. */
+int megatron_encode_close(megatron_output *mo, output *out, int run_status);
 
 enum { MAX_THREADS = 256 };
 

@@ -108,8 +108,8 @@ static int check_and_append(const char *idx_path, const char *bin_path,
     else if (merged->doc_index == NULL && !megatron_index_init(merged, ix.dtype))
         report("%s", bp_strerror(BP_ERR_NOMEM));
     else if (merged->dtype != ix.dtype)
-        report("%s holds tokens of dtype code %u, but %s.idx of code %u: they do not merge",
-               idx_path, ix.dtype, first, merged->dtype);
+        report("%s holds tokens of dtype %s, but %s.idx of dtype %s: they do not merge", idx_path,
+               megatron_dtype_name(ix.dtype), first, megatron_dtype_name(merged->dtype));
     else if ((bad = megatron_index_append(merged, &ix)) != NULL)
         report("%s: %s", idx_path, bad);
     else

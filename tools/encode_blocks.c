@@ -208,8 +208,8 @@ int encode_in_blocks(const encode_args *args, const bp_model *model, uint64_t se
         return 1;
     }
     int rc = args->fmt.jsonl_input
-                 ? process_jsonl_inputs(paths, n_paths, args->fmt.field, args->fmt.input_flags,
-                                   add_text, &pl)
+                 ? process_jsonl_inputs(paths, n_paths, args->fmt.field,
+                                        args->fmt.input_flags, add_text, &pl)
                  : process_inputs(paths, n_paths, false, add_text, &pl);
     /* After a read failure the texts read before it are still written, as on one thread;
      * after a failure of the pipeline, nothing more is (freeing the job drops its batch). */

@@ -4,8 +4,6 @@
  * and every text is one sequence and one document of PREFIX.idx (docs/formats.md,
  * section 4). Both files appear only once the run has succeeded (megatron_output.c).
  */
-#include <inttypes.h>
-
 #include "bp_encode.h"
 
 int megatron_encode_open(megatron_output *mo, encode_formats *f, const bp_model *model,
@@ -20,14 +18,7 @@ int megatron_encode_open(megatron_output *mo, encode_formats *f, const bp_model 
     return 0;
 }
 
-int megatron_encode_close(megatron_output *mo, output *out, int run_status,
-                          const char *prefix)
+int megatron_encode_close(megatron_output *mo, output *out, int run_status)
 {
-    uint64_t documents = mo->index.n_sequences, tokens = mo->index.tokens;
-    const char *dtype = mo->index.dtype == MEGATRON_UINT16 ? "uint16" : "int32";
-    int rc = megatron_output_finish(mo, output_close(out, run_status));
-    if (rc == 0)
-        fprintf(stderr, "%s: wrote %s.bin and %s.idx: %" PRIu64 " documents, %" PRIu64
-                " tokens (%s)\n", program_name, prefix, prefix, documents, tokens, dtype);
-    return rc;
+    return megatron_output_finish(mo, output_close(out, run_status));
 }

@@ -14,7 +14,9 @@
 #
 # Both write files into the temporary directory (u32 through a redirection, megatron its
 # .bin and .idx). The two kinds of run alternate, so that a change in the machine's load
-# hits both; the medians are printed, and the median of the per-pair ratios. The check
+# hits both; the medians of wall time and of CPU time (user + system, from the shell's
+# `times`, which a loaded machine disturbs less) are printed, and the median of the
+# per-pair ratios of each. The check
 # line says whether PREFIX.bin is the u32 output byte for byte (it is when the dtype is
 # int32). Needs zstd for a .zst TEXT.
 set -eu
@@ -49,12 +51,23 @@ encode() {
     "$bp" encode -m "$tmp/model.bpm" --threads "$threads" "$@" "$tmp/text.txt"
 }
 
-# seconds COMMAND...: runs COMMAND, prints its wall time in seconds.
+# children_cpu FILE: the CPU seconds (user + system) of the current shell's finished
+# children so far, into FILE (`times` must run in the shell itself, not in a $(...)).
+children_cpu() {
+    times >"$1.times"
+    awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); s += t[1] * 60 + t[2] } print s }' \
+        "$1.times" >"$1"
+}
+
+# seconds COMMAND...: runs COMMAND, prints its wall time and CPU time in seconds.
 seconds() {
+    children_cpu "$tmp/cpu0"
     start=$(date +%s.%N)
     "$@"
     end=$(date +%s.%N)
-    echo "$start $end" | awk '{ printf "%.3f\n", $2 - $1 }'
+    children_cpu "$tmp/cpu1"
+    echo "$start $end $(cat "$tmp/cpu0") $(cat "$tmp/cpu1")" |
+        awk '{ printf "%.3f %.3f\n", $2 - $1, $4 - $3 }'
 }
 
 u32_run() { encode --output-format u32 >"$tmp/out.u32"; }
@@ -69,16 +82,16 @@ done
 check="PREFIX.bin differs from the u32 output (dtype uint16)"
 cmp -s "$tmp/out.u32" "$tmp/ds.bin" && check="PREFIX.bin is the u32 output byte for byte"
 
+# each line of times: u32 wall, u32 CPU, megatron wall, megatron CPU
 median() { sort -n | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-u32=$(cut -d' ' -f1 "$tmp/times" | median)
-meg=$(cut -d' ' -f2 "$tmp/times" | median)
-ratio=$(awk '{ print $2 / $1 }' "$tmp/times" | median)
+column() { cut -d' ' -f"$1" "$tmp/times" | median; }
+ratio() { awk -v a="$1" -v b="$2" '{ print $b / $a }' "$tmp/times" | median; }
 printf 'input: %s (%s bytes), model %s, --threads %s, %s pairs of runs\n' "$text" \
     "$(wc -c <"$tmp/text.txt")" "$(basename "$model")" "$threads" "$runs"
 sed 's/^/summary: /' "$tmp/summary"
-printf '%-28s %10s %12s\n' "" "u32" "megatron"
-printf '%-28s %9ss %11ss\n' "median wall time" "$u32" "$meg"
-printf '%-28s %10s %12s\n' "output bytes" "$(wc -c <"$tmp/out.u32")" \
+printf '%-24s %10s %10s %16s\n' "" "u32" "megatron" "ratio (median)"
+printf '%-24s %9ss %9ss %16.3f\n' "wall time (median)" "$(column 1)" "$(column 3)" "$(ratio 1 3)"
+printf '%-24s %9ss %9ss %16.3f\n' "CPU time (median)" "$(column 2)" "$(column 4)" "$(ratio 2 4)"
+printf '%-24s %10s %10s\n' "output bytes" "$(wc -c <"$tmp/out.u32")" \
     "$(($(wc -c <"$tmp/ds.bin") + $(wc -c <"$tmp/ds.idx")))"
-printf 'median of per-pair ratios megatron/u32: %.3f\n' "$ratio"
 echo "check: $check"

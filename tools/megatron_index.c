@@ -10,11 +10,21 @@
 
 static const unsigned char magic[9] = {'M', 'M', 'I', 'D', 'I', 'D', 'X', 0, 0};
 
+/* Megatron-LM's numbering of numpy dtypes; 0 is none. */
+static const struct {
+    const char *name;
+    unsigned char size;
+} dtypes[9] = {{"unknown", 0}, {"uint8", 1},   {"int8", 1},    {"int16", 2},  {"int32", 4},
+               {"int64", 8},   {"float64", 8}, {"float32", 4}, {"uint16", 2}};
+
 size_t megatron_dtype_size(unsigned code)
 {
-    /* uint8, int8, int16, int32, int64, float64, float32, uint16 */
-    static const unsigned char sizes[9] = {0, 1, 1, 2, 4, 8, 8, 4, 2};
-    return code < sizeof sizes ? sizes[code] : 0;
+    return code < sizeof dtypes / sizeof dtypes[0] ? dtypes[code].size : 0;
+}
+
+const char *megatron_dtype_name(unsigned code)
+{
+    return dtypes[megatron_dtype_size(code) ? code : 0].name;
 }
 
 /* Makes *array (of *cap elements of `size` bytes) hold `need`. @return false when out of

@@ -33,6 +33,9 @@ typedef struct megatron_index {
  * unknown code. */
 size_t megatron_dtype_size(unsigned code);
 
+/* "uint16", "int32", ... ("unknown" for an unknown code). */
+const char *megatron_dtype_name(unsigned code);
+
 /* An empty index (no sequence, document index {0}) of tokens of dtype `code`. @return
  * false when out of memory. */
 bool megatron_index_init(megatron_index *ix, uint8_t code);

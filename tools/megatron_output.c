@@ -6,6 +6,7 @@
  * renames must come in a set order.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -55,7 +56,8 @@ static FILE *create_temp(const char *path, char **temp)
 
 int megatron_output_open(megatron_output *mo, const char *prefix, uint8_t code)
 {
-    *mo = (megatron_output){.bin_path = join(prefix, ".bin"), .idx_path = join(prefix, ".idx")};
+    *mo = (megatron_output){.prefix = prefix, .bin_path = join(prefix, ".bin"),
+                            .idx_path = join(prefix, ".idx")};
     if (!megatron_index_init(&mo->index, code))
         report("%s", bp_strerror(BP_ERR_NOMEM));
     else if ((mo->bin = create_temp(mo->bin_path, &mo->bin_temp)) != NULL)
@@ -117,6 +119,11 @@ int megatron_output_finish(megatron_output *mo, int run_status)
         rc = rename_into_place(&mo->bin_temp, mo->bin_path);
     if (rc == 0)
         rc = rename_into_place(&mo->idx_temp, mo->idx_path);
+    if (rc == 0)
+        fprintf(stderr, "%s: wrote %s.bin and %s.idx: %" PRIu64 " documents, %" PRIu64
+                " tokens (%s)\n", program_name, mo->prefix, mo->prefix,
+                mo->index.n_doc_index - 1, mo->index.tokens,
+                megatron_dtype_name(mo->index.dtype));
     remove_temp(mo->bin_temp);
     remove_temp(mo->idx_temp);
     free(mo->bin_path);
