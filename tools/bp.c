@@ -23,6 +23,7 @@
 
 #include "bytepiece.h"
 #include "cli.h"
+#include "megatron.h"
 
 /*====== Help texts ======*/
 
@@ -40,6 +41,7 @@ static const char main_help[] =
     "  export     write a model for SentencePiece (spm_encode and its libraries)\n"
     "  import     make a model from a table of pieces and counts\n"
     "  add-tokens add special tokens (<|endoftext|>, ...) to a model\n"
+    "  merge-megatron  join Megatron-LM datasets written by encode into one\n"
     "\n"
     "Run 'bp COMMAND --help' for the options of a command.\n"
     "\n"
@@ -69,7 +71,7 @@ int main(int argc, char **argv)
                 train_name[] = "bp train", convert_name[] = "bp convert",
                 info_name[] = "bp info", vocab_name[] = "bp vocab",
                 export_name[] = "bp export", import_name[] = "bp import",
-                add_tokens_name[] = "bp add-tokens";
+                add_tokens_name[] = "bp add-tokens", merge_megatron_name[] = "bp merge-megatron";
     static const struct {
         const char *word;
         char *name;
@@ -82,7 +84,8 @@ int main(int argc, char **argv)
                     {"vocab", vocab_name, run_vocab},
                     {"export", export_name, run_export},
                     {"import", import_name, run_import},
-                    {"add-tokens", add_tokens_name, run_add_tokens}};
+                    {"add-tokens", add_tokens_name, run_add_tokens},
+                    {"merge-megatron", merge_megatron_name, run_merge_megatron}};
 
     if (argc < 2)
         return usage_error("missing command");

@@ -36,6 +36,9 @@ static const char encode_help[] =
     "                         from the clock); text k of the run (from 0, counted\n"
     "                         across FILEs) draws from its own stream (S, k), so\n"
     "                         a seed fixes the output\n"
+    "      --first-text K     number the first text of the run K (default 0), so\n"
+    "                         that a shard that starts at text K of a corpus\n"
+    "                         samples as a run over the whole corpus would\n"
     "      --glibc-rand       reproduce the reference BytePiece after\n"
     "                         set_seed(S): glibc srand(S) once, then one rand()\n"
     "                         sequence across all texts; S < 2^32, default 0\n"
@@ -44,13 +47,21 @@ static const char encode_help[] =
     "                         (each id as 2 or 4 bytes, little-endian, nothing\n"
     "                         between texts but --bos/--eos; u16 only for models\n"
     "                         of at most 65536 ids), or jsonl: {\"ids\":[...]}\n"
-    "                         per text, one per line\n"
+    "                         per text, one per line, or megatron (with -o)\n"
+    "  -o, --output PREFIX    with --output-format megatron, write the Megatron-LM\n"
+    "                         dataset PREFIX.bin and PREFIX.idx: one sequence and\n"
+    "                         one document per text, ids as uint16 for models of\n"
+    "                         fewer than 65500 ids, else int32; both files appear\n"
+    "                         only when the run succeeds (bp merge-megatron joins\n"
+    "                         datasets)\n"
     "      --offsets          with jsonl, also \"offsets\":[...]: the byte where\n"
     "                         each token starts in the input text\n"
     "      --input-format F   lines (the default) or jsonl: each line of a FILE\n"
     "                         is a JSON object whose string member (--field) is\n"
     "                         one text, a document\n"
     "      --field NAME       the member holding the text (default text)\n"
+    "      --skip-bad-lines   with jsonl input, skip lines that are not JSON objects\n"
+    "                         with the string member, and tell how many at the end\n"
     "      --bos              start each text with <bos> (id 1)\n"
     "      --eos              end each text with <eos> (id 2)\n"
     "      --no-normalize     encode the raw bytes; by default the text is put in\n"
@@ -80,8 +91,8 @@ static const char encode_help[] =
     "reads <pad>, <bos> or <eos> has its '<' written \\x3c. A special token is\n"
     "printed as its text, escaped the same way.\n"
     "\n"
-    "FILEs that are zstd-compressed (recognised by content) are decompressed while\n"
-    "they are read; with --input-format jsonl, standard input may be too. Inputs\n"
+    "FILEs and standard input that are zstd-compressed (recognised by content) are\n"
+    "decompressed while they are read. Inputs\n"
     "over 4 MB show their progress on standard error when it is a terminal and\n"
     "standard output is not. u16 with a model of more than 65536 ids is refused\n"
     "(exit status 1), and so is u16 or u32 output to a terminal (exit status 2).\n";
@@ -103,6 +114,8 @@ enum {
     OPT_FIELD,
     OPT_NBEST,
     OPT_SPECIAL,
+    OPT_FIRST_TEXT,
+    OPT_SKIP_BAD_LINES,
 };
 
 static const struct option encode_options[] = {
@@ -121,6 +134,9 @@ static const struct option encode_options[] = {
     {"field", required_argument, NULL, OPT_FIELD},
     {"nbest", required_argument, NULL, OPT_NBEST},
     {"special", no_argument, NULL, OPT_SPECIAL},
+    {"first-text", required_argument, NULL, OPT_FIRST_TEXT},
+    {"skip-bad-lines", no_argument, NULL, OPT_SKIP_BAD_LINES},
+    {"output", required_argument, NULL, 'o'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -184,6 +200,16 @@ static enum parse_result apply_encode_option(int opt, const char *value, encode_
             return bad_option_value("--nbest", value, "a number from 1 to 1024");
         args->nbest = (unsigned)n;
         return PARSE_RUN;
+    case OPT_FIRST_TEXT:
+        return parse_u64(value, &args->first_text)
+                   ? PARSE_RUN
+                   : bad_option_value("--first-text", value, "an integer from 0 to 2^64-1");
+    case OPT_SKIP_BAD_LINES:
+        args->fmt.input_flags |= BP_INPUT_SKIP_BAD_LINES;
+        return PARSE_RUN;
+    case 'o':
+        args->output_prefix = value;
+        return PARSE_RUN;
     case 'h':
         return PARSE_HELP;
     default: /* getopt_long has printed what is wrong */
@@ -196,13 +222,22 @@ static enum parse_result parse_encode_args(int argc, char **argv, encode_args *a
 {
     *args = (encode_args){.alpha = -1.0, .threads = 1};
     int opt;
-    while ((opt = getopt_long(argc, argv, "m:h", encode_options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "m:o:h", encode_options, NULL)) != -1) {
         enum parse_result result = apply_encode_option(opt, optarg, args);
         if (result != PARSE_RUN)
             return result;
     }
     if (args->glibc_rand && args->seed > UINT32_MAX) {
         usage_error("--seed must be below 2^32 with --glibc-rand");
+        return PARSE_USAGE;
+    }
+    if (args->glibc_rand && args->first_text > 0) {
+        usage_error("--first-text numbers the streams of --seed; --glibc-rand has one sequence");
+        return PARSE_USAGE;
+    }
+    if ((args->output_prefix != NULL) != args->fmt.megatron) {
+        usage_error(args->fmt.megatron ? "--output-format megatron needs -o PREFIX"
+                                       : "-o PREFIX is for --output-format megatron");
         return PARSE_USAGE;
     }
     if (check_encode_formats(&args->fmt, args->whole) != PARSE_RUN)
@@ -271,7 +306,8 @@ static int encode_text(void *ctx, const text_source *src, const unsigned char *t
 static int encode_on_one_thread(const encode_args *args, const bp_model *model, uint64_t seed,
                                 char **paths, int n_paths, output *out)
 {
-    encode_job job = {.args = args, .model = model, .seed = seed, .out = out};
+    encode_job job = {.args = args, .model = model, .seed = seed,
+                      .text_index = args->first_text, .out = out};
     job.opts = (bp_encode_options){
         .alpha = args->alpha,
         .flags = args->flags | (args->alpha >= 0 ? BP_ENCODE_SAMPLE : 0),
@@ -284,7 +320,8 @@ static int encode_on_one_thread(const encode_args *args, const bp_model *model, 
         report("%s", err.message);
         rc = 1;
     } else if (args->fmt.jsonl_input) {
-        rc = process_jsonl_inputs(paths, n_paths, args->fmt.field, encode_text, &job);
+        rc = process_jsonl_inputs(paths, n_paths, args->fmt.field, args->fmt.input_flags,
+                                   encode_text, &job);
     } else {
         rc = process_inputs(paths, n_paths, args->whole, encode_text, &job);
     }
@@ -307,7 +344,8 @@ int run_encode(int argc, char **argv)
     if (parsed != PARSE_RUN)
         return parsed == PARSE_HELP ? print_text(encode_help) : 2;
 
-    output out = output_open(stdout);
+    output out = {0};
+    megatron_output dataset;
     bp_model *model = NULL;
     uint64_t seed = args.seed_given || args.glibc_rand ? args.seed : clock_seed();
     unsigned threads = args.threads == 0 ? online_cpus() : args.threads;
@@ -318,13 +356,23 @@ int run_encode(int argc, char **argv)
     int bad_output = rc == 0 ? check_encode_output(&args.fmt, model, args.model_path) : 0;
     if (bad_output != 0)
         rc = 1;
+    bool dataset_open = false;
+    if (rc == 0 && args.fmt.megatron) {
+        rc = megatron_encode_open(&dataset, &args.fmt, model, args.output_prefix, &out);
+        dataset_open = rc == 0;
+    } else {
+        out = output_open(stdout);
+    }
     if (rc == 0 && args.nbest)
         rc = encode_nbest(&args, model, argv + optind, argc - optind, &out);
     else if (rc == 0 && threads > 1)
         rc = encode_in_blocks(&args, model, seed, argv + optind, argc - optind, threads, &out);
     else if (rc == 0)
         rc = encode_on_one_thread(&args, model, seed, argv + optind, argc - optind, &out);
-    rc = output_close(&out, rc); /* what came before a failure is written out */
+    if (dataset_open) /* a failure leaves no dataset */
+        rc = megatron_encode_close(&dataset, &out, rc);
+    else if (out.stream != NULL)
+        rc = output_close(&out, rc); /* what came before a failure is written out */
     bp_model_free(model);
     return bad_output != 0 ? bad_output : rc;
 }

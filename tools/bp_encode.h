@@ -11,6 +11,7 @@
 
 #include "bytepiece.h"
 #include "cli.h"
+#include "megatron.h"
 
 /*====== Formats (encode_formats.c) ======*/
 
@@ -26,6 +27,9 @@ typedef struct encode_formats {
     bool pieces;            /* --output-format pieces */
     int binary;             /* bytes per id of --output-format u16 (2) or u32 (4), else 0 */
     text_writer write_text; /* u16, u32, jsonl; NULL for ids and pieces (lines of tokens) */
+    bool megatron;          /* --output-format megatron (binary and write_text set later) */
+    megatron_index *index;  /* megatron: each text is added as a sequence; else NULL */
+    unsigned input_flags;   /* BP_INPUT_SKIP_BAD_LINES or 0 */
 } encode_formats;
 
 /* Appends `"name":[v0,v1,...]`, values from ids (when not NULL) or offsets. */
@@ -34,6 +38,9 @@ void write_json_array(output *out, const char *name, const uint32_t *ids,
 
 /* --output-format ids, pieces, u16, u32 or jsonl. @return false for any other value. */
 bool parse_output_format(const char *value, encode_formats *f);
+
+/* Has the texts written as ids of `width` bytes (2 or 4), little-endian. */
+void use_binary_ids(encode_formats *f, int width);
 
 /* --input-format lines or jsonl. @return false for any other value. */
 bool parse_input_format(const char *value, encode_formats *f);
@@ -63,8 +70,20 @@ typedef struct encode_args {
     unsigned flags;
     unsigned threads; /* 0: one per core */
     unsigned nbest;   /* --nbest K: 1 .. BP_NBEST_MAX; 0: one segmentation */
+    uint64_t first_text;        /* --first-text K: the number of the run's first text */
+    const char *output_prefix;  /* -o PREFIX of --output-format megatron */
     encode_formats fmt;
 } encode_args;
+
+/*====== Megatron datasets (encode_megatron.c) ======*/
+
+/* Starts PREFIX.bin and its index for the ids of `model`, points `out` at PREFIX.bin and
+ * has `f` write to both. @return 0, or 1 after a message (then nothing is left). */
+int megatron_encode_open(megatron_output *mo, encode_formats *f, const bp_model *model,
+                         const char *prefix, output *out);
+
+/* Closes `out` and ends the dataset (megatron_output_finish). @return the exit status. */
+int megatron_encode_close(megatron_output *mo, output *out, int run_status);
 
 enum { MAX_THREADS = 256 };
 

@@ -144,13 +144,13 @@ const char *operand_at(char **paths, int n_paths, int i);
 const char *operand_name(const char *path);
 
 /* Opens a FILE operand for reading lines or the whole file: "-" is standard input, named
- * "<stdin>" in *name (otherwise *name is path). A zstd-compressed file (recognised by
- * content) is decompressed while it is read, and a large input shows its progress on
+ * "<stdin>" in *name (otherwise *name is path). A zstd-compressed file or standard input
+ * (recognised by content) is decompressed while it is read, and a large input shows its progress on
  * standard error when that is a terminal (and the output is not). Same contract as fopen:
  * NULL with errno set on failure. */
 FILE *open_operand(const char *path, const char **name);
 
-/* Closes what open_operand() opened; standard input stays open. */
+/* Closes what open_operand() opened; the descriptor of standard input stays open. */
 void close_operand(FILE *fp);
 
 /* Reports a read error of a whole file (errno read_errno; EIO when that is 0). @return 1. */
@@ -163,10 +163,11 @@ int process_inputs(char **paths, int n_paths, bool whole, text_handler handle, v
 /* A JSONL operand read document by document: the string member `field` of each record. */
 typedef struct jsonl_reader jsonl_reader;
 
-/* Opens `path` ("-": standard input; zstd-compressed or not) with `field` (NULL: "text").
- * Both strings must outlive the reader. A large file shows its progress on standard error
- * (as open_operand says). @return the reader, or NULL after a message. */
-jsonl_reader *jsonl_open(const char *path, const char *field);
+/* Opens `path` ("-": standard input; zstd-compressed or not) with `field` (NULL: "text")
+ * and the flags of bp_text_input_open() (BP_INPUT_SKIP_BAD_LINES). Both strings must
+ * outlive the reader. A large file shows its progress on standard error (as open_operand
+ * says). @return the reader, or NULL after a message. */
+jsonl_reader *jsonl_open(const char *path, const char *field, unsigned flags);
 
 /* The next document: its text in *text (valid until the next call) and where it comes from
  * in *src (src->name is the path given to jsonl_open, or "<stdin>"). @return 1 with a
@@ -177,9 +178,11 @@ int jsonl_next(jsonl_reader *r, const unsigned char **text, size_t *len, text_so
 void jsonl_close(jsonl_reader *r);
 
 /* Feeds the text of every JSONL record of the operands ("-" or none: standard input; zstd
- * or not) to `handle`, in order. @return 0, or 1 after reporting the failure. */
-int process_jsonl_inputs(char **paths, int n_paths, const char *field, text_handler handle,
-                         void *ctx);
+ * or not) to `handle`, in order. With BP_INPUT_SKIP_BAD_LINES in `flags`, lines that are
+ * not records with the field are skipped, and their number is told on standard error at
+ * the end. @return 0, or 1 after reporting the failure. */
+int process_jsonl_inputs(char **paths, int n_paths, const char *field, unsigned flags,
+                         text_handler handle, void *ctx);
 
 /* Parses the options of a command that takes -m MODEL (required) and --help; operands are
  * left at argv[optind ..]. */

@@ -132,6 +132,45 @@ static bool starts_with_zstd_magic(FILE *fp)
             ((magic[0] & 0xF0) == 0x50 && magic[1] == 0x2A && magic[2] == 0x4D && magic[3] == 0x18));
 }
 
+/* A stream that reads through `ck`, or NULL with errno set (ck is then closed). */
+static FILE *cookie_stream(input_cookie *ck)
+{
+    cookie_io_functions_t io = {.read = cookie_read, .close = cookie_close};
+    FILE *stream = fopencookie(ck, "rb", io);
+    if (!stream) {
+        cookie_close(ck);
+        errno = ENOMEM;
+    }
+    return stream;
+}
+
+/* Has ck read `path` through the library, which tells zstd from text by content, also on a
+ * pipe that cannot be rewound. @return 0, or -1 after a message with errno set. */
+static int open_text_input(input_cookie *ck, const char *path)
+{
+    bp_error err;
+    if (bp_text_input_open(path, BP_INPUT_PLAIN, NULL, 0, &ck->in, &err) == BP_OK)
+        return 0;
+    report("%s", err.message);
+    errno = EIO;
+    return -1;
+}
+
+/* Standard input, decompressed when it is zstd. */
+static FILE *open_stdin(void)
+{
+    input_cookie *ck = calloc(1, sizeof *ck);
+    if (!ck) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (open_text_input(ck, "-") != 0) {
+        free(ck);
+        return NULL;
+    }
+    return cookie_stream(ck);
+}
+
 /* fopen(path, "rb"), except for zstd and progress (see open_operand in cli.h). */
 static FILE *open_input(const char *path)
 {
@@ -166,24 +205,15 @@ static FILE *open_input(const char *path)
     progress_start(&ck->progress, ck->name, zstd ? 0 : (uint64_t)sb.st_size);
     if (zstd) {
         fclose(fp);
-        bp_error err;
-        if (bp_text_input_open(path, BP_INPUT_PLAIN, NULL, 0, &ck->in, &err) != BP_OK) {
-            report("%s", err.message);
+        if (open_text_input(ck, path) != 0) {
             free(ck->name);
             free(ck);
-            errno = EIO;
             return NULL;
         }
     } else {
         ck->fp = fp;
     }
-    cookie_io_functions_t io = {.read = cookie_read, .close = cookie_close};
-    FILE *stream = fopencookie(ck, "rb", io);
-    if (!stream) {
-        cookie_close(ck);
-        errno = ENOMEM;
-    }
-    return stream;
+    return cookie_stream(ck);
 }
 
 const char *operand_at(char **paths, int n_paths, int i)
@@ -201,13 +231,12 @@ const char *operand_name(const char *path)
 FILE *open_operand(const char *path, const char **name)
 {
     *name = operand_name(path);
-    return strcmp(path, "-") == 0 ? stdin : open_input(path);
+    return strcmp(path, "-") == 0 ? open_stdin() : open_input(path);
 }
 
 void close_operand(FILE *fp)
 {
-    if (fp != stdin)
-        fclose(fp); /* read-only: nothing to lose on close */
+    fclose(fp); /* read-only: nothing to lose on close; standard input's descriptor stays open */
 }
 
 /*====== JSONL documents ======*/
@@ -222,7 +251,7 @@ struct jsonl_reader {
     progress progress;
 };
 
-jsonl_reader *jsonl_open(const char *path, const char *field)
+jsonl_reader *jsonl_open(const char *path, const char *field, unsigned flags)
 {
     jsonl_reader *r = calloc(1, sizeof *r);
     if (r == NULL) {
@@ -232,7 +261,7 @@ jsonl_reader *jsonl_open(const char *path, const char *field)
     bool is_stdin = strcmp(path, "-") == 0;
     r->name = operand_name(path);
     bp_error err;
-    if (bp_text_input_open(path, BP_INPUT_JSONL, field, 0, &r->in, &err) != BP_OK) {
+    if (bp_text_input_open(path, BP_INPUT_JSONL, field, flags, &r->in, &err) != BP_OK) {
         report("%s", err.message);
         free(r);
         return NULL;
@@ -290,13 +319,14 @@ void jsonl_close(jsonl_reader *r)
     free(r);
 }
 
-int process_jsonl_inputs(char **paths, int n_paths, const char *field, text_handler handle,
-                         void *ctx)
+int process_jsonl_inputs(char **paths, int n_paths, const char *field, unsigned flags,
+                         text_handler handle, void *ctx)
 {
     int rc = 0;
+    uint64_t skipped = 0;
     const char *path;
     for (int i = 0; rc == 0 && (path = operand_at(paths, n_paths, i)) != NULL; i++) {
-        jsonl_reader *r = jsonl_open(path, field);
+        jsonl_reader *r = jsonl_open(path, field, flags);
         if (r == NULL)
             return 1;
         const unsigned char *text;
@@ -307,8 +337,13 @@ int process_jsonl_inputs(char **paths, int n_paths, const char *field, text_hand
             rc = handle(ctx, &src, text, len);
         if (got < 0)
             rc = 1;
+        skipped += bp_text_input_skipped(r->in);
         jsonl_close(r);
     }
+    if (flags & BP_INPUT_SKIP_BAD_LINES)
+        fprintf(stderr, "%s: skipped %" PRIu64 " bad line%s (not a JSON object with a string "
+                "member \"%s\")\n", program_name, skipped, skipped == 1 ? "" : "s",
+                field ? field : "text");
     return rc;
 }
 

@@ -201,13 +201,15 @@ int encode_in_blocks(const encode_args *args, const bp_model *model, uint64_t se
                    .opts = {.alpha = args->alpha, .flags = flags, .seed = seed,
                             .threads = n_threads > 1 ? n_threads - 1 : 1}};
     pl.filling = &pl.blocks[0];
+    pl.texts_read = pl.filling->first_text = args->first_text;
     bp_error err;
     if (bp_batch_job_create(model, &pl.job, &err) != BP_OK) {
         report("%s", err.message);
         return 1;
     }
     int rc = args->fmt.jsonl_input
-                 ? process_jsonl_inputs(paths, n_paths, args->fmt.field, add_text, &pl)
+                 ? process_jsonl_inputs(paths, n_paths, args->fmt.field,
+                                        args->fmt.input_flags, add_text, &pl)
                  : process_inputs(paths, n_paths, false, add_text, &pl);
     /* After a read failure the texts read before it are still written, as on one thread;
      * after a failure of the pipeline, nothing more is (freeing the job drops its batch). */

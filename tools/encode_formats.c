@@ -4,12 +4,14 @@
  *
  *   --output-format ids|pieces: one line per text, its tokens separated by spaces;
  *   --output-format u16|u32: the ids of each document packed little-endian, no separators
- *           (--bos/--eos mark documents);
+ *           (--bos/--eos mark documents); megatron: the same, and each text's length goes
+ *           to the index of the dataset (megatron.h);
  *   --output-format jsonl: one object per document, {"ids":[...]} and with --offsets
  *           {"ids":[...],"offsets":[...]}, each offset the byte where the token starts in
  *           the input text (before NFC).
  */
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -190,19 +192,26 @@ static void write_jsonl_text(output *out, const uint32_t *ids, const size_t *off
 
 /*====== Options ======*/
 
+void use_binary_ids(encode_formats *f, int width)
+{
+    f->write_text = width == 2 ? write_u16_text : write_u32_text;
+    f->binary = width;
+}
+
 bool parse_output_format(const char *value, encode_formats *f)
 {
     f->pieces = false;
+    f->megatron = false;
     f->binary = 0;
     f->write_text = NULL;
     if (strcmp(value, "pieces") == 0) {
         f->pieces = true;
     } else if (strcmp(value, "u16") == 0) {
-        f->write_text = write_u16_text;
-        f->binary = 2;
+        use_binary_ids(f, 2);
     } else if (strcmp(value, "u32") == 0) {
-        f->write_text = write_u32_text;
-        f->binary = 4;
+        use_binary_ids(f, 4);
+    } else if (strcmp(value, "megatron") == 0) {
+        f->megatron = true;
     } else if (strcmp(value, "jsonl") == 0) {
         f->write_text = write_jsonl_text;
     } else if (strcmp(value, "ids") != 0) {
@@ -231,6 +240,8 @@ enum parse_result check_encode_formats(const encode_formats *f, bool whole)
         what = "--whole and --input-format jsonl exclude each other (a record is a document)";
     else if (f->offsets && f->write_text != write_jsonl_text)
         what = "--offsets needs --output-format jsonl";
+    else if (f->input_flags && !f->jsonl_input)
+        what = "--skip-bad-lines needs --input-format jsonl";
     if (what == NULL)
         return PARSE_RUN;
     usage_error(what);
@@ -254,6 +265,10 @@ int check_encode_output(const encode_formats *f, const bp_model *model, const ch
 void write_encoded(output *out, const encode_formats *f, const bp_model *model,
                    const uint32_t *ids, const size_t *offsets, size_t n_ids)
 {
+    if (f->index && !megatron_index_add(f->index, n_ids)) {
+        out->write_errno = ENOMEM; /* stops the run, with its message */
+        return;
+    }
     if (f->write_text)
         f->write_text(out, ids, offsets, n_ids);
     else if (f->pieces)

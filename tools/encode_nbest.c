@@ -79,7 +79,8 @@ int encode_nbest(const encode_args *args, const bp_model *model, char **paths, i
     if (st != BP_OK)
         return exit_status(st, &err);
     int rc = args->fmt.jsonl_input
-                 ? process_jsonl_inputs(paths, n_paths, args->fmt.field, nbest_text, &job)
+                 ? process_jsonl_inputs(paths, n_paths, args->fmt.field,
+                                        args->fmt.input_flags, nbest_text, &job)
                  : process_inputs(paths, n_paths, args->whole, nbest_text, &job);
     bp_encoder_free(job.enc);
     return rc;
