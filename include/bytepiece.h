@@ -823,6 +823,26 @@ BP_API bp_status bp_model_from_counts(const bp_piece *pieces, size_t n_pieces, u
 BP_API bp_status bp_model_export_sentencepiece(const bp_model *model, const char *path,
                                                bp_error *err);
 
+/*! bp_model_export_huggingface() :
+ *  Writes `model` to `path` as a Hugging Face tokenizer.json that the tokenizers library
+ *  (and so transformers' PreTrainedTokenizerFast(tokenizer_file=...)) loads as it is, and
+ *  that encodes text into the ids of bp_encode() without options (deterministic, NFC) and
+ *  decodes them back: normalizer NFC; pre-tokenizer a Split on "\n+" that keeps each run of
+ *  newlines with the text before it (the reference's chunks), then ByteLevel without its
+ *  regex (one character per byte); a Unigram model listing every id in order, piece i
+ *  written in the byte-level alphabet with its score as a double; decoder ByteLevel.
+ *  Ids 0, 1, 2 are "<pad>", "<bos>", "<eos>", also declared as added tokens marked
+ *  special (score -1e6 in the Unigram, which therefore never chooses them); there is no
+ *  post-processor, so encoding adds no <bos>/<eos>. At equal scores Hugging Face keeps the
+ *  segmentation bp keeps; the README counts the lines of the golden texts where it
+ *  differs (exact ties).
+ *  The file is written atomically (as bp_model_save()).
+ *  @return BP_OK; BP_ERR_INVALID_ARG; BP_ERR_DUP_PIECE (err->offset = its id) when a piece
+ *  is written as "<pad>", "<bos>" or "<eos>", which Hugging Face would take for the
+ *  special token; BP_ERR_NOMEM or BP_ERR_WRITE. Thread safety: `model` is only read. */
+BP_API bp_status bp_model_export_huggingface(const bp_model *model, const char *path,
+                                             bp_error *err);
+
 #ifdef __cplusplus
 }
 #endif
