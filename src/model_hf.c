@@ -15,7 +15,7 @@
  *                     character position is a byte position.
  *   model          Unigram over those characters: piece i is its bytes written with the
  *                  same table, with its score (log(count) - log(total), a double printed
- *                  so that it reads back exactly). Its Viterbi adds the same two doubles
+ *                  so that Hugging Face reads it back exactly: json_double.c). Its Viterbi adds the same two doubles
  *                  as bp's (the best score up to the start, plus the piece's) and keeps a
  *                  candidate only when it is strictly better, trying starts in increasing
  *                  order, so at equal scores it too keeps the longest last piece
@@ -29,8 +29,9 @@
  * their score, far below any segmentation of their few bytes, keeps the Unigram from
  * choosing them. There is no post-processor: encoding adds no <bos>/<eos>, as bp encode
  * without --bos/--eos.
- * The JSON is built and printed with cJSON (its strings are escaped as JSON needs, and its
- * numbers printed with 17 significant digits when 15 do not read back exactly).
+ * The JSON is built and printed with cJSON (its strings are escaped as JSON needs); the
+ * scores go in as raw numbers written by bp_json_double(), as cJSON's own printing (%.17g)
+ * reads back one unit off in Hugging Face for about a third of them.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -139,7 +140,9 @@ static bool add_special_token(cJSON *added, uint32_t id, const char *content)
 static bool add_vocab_entry(cJSON *vocab, const char *text, double score)
 {
     cJSON *pair = append(vocab, cJSON_CreateArray());
-    return pair && append(pair, cJSON_CreateString(text)) && append(pair, cJSON_CreateNumber(score));
+    char number[BP_JSON_DOUBLE_SIZE];
+    bp_json_double(score, number);
+    return pair && append(pair, cJSON_CreateString(text)) && append(pair, cJSON_CreateRaw(number));
 }
 
 /* Fills the Unigram vocabulary and the added tokens, id by id. @return BP_OK,
