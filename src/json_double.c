@@ -12,7 +12,10 @@
  * So: the shortest of %.15g, %.16g, %.17g that both readers read back exactly; else a
  * significand that is itself a double (so the first rounding is exact) over a power of
  * ten, which reads back exactly in both when the quotient rounds to x: a few powers and
- * the doubles next to x * 10^k are tried.
+ * the doubles next to x * 10^k are tried. Some doubles have no form serde_json reads
+ * exactly (0.2% of random scores, none of the 319,000 of the four models tests/cli_hf.sh
+ * exports): they are written with %.17g, which correct readers read exactly and serde_json
+ * reads as a neighbour.
  */
 #include <math.h>
 #include <stdio.h>
@@ -95,6 +98,6 @@ size_t bp_json_double(double x, char out[BP_JSON_DOUBLE_SIZE])
                 return strlen(out);
         }
     }
-    /* none: correct readers still read this one exactly */
+    /* none that serde_json reads exactly: correct readers still do */
     return (size_t)snprintf(out, BP_JSON_DOUBLE_SIZE, "%.17g", x);
 }
