@@ -81,6 +81,23 @@ check "sample.txt: every line identical ($identical of $lines)" \
     test "$identical" -eq "$lines" -a "$lines" -gt 100
 agrees "sample.model sample.txt"
 
+# Special tokens' text in the input: Hugging Face takes it for the token; without the
+# added tokens (what split_special_tokens does), the Unigram never picks ids 0-2 and gives
+# bp's ids for the bytes.
+printf 'a <bos> b\n' >"$T/bos.txt"
+check "'<bos>' in the text is id 1 in Hugging Face" test "$(node -e '
+    const { Tokenizer } = require(process.argv[1]);
+    Tokenizer.fromFile(process.argv[2]).encode("a <bos> b\n")
+      .then((e) => console.log(e.getIds().join(" ")));' "$HF/node_modules/tokenizers" \
+    "$T/s.json")" = "100 35 1 35 101 13"
+check "without the added tokens, '<bos>' in the text gives bp's ids" test "$(node -e '
+    const fs = require("fs"), { Tokenizer } = require(process.argv[1]);
+    const j = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+    j.added_tokens = [];
+    Tokenizer.fromString(JSON.stringify(j)).encode("a <bos> b\n")
+      .then((e) => console.log(e.getIds().join(" ")));' "$HF/node_modules/tokenizers" \
+    "$T/s.json")" = "$("$BP" encode -m "$M" "$T/bos.txt")"
+
 # An exact tie: "ab" and "bc" have one count, and "a" and "c" another, so a|bc and ab|c
 # add the same two scores. bp keeps the longest last piece (a|bc); Hugging Face, trying
 # starts in increasing order and keeping only strictly better paths, keeps it too.
