@@ -145,6 +145,14 @@ static bool add_vocab_entry(cJSON *vocab, const char *text, double score)
     return pair && append(pair, cJSON_CreateString(text)) && append(pair, cJSON_CreateRaw(number));
 }
 
+/* The text of special id `id`, or NULL when `id` is a piece. Ids 0-2 are the only special
+ * ids of a model so far; the model is the argument for when it holds its own. */
+static const char *special_text(const bp_model *m, uint32_t id)
+{
+    (void)m;
+    return id < BP_N_SPECIAL ? special_names[id] : NULL;
+}
+
 /* Fills the Unigram vocabulary and the added tokens, id by id. @return BP_OK,
  * BP_ERR_NOMEM (no message), or BP_ERR_DUP_PIECE with its message when a piece is written
  * as a special token's text: Hugging Face would give it the special token's place. */
@@ -157,19 +165,24 @@ static bp_status add_vocab(const bp_model *m, cJSON *vocab, cJSON *added, const 
     if (!text)
         return BP_ERR_NOMEM;
     bp_status st = BP_OK;
-    for (uint32_t id = 0; id < BP_N_SPECIAL && st == BP_OK; id++)
-        if (!add_vocab_entry(vocab, special_names[id], HF_SPECIAL_SCORE)
-            || !add_special_token(added, id, special_names[id]))
-            st = BP_ERR_NOMEM;
-    for (uint32_t i = 0; i < m->n_pieces && st == BP_OK; i++) {
-        uint32_t id = i + BP_N_SPECIAL;
-        byte_level_text(cp, m->bytes + m->off[i], m->off[i + 1] - m->off[i], text);
-        for (unsigned s = 0; s < BP_N_SPECIAL && st == BP_OK; s++)
-            if (strcmp(text, special_names[s]) == 0)
+    uint32_t n_ids = (uint32_t)bp_model_vocab_size(m);
+    for (uint32_t id = 0; id < n_ids && st == BP_OK; id++) {
+        const char *special = special_text(m, id);
+        if (special) {
+            if (!add_vocab_entry(vocab, special, HF_SPECIAL_SCORE)
+                || !add_special_token(added, id, special))
+                st = BP_ERR_NOMEM;
+            continue;
+        }
+        size_t len;
+        const unsigned char *piece = bp_model_piece(m, id, &len);
+        byte_level_text(cp, piece, len, text);
+        for (uint32_t s = 0; s < BP_N_SPECIAL && st == BP_OK; s++)
+            if (strcmp(text, special_text(m, s)) == 0)
                 st = bp_fail(err, BP_ERR_DUP_PIECE, id,
                              "%s: piece %u is written %s, the text of special id %u, which "
-                             "Hugging Face would give it", path, (unsigned)id, text, s);
-        if (st == BP_OK && !add_vocab_entry(vocab, text, m->scores[i]))
+                             "Hugging Face would give it", path, (unsigned)id, text, (unsigned)s);
+        if (st == BP_OK && !add_vocab_entry(vocab, text, bp_model_piece_score(m, id)))
             st = BP_ERR_NOMEM;
     }
     free(text);
