@@ -830,12 +830,13 @@ BP_API bp_status bp_model_export_sentencepiece(const bp_model *model, const char
  *  decodes them back: normalizer NFC; pre-tokenizer a Split on "\n+" that keeps each run of
  *  newlines with the text before it (the reference's chunks), then ByteLevel without its
  *  regex (one character per byte); a Unigram model listing every id in order, piece i
- *  written in the byte-level alphabet with its score as a double; decoder ByteLevel.
+ *  written in the byte-level alphabet with its score, printed so that Hugging Face's JSON
+ *  reader (not correctly rounded) reads back the same double; decoder ByteLevel. Its
+ *  Viterbi then adds the same doubles as bp's and breaks equal scores as bp does.
  *  Ids 0, 1, 2 are "<pad>", "<bos>", "<eos>", also declared as added tokens marked
  *  special (score -1e6 in the Unigram, which therefore never chooses them); there is no
- *  post-processor, so encoding adds no <bos>/<eos>. At equal scores Hugging Face keeps the
- *  segmentation bp keeps; the README counts the lines of the golden texts where it
- *  differs (exact ties).
+ *  post-processor, so encoding adds no <bos>/<eos>. Hugging Face encodes the text of a
+ *  special token found in the input as that token (README, "Hugging Face").
  *  The file is written atomically (as bp_model_save()).
  *  @return BP_OK; BP_ERR_INVALID_ARG; BP_ERR_DUP_PIECE (err->offset = its id) when a piece
  *  is written as "<pad>", "<bos>" or "<eos>", which Hugging Face would take for the
