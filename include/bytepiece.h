@@ -913,6 +913,31 @@ BP_API bp_status bp_model_from_counts(const bp_piece *pieces, size_t n_pieces, u
 BP_API bp_status bp_model_export_sentencepiece(const bp_model *model, const char *path,
                                                bp_error *err);
 
+/*! bp_model_export_huggingface() :
+ *  Writes `model` to `path` as a Hugging Face tokenizer.json that the tokenizers library
+ *  (and so transformers' PreTrainedTokenizerFast(tokenizer_file=...)) loads as it is, and
+ *  that encodes text into the ids of bp_encode() without options (deterministic, NFC) and
+ *  decodes them back: normalizer NFC; pre-tokenizer a Split on "\n+" that keeps each run of
+ *  newlines with the text before it (the reference's chunks), then ByteLevel without its
+ *  regex (one character per byte); a Unigram model listing every id in order, piece i
+ *  written in the byte-level alphabet with its score, printed so that Hugging Face's JSON
+ *  reader (not correctly rounded) reads back the same double; decoder ByteLevel. Its
+ *  Viterbi then adds the same doubles as bp's and breaks equal scores as bp does.
+ *  Ids 0, 1, 2 are "<pad>", "<bos>", "<eos>", and the model's special tokens
+ *  (bp_model_add_special()) their own text, all also declared as added tokens marked
+ *  special (score -1e6 in the Unigram, which therefore never chooses them); there is no
+ *  post-processor, so encoding adds no <bos>/<eos>. Hugging Face encodes the text of a
+ *  special token found in the input as that token, as bp_encode() does with
+ *  BP_ENCODE_SPECIAL (README, "Hugging Face").
+ *  The file is written atomically (as bp_model_save()).
+ *  @return BP_OK; BP_ERR_INVALID_ARG; BP_ERR_DUP_PIECE (err->offset = its id) when a piece
+ *  is written as "<pad>", "<bos>" or "<eos>", which Hugging Face would take for the
+ *  special token, or as the text of one of the model's special tokens; BP_ERR_BAD_SPECIAL
+ *  (err->offset = its id) for a special token that holds a NUL byte, which the JSON
+ *  strings cannot; BP_ERR_NOMEM or BP_ERR_WRITE. Thread safety: `model` is only read. */
+BP_API bp_status bp_model_export_huggingface(const bp_model *model, const char *path,
+                                             bp_error *err);
+
 #ifdef __cplusplus
 }
 #endif

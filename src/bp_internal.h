@@ -608,4 +608,14 @@ bp_status bp_write_file_from(const char *path, bp_write_fn fill, const void *ctx
 /* The same for the bytes data[0..len). */
 bp_status bp_write_file(const char *path, const void *data, size_t len, bp_error *err);
 
+/*------ Doubles in JSON (json_double.c) ------*/
+
+#define BP_JSON_DOUBLE_SIZE 32
+
+/* Writes the finite double x to `out` as a JSON number (NUL-terminated) that reads back
+ * as x both in a correctly rounded reader and in serde_json's default one (Hugging Face
+ * tokenizers) when there is such a number (the shortest of 15 to 17 significant digits,
+ * else a significand over a power of ten); else as %.17g. @return its length. */
+size_t bp_json_double(double x, char out[BP_JSON_DOUBLE_SIZE]);
+
 #endif /* BP_INTERNAL_H */

@@ -4,6 +4,8 @@
  *   bp export [--format sentencepiece] MODEL OUT   a SentencePiece model that spm_encode
  *                                                  and the SentencePiece libraries load
  *                                                  (bp_model_export_sentencepiece)
+ *   bp export --format huggingface MODEL OUT       a Hugging Face tokenizer.json
+ *                                                  (bp_model_export_huggingface)
  *   bp import [-o MODEL] [PIECES.tsv]              a model from a piece/count table, as the
  *                                                  reference's convert_to_bytepiece
  *                                                  (bp_model_from_counts)
@@ -28,8 +30,9 @@
 
 static const char export_help[] =
     "Usage: bp export [OPTION]... MODEL OUT\n"
-    "Write the model MODEL to OUT in another tool's format. SentencePiece (the only\n"
-    "format so far): a ModelProto that spm_encode and the SentencePiece libraries\n"
+    "Write the model MODEL to OUT in another tool's format.\n"
+    "\n"
+    "SentencePiece: a ModelProto that spm_encode and the SentencePiece libraries\n"
     "load, made as the reference BytePiece's convert_to_sentencepiece makes it. Ids\n"
     "are kept: 0, 1, 2 become <unk>, <s>, </s>, and piece i keeps id i with its\n"
     "score as float32. Single bytes 0x20-0x7e (but backslash) are normal pieces,\n"
@@ -39,10 +42,20 @@ static const char export_help[] =
     "UTF-8 cannot be SentencePiece pieces: they become unused pieces. SentencePiece\n"
     "encodes each line without its newline and without NFC, and float32 scores can\n"
     "turn near-ties, so its ids equal bp's on most lines, not all (see the README).\n"
+    "\n"
+    "Hugging Face: a tokenizer.json that the tokenizers library and transformers'\n"
+    "PreTrainedTokenizerFast(tokenizer_file=OUT) load, and that gives bp encode's\n"
+    "ids (NFC, deterministic) and decodes them back: NFC, a split after each run of\n"
+    "newlines (bp's chunks), the byte-level alphabet without its regex, and a\n"
+    "Unigram model holding every id in order with its score. Ids 0, 1, 2 are\n"
+    "<pad>, <bos>, <eos>, declared as special added tokens; no post-processor, so\n"
+    "no <bos>/<eos> is added. A piece written <pad>, <bos> or <eos> is refused.\n"
+    "\n"
     "OUT is replaced atomically (a symbolic link is written through, a device or FIFO\n"
     "written into); its directory must exist.\n"
     "\n"
-    "      --format FORMAT  the output format: sentencepiece (the default)\n"
+    "      --format FORMAT  the output format: sentencepiece (the default) or\n"
+    "                       huggingface\n"
     "  -h, --help           show this help and exit\n";
 
 static const char import_help[] =
@@ -79,14 +92,21 @@ static const struct option export_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static enum parse_result parse_export_args(int argc, char **argv)
+typedef bp_status (*export_fn)(const bp_model *model, const char *path, bp_error *err);
+
+static enum parse_result parse_export_args(int argc, char **argv, export_fn *export)
 {
+    *export = bp_model_export_sentencepiece;
     int opt;
     while ((opt = getopt_long(argc, argv, "h", export_options, NULL)) != -1) {
         switch (opt) {
         case OPT_FORMAT:
-            if (strcmp(optarg, "sentencepiece") != 0)
-                return bad_option_value("--format", optarg, "sentencepiece");
+            if (strcmp(optarg, "sentencepiece") == 0)
+                *export = bp_model_export_sentencepiece;
+            else if (strcmp(optarg, "huggingface") == 0)
+                *export = bp_model_export_huggingface;
+            else
+                return bad_option_value("--format", optarg, "sentencepiece or huggingface");
             break;
         case 'h':
             return PARSE_HELP;
@@ -100,7 +120,8 @@ static enum parse_result parse_export_args(int argc, char **argv)
 
 int run_export(int argc, char **argv)
 {
-    enum parse_result parsed = parse_export_args(argc, argv);
+    export_fn export;
+    enum parse_result parsed = parse_export_args(argc, argv, &export);
     if (parsed != PARSE_RUN)
         return parsed == PARSE_HELP ? print_text(export_help) : 2;
     const char *in = argv[optind], *out = argv[optind + 1];
@@ -108,7 +129,7 @@ int run_export(int argc, char **argv)
     if (load_model(in, &model) != 0)
         return 1;
     bp_error err;
-    bp_status st = bp_model_export_sentencepiece(model, out, &err);
+    bp_status st = export(model, out, &err);
     bp_model_free(model);
     return exit_status(st, &err);
 }
