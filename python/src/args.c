@@ -57,8 +57,10 @@ static int ids_from_iterable(PyObject *obj, bpy_ids *ids)
     }
     PyObject **items = PySequence_Fast_ITEMS(seq);
     for (Py_ssize_t i = 0; i < n; i++) {
-        unsigned long long v = PyLong_AsUnsignedLongLong(items[i]);
-        if ((v == (unsigned long long)-1 && PyErr_Occurred()) || v > UINT32_MAX) {
+        PyObject *index = PyNumber_Index(items[i]); /* numpy's integers too */
+        unsigned long long v = index ? PyLong_AsUnsignedLongLong(index) : 0;
+        Py_XDECREF(index);
+        if (PyErr_Occurred() || v > UINT32_MAX) {
             PyErr_Clear();
             PyErr_Format(PyExc_ValueError, "ids[%zd] is not an id (an int from 0 to 2**32-1)", i);
             Py_DECREF(seq);
