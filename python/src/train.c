@@ -9,9 +9,10 @@
 /* The paths of `files` (one path, or an iterable of them) as a list of bytes. */
 static PyObject *file_paths(PyObject *files)
 {
-    if (PyUnicode_Check(files) || PyBytes_Check(files) || PyObject_HasAttrString(files, "__fspath__"))
-        return Py_BuildValue("[O&]", PyUnicode_FSConverter, files);
-    PyObject *seq = PySequence_Fast(files, "files must be a path or an iterable of paths");
+    int one_path = PyUnicode_Check(files) || PyBytes_Check(files) ||
+                   PyObject_HasAttrString(files, "__fspath__");
+    PyObject *seq = one_path ? Py_BuildValue("(O)", files)
+                             : PySequence_Fast(files, "files must be a path or a list of paths");
     if (seq == NULL)
         return NULL;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
@@ -84,7 +85,7 @@ PyObject *bpy_train(PyObject *module, PyObject *args, PyObject *kwargs)
     const char *field = "text";
     (void)module;
     if (!PyArg_ParseTupleAndKeywords(
-            args, kwargs, "O|O$IKnpIpIpsO&:train", keywords, &files, &sizes_obj, &o.order,
+            args, kwargs, "O|O$IKnppIpspO&:train", keywords, &files, &sizes_obj, &o.order,
             &min_count, &max_piece_length, &o.isolate_digits, &ensure_unicode, &o.threads, &jsonl,
             &field, &o.skip_bad_lines, PyUnicode_FSConverter, &temp_dir))
         return NULL;

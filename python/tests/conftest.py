@@ -3,6 +3,7 @@
 Environment (set by ctest): BP_CLI, the bp executable; BP_DATA_DIR, the project's data/;
 BP_SHARED_DIR, the reference folder (../shared): tests that need it skip when it is absent.
 """
+import io
 import json
 import os
 import subprocess
@@ -46,8 +47,7 @@ def cli_jsonl(*args, input_bytes=None):
 def lines_of(data):
     """The texts of `bp encode` line mode: each line with its b'\\n'; a last line without one
     as it is."""
-    parts = data.split(b"\n")
-    return [p + b"\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+    return io.BytesIO(data).readlines()
 
 
 @pytest.fixture(scope="session")
