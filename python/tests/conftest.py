@@ -67,13 +67,22 @@ def sample_lines():
 
 @pytest.fixture(scope="session")
 def shared_model():
-    if not SHARED_MODEL.exists():
-        pytest.skip(f"reference model {SHARED_MODEL} is absent (set BP_SHARED_DIR)")
+    skip_without_shared(SHARED_MODEL)
     return libbytepiece.Model(SHARED_MODEL)
+
+
+def skip_without_shared(path):
+    """Skips the test when `path` of the reference folder is absent; fails it instead under
+    BP_REQUIRE_SHARED=1 (CI), as the C tests do."""
+    if path.exists():
+        return
+    message = f"{path} is absent (set BP_SHARED_DIR)"
+    if os.environ.get("BP_REQUIRE_SHARED") == "1":
+        pytest.fail(message + " and BP_REQUIRE_SHARED=1")
+    pytest.skip(message)
 
 
 def golden_path(name):
     path = SHARED_DIR / "corpus" / name
-    if not path.exists():
-        pytest.skip(f"golden text {path} is absent (set BP_SHARED_DIR)")
+    skip_without_shared(path)
     return path
