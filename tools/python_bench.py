@@ -45,30 +45,35 @@ def cpu_seconds():
     return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
 
 
-def timed(fn):
-    """(wall seconds, CPU seconds) of fn()."""
+def timed(run, prepare=None):
+    """(wall seconds, CPU seconds) of run(prepare()), prepare() not timed."""
+    arg = prepare() if prepare else None
     wall, cpu = time.perf_counter(), cpu_seconds()
-    fn()
+    run(arg)
     return time.perf_counter() - wall, cpu_seconds() - cpu
 
 
 def contenders(bp, native_model, model, sp, path, lines):
-    def cli():
+    """label -> (run, prepare): run(prepare()) is timed without prepare()."""
+    def cli(_):
         with open(os.devnull, "wb") as null:
             subprocess.run([bp, "encode", "-m", native_model, "--threads", "1", path],
                            stdout=null, check=True)
 
-    texts_str = [line.decode("utf-8", "surrogateescape") for line in lines]
+    def fresh_str():  # new str objects, without the UTF-8 form an earlier round cached
+        return [line.decode("utf-8", "surrogateescape") for line in lines]
+
     found = {
-        "bp encode (CLI, 1 thread)": cli,
-        "encode_batch, 1 thread, bytes": lambda: model.encode_batch(lines, threads=1),
-        "encode_batch, 1 thread, str": lambda: model.encode_batch(
-            [s[:] + "" for s in texts_str], threads=1),
-        "encode_batch, 2 threads, bytes": lambda: model.encode_batch(lines, threads=2),
+        "bp encode (CLI, 1 thread)": (cli, None),
+        "encode_batch, 1 thread, bytes": (lambda _: model.encode_batch(lines, threads=1), None),
+        "encode_batch, 1 thread, str": (lambda texts: model.encode_batch(texts, threads=1),
+                                        fresh_str),
+        "encode_batch, 2 threads, bytes": (lambda _: model.encode_batch(lines, threads=2), None),
     }
     if sp is not None:
         sp_texts = [line.decode("utf-8", "replace") for line in lines]
-        found["sentencepiece (Python, 1 thread)"] = lambda: sp.encode(sp_texts, num_threads=1)
+        found["sentencepiece (Python, 1 thread)"] = (
+            lambda _: sp.encode(sp_texts, num_threads=1), None)
     return found
 
 
@@ -103,8 +108,8 @@ def main():
             runs = contenders(args.bp, native, model, sp, path, lines)
             times = {label: [] for label in runs}
             for _ in range(args.reps):
-                for label, fn in runs.items():
-                    times[label].append(timed(fn))
+                for label, (run, prepare) in runs.items():
+                    times[label].append(timed(run, prepare))
             mb = len(data) / 1e6
             cli = times["bp encode (CLI, 1 thread)"]
             cli_wall = mb / statistics.median(w for w, _ in cli)
