@@ -139,11 +139,17 @@ int bpy_sampling_args(PyObject *alpha_obj, PyObject *seed_obj, double *alpha, ui
         *seed = fresh_seed();
         return 0;
     }
-    *seed = PyLong_AsUnsignedLongLong(seed_obj);
-    if (PyErr_Occurred()) {
-        PyErr_Clear();
-        PyErr_SetString(PyExc_ValueError, "seed must be an int from 0 to 2**64-1");
-        return -1;
-    }
-    return 0;
+    return bpy_u64_arg(seed_obj, "seed", seed);
+}
+
+int bpy_u64_arg(PyObject *obj, const char *name, uint64_t *value)
+{
+    PyObject *index = PyNumber_Index(obj);
+    *value = index ? PyLong_AsUnsignedLongLong(index) : 0;
+    Py_XDECREF(index);
+    if (!PyErr_Occurred())
+        return 0;
+    PyErr_Clear();
+    PyErr_Format(PyExc_ValueError, "%s must be an int from 0 to 2**64-1, not %R", name, obj);
+    return -1;
 }

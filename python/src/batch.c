@@ -117,21 +117,21 @@ PyObject *bpy_model_encode_batch(bpy_model *self, PyObject *args, PyObject *kwar
 {
     static char *keywords[] = {"texts", "threads", "alpha", "seed", "first_index", "bos",
                                "eos", "normalize", "offsets", NULL};
-    PyObject *texts, *alpha_obj = Py_None, *seed_obj = Py_None;
-    unsigned threads = 0;
-    unsigned long long first_index = 0;
+    PyObject *texts, *alpha_obj = Py_None, *seed_obj = Py_None, *first_obj = NULL;
+    Py_ssize_t threads = 0;
     int bos = 0, eos = 0, normalize = 1, offsets = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$IOOKpppp:encode_batch", keywords, &texts,
-                                     &threads, &alpha_obj, &seed_obj, &first_index, &bos, &eos,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$nOOOpppp:encode_batch", keywords, &texts,
+                                     &threads, &alpha_obj, &seed_obj, &first_obj, &bos, &eos,
                                      &normalize, &offsets))
         return NULL;
     double alpha;
-    uint64_t seed;
+    uint64_t seed, first_index = 0;
     int sampling;
-    if (bpy_sampling_args(alpha_obj, seed_obj, &alpha, &seed, &sampling) < 0)
+    if (bpy_sampling_args(alpha_obj, seed_obj, &alpha, &seed, &sampling) < 0 ||
+        (first_obj != NULL && bpy_u64_arg(first_obj, "first_index", &first_index) < 0))
         return NULL;
-    if (threads > 1024)
-        return PyErr_Format(PyExc_ValueError, "threads must be from 0 to 1024");
+    if (threads < 0 || threads > 1024)
+        return PyErr_Format(PyExc_ValueError, "threads must be from 0 to 1024, not %zd", threads);
     bp_batch_options opts = {
         .alpha = alpha,
         .flags = bpy_encode_flags(bos, eos, normalize) | (sampling ? BP_ENCODE_SAMPLE : 0u) |
@@ -145,7 +145,7 @@ PyObject *bpy_model_encode_batch(bpy_model *self, PyObject *args, PyObject *kwar
     if (result != NULL) {
         result->batch = (bp_batch){0};
         bp_error err;
-        bp_status st = run_batch(self, &in, &opts, threads ? threads : online_cpus(),
+        bp_status st = run_batch(self, &in, &opts, threads ? (unsigned)threads : online_cpus(),
                                  &result->batch, &err);
         if (st != BP_OK) {
             Py_CLEAR(result);

@@ -80,6 +80,9 @@ void bpy_ids_release(bpy_ids *ids);
 /* The encode flags of keyword arguments bos, eos, normalize. */
 unsigned bpy_encode_flags(int bos, int eos, int normalize);
 
+/* Reads an int argument in 0 .. 2^64-1 (ValueError naming `name` otherwise). */
+int bpy_u64_arg(PyObject *obj, const char *name, uint64_t *value);
+
 /* Reads `alpha` (None: no sampling) and `seed` (None: a fresh one) into *alpha, *seed and
  * sets *sampling. @return 0, or -1 with an exception set. */
 int bpy_sampling_args(PyObject *alpha_obj, PyObject *seed_obj, double *alpha, uint64_t *seed,

@@ -135,17 +135,17 @@ static PyObject *model_encode(bpy_model *self, PyObject *args, PyObject *kwargs)
 {
     static char *keywords[] = {"text", "alpha", "seed", "index", "bos", "eos", "normalize",
                                "offsets", NULL};
-    PyObject *text_obj, *alpha_obj = Py_None, *seed_obj = Py_None;
-    unsigned long long index = 0;
+    PyObject *text_obj, *alpha_obj = Py_None, *seed_obj = Py_None, *index_obj = NULL;
     int bos = 0, eos = 0, normalize = 1, want_offsets = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$OOKpppp:encode", keywords, &text_obj,
-                                     &alpha_obj, &seed_obj, &index, &bos, &eos, &normalize,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$OOOpppp:encode", keywords, &text_obj,
+                                     &alpha_obj, &seed_obj, &index_obj, &bos, &eos, &normalize,
                                      &want_offsets))
         return NULL;
     double alpha;
-    uint64_t seed;
+    uint64_t seed, index = 0;
     int sampling;
-    if (bpy_sampling_args(alpha_obj, seed_obj, &alpha, &seed, &sampling) < 0)
+    if (bpy_sampling_args(alpha_obj, seed_obj, &alpha, &seed, &sampling) < 0 ||
+        (index_obj != NULL && bpy_u64_arg(index_obj, "index", &index) < 0))
         return NULL;
     bp_rng rng;
     bp_encode_options opts = {.alpha = alpha,

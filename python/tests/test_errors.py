@@ -48,6 +48,12 @@ def test_argument_errors(sample_model):
         sample_model.encode("x", alpha=float("nan"))
     with pytest.raises(ValueError):
         sample_model.encode("x", alpha=0.1, seed=-1)
+    with pytest.raises(ValueError, match="index must be an int from 0 to 2\\*\\*64-1, not -1"):
+        sample_model.encode("x", alpha=0.1, seed=1, index=-1)
+    with pytest.raises(ValueError):
+        sample_model.encode_batch(["x"], first_index=2**64)
+    with pytest.raises(ValueError):
+        sample_model.encode_batch(["x"], threads=-1)
     with pytest.raises(ValueError):
         sample_model.decode([-1])
     with pytest.raises(ValueError):
