@@ -94,9 +94,10 @@ typedef struct bpy_model {
     PyObject_HEAD
     bp_model *model;
     bp_encoder *enc;          /* for encode() and nbest(): they hold the GIL throughout */
-    uint32_t *ids;            /* encode()'s growing scratch arrays */
+    uint32_t *ids;            /* encode()'s growing scratch arrays: */
+    size_t cap;               /* the entries of ids */
     size_t *offsets;
-    size_t cap;
+    size_t offsets_cap;       /* the entries of offsets (cap grows without it) */
     bp_batch_job *job;        /* encode_batch()'s job, made on first use */
     int job_busy;             /* set, under the GIL, while a batch runs on `job` */
     PyObject *weakrefs;

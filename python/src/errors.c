@@ -1,6 +1,8 @@
 /*
  * errors.c -- libbytepiece.Error: every failure of the C library, with its message.
  */
+#include <string.h>
+
 #include "bp_python.h"
 
 PyObject *bpy_error_type;
@@ -37,7 +39,10 @@ PyObject *bpy_raise(bp_status status, const bp_error *err)
 {
     const char *message = err != NULL && err->message[0] != '\0' ? err->message
                                                                  : bp_strerror(status);
-    PyObject *exc = PyObject_CallFunction(bpy_error_type, "s", message);
+    /* A file name in the message need not be UTF-8. */
+    PyObject *text = PyUnicode_DecodeUTF8(message, (Py_ssize_t)strlen(message), "backslashreplace");
+    PyObject *exc = text ? PyObject_CallOneArg(bpy_error_type, text) : NULL;
+    Py_XDECREF(text);
     if (exc == NULL)
         return NULL;
     PyObject *offset = err == NULL || err->offset == UINT64_MAX

@@ -157,10 +157,18 @@ static PyObject *model_encode(bpy_model *self, PyObject *args, PyObject *kwargs)
     bpy_text text;
     if (bpy_text_get(text_obj, &text) < 0)
         return NULL;
+    /* bp_encode_append() wants the offsets as long as the ids; calls without offsets may
+     * have grown the ids since: then the offsets are made anew at the ids' size. */
+    if (want_offsets && self->offsets_cap != self->cap) {
+        free(self->offsets);
+        self->offsets = NULL;
+    }
     size_t n = 0;
     bp_error err;
     bp_status st = bp_encode_append(self->enc, text.bytes, (size_t)text.len, &opts, &self->ids,
                                     want_offsets ? &self->offsets : NULL, &self->cap, &n, &err);
+    if (want_offsets)
+        self->offsets_cap = self->offsets ? self->cap : 0;
     bpy_text_release(&text);
     if (st != BP_OK)
         return bpy_raise(st, &err);

@@ -60,3 +60,15 @@ def test_offsets_equal_cli(sample_model, sample_model_path):
     assert sample_model.encode_batch(["x"]).offsets is None
     with pytest.raises(ValueError):
         sample_model.encode_batch(["x"]).offsets_of(0)
+
+
+def test_offsets_after_longer_texts_without(sample_model):
+    """Offsets stay right when calls without them have grown the ids in between."""
+    sample_model.encode("ab", offsets=True)
+    long_text = "Hello world, héllo " * 500
+    sample_model.encode(long_text)
+    ids, offsets = sample_model.encode(long_text, offsets=True)
+    assert len(offsets) == len(ids) == len(sample_model.encode(long_text))
+    assert offsets[0] == 0 and list(offsets) == sorted(offsets)
+    pieces = [sample_model.id_to_piece(i) for i in ids]
+    assert [sum(map(len, pieces[:k])) for k in range(len(pieces))] == offsets.tolist()
