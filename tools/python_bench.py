@@ -10,7 +10,9 @@ of each, then round 2, ...), so that a noisy, shared machine slows them alike. T
 is timed as a process (its wall time, and its CPU time, which a busy machine distorts
 less; reading the file, encoding, writing ids to /dev/null) on the
 native form of the model, whose load takes milliseconds; encode_batch is timed on the
-lines already in memory, as a data loader has them; its input is bytes, and str (fresh
+lines already in memory, as a data loader has them, --batch-lines lines per call (4096: one
+call for a 37 MB file would spend its time faulting in 300 MB of fresh result memory, which
+no loader does); its input is bytes, and str (fresh
 objects each round, so that each pays its UTF-8 conversion) on one thread.
 SentencePiece encodes with its own model (peers/sp_unigram32k.model), lines as str,
 num_threads=1: another model, so a rough yardstick only.
@@ -53,7 +55,7 @@ def timed(run, prepare=None):
     return time.perf_counter() - wall, cpu_seconds() - cpu
 
 
-def contenders(bp, native_model, model, sp, path, lines):
+def contenders(bp, native_model, model, sp, path, lines, batch_lines):
     """label -> (run, prepare): run(prepare()) is timed without prepare()."""
     def cli(_):
         with open(os.devnull, "wb") as null:
@@ -63,12 +65,15 @@ def contenders(bp, native_model, model, sp, path, lines):
     def fresh_str():  # new str objects, without the UTF-8 form an earlier round cached
         return [line.decode("utf-8", "surrogateescape") for line in lines]
 
+    def batches(texts, threads):
+        return [model.encode_batch(texts[i:i + batch_lines], threads=threads)
+                for i in range(0, len(texts), batch_lines)]
+
     found = {
         "bp encode (CLI, 1 thread)": (cli, None),
-        "encode_batch, 1 thread, bytes": (lambda _: model.encode_batch(lines, threads=1), None),
-        "encode_batch, 1 thread, str": (lambda texts: model.encode_batch(texts, threads=1),
-                                        fresh_str),
-        "encode_batch, 2 threads, bytes": (lambda _: model.encode_batch(lines, threads=2), None),
+        "encode_batch, 1 thread, bytes": (lambda _: batches(lines, 1), None),
+        "encode_batch, 1 thread, str": (lambda texts: batches(texts, 1), fresh_str),
+        "encode_batch, 2 threads, bytes": (lambda _: batches(lines, 2), None),
     }
     if sp is not None:
         sp_texts = [line.decode("utf-8", "replace") for line in lines]
@@ -82,6 +87,8 @@ def main():
     parser.add_argument("--bp", default=str(ROOT / "build" / "bp"))
     parser.add_argument("--shared", default=str(ROOT.parent / "shared"))
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--batch-lines", type=int, default=4096,
+                        help="lines per encode_batch call (what a data loader's batch holds)")
     parser.add_argument("--inputs", default="golden_en.txt,golden_zh.txt,bench_mix.txt.zst",
                         help="files of SHARED/corpus, comma-separated")
     args = parser.parse_args()
@@ -105,7 +112,7 @@ def main():
             path = Path(tmp) / "input.txt"
             path.write_bytes(data)
             lines = io.BytesIO(data).readlines()  # lines as `bp encode` cuts them
-            runs = contenders(args.bp, native, model, sp, path, lines)
+            runs = contenders(args.bp, native, model, sp, path, lines, args.batch_lines)
             times = {label: [] for label in runs}
             for _ in range(args.reps):
                 for label, (run, prepare) in runs.items():
