@@ -140,4 +140,13 @@ check_logged "the CMake consumer runs (bytepiece::bytepiece_static)" "$T/consume
 check_logged "the consumers print the version and the ids" \
     sh -c "'$T/consumer_build/consumer' | grep -qx 'bytepiece [0-9.]*: 259 260 2 -> hello world'"
 
+# ---- The Python package (built when Python's development files were found) ----
+pypkg=$P/lib/python3/dist-packages
+if [ -d "$pypkg/libbytepiece" ]; then
+    check_logged "the installed Python package imports from the moved tree and round-trips" \
+        env PYTHONPATH="$pypkg" python3 -c "import libbytepiece as b, sys
+m = b.Model(sys.argv[1]); assert m.decode(m.encode(b'hello world')) == b'hello world'" \
+        "$SRC/data/sample.model"
+fi
+
 finish

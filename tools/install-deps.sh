@@ -9,6 +9,8 @@ set -eu
 
 packages="cmake gcc g++ make pkg-config zstd uthash-dev libcmocka-dev libzstd-dev libutf8proc-dev libcjson-dev sentencepiece nodejs"
 [ "${1:-}" = "--dev" ] && packages="$packages clang libclang-rt-dev"
+# The Python binding (python/) and its tests.
+[ "${1:-}" = "--dev" ] && packages="$packages python3-dev python3-numpy python3-pytest"
 
 missing=""
 for p in $packages; do
