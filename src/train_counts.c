@@ -185,8 +185,11 @@ bp_status bp_ngram_load(bp_ngram_model *m, const char *path, const bp_train_opti
         st = read_bytes_and_pairs(&ns, &c, &e);
     if (st == BP_OK)
         st = bp_ngram_build_from(m, &c, o, read_level, &ns, &e);
-    if (st == BP_ERR_BAD_COUNTS && !ns.reader_failed) /* the model's own check */
-        bp_fail(&e, st, UINT64_MAX, "%s: %s", path, e.message);
+    if (st == BP_ERR_BAD_COUNTS && !ns.reader_failed) { /* the model's own check */
+        char why[sizeof e.message];
+        memcpy(why, e.message, sizeof why);
+        bp_fail(&e, st, UINT64_MAX, "%s: %s", path, why);
+    }
     if (st != BP_OK && err)
         *err = e;
     bp_byte_counts_free(&c);

@@ -16,7 +16,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 build=${FUZZ_BUILD_DIR:-build-fuzz}
-all="fuzz_model_load fuzz_encode fuzz_decode fuzz_train fuzz_text_input fuzz_nbest"
+all="fuzz_model_load fuzz_encode fuzz_decode fuzz_train fuzz_text_input fuzz_nbest fuzz_counts"
 what=${1:-all}
 seconds=${2:-60}
 
