@@ -293,9 +293,7 @@ bp_status bp_counts_open(bp_counts_reader *r, const char *path, bp_error *err)
     r->dctx = ZSTD_createDCtx();
     r->in = malloc(READ_SIZE);
     r->out = malloc(ZSTD_DStreamOutSize());
-    r->entry = malloc(BP_COUNTS_MAX_ENTRY);
-    r->prev = malloc(BP_COUNTS_MAX_ENTRY);
-    if (!r->dctx || !r->in || !r->out || !r->entry || !r->prev)
+    if (!r->dctx || !r->in || !r->out)
         return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "%s: out of memory", path);
     bp_zstd_limit_window(r->dctx, r->frame_end - HEADER_SIZE);
     return BP_OK;
@@ -406,8 +404,11 @@ bp_status bp_counts_next(bp_counts_reader *r, const unsigned char **bytes, size_
     if (r->n_read == r->info.entries)
         return check_end(r, err);
     unsigned char *t = r->prev;
+    size_t t_cap = r->prev_cap;
     r->prev = r->entry;
+    r->prev_cap = r->entry_cap;
     r->entry = t;
+    r->entry_cap = t_cap;
     r->prev_len = r->entry_len;
     uint64_t n, c;
     bp_status st = BP_OK;
@@ -416,6 +417,10 @@ bp_status bp_counts_next(bp_counts_reader *r, const unsigned char **bytes, size_
         return st;
     if (n == 0 || n > max)
         return bad(r, err, "an entry of an impossible length");
+    unsigned char *grown = bp_grow(r->entry, &r->entry_cap, (size_t)n, 1);
+    if (!grown)
+        return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "%s: out of memory", r->path);
+    r->entry = grown;
     if (!take(r, r->entry, (size_t)n, &st, err) || !take_varint(r, &c, &st, err))
         return st;
     r->entry_len = (size_t)n;

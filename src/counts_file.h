@@ -68,7 +68,7 @@ typedef struct bp_counts_reader {
     uint64_t n_read;                /* entries read */
     uint64_t text_sum;              /* level-1 counts (n-grams) or length x count (pieces) */
     unsigned char *entry, *prev;    /* the last entry and the one before */
-    size_t entry_len, prev_len;
+    size_t entry_len, prev_len, entry_cap, prev_cap;
 } bp_counts_reader;
 
 /* Opens a count file and checks its header and trailer (*r->info then holds them).
