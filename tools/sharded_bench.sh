@@ -103,9 +103,9 @@ median() {
 }
 mb=$(du -m "$tmp/shards" | cut -f1)
 echo "corpus: $corpus (${mb} MB in $shards shard files); options: $opts; $runs runs each, medians"
-printf '%-44s %10s %12s\n' "" "wall s" "peak MB"
-printf '%-44s %10s %12d\n' "bp train (one process)" "$(median 1 "$tmp/single.log")" \
+printf '%-52s %10s %12s\n' "" "wall s" "peak MB"
+printf '%-52s %10s %12d\n' "bp train (one process)" "$(median 1 "$tmp/single.log")" \
     "$(($(median 2 "$tmp/single.log") / 1024))"
-printf '%-44s %10s %12d\n' "count x$shards, merge, segment x$shards, merge, train ($jobs jobs)" \
+printf '%-52s %10s %12d\n' "count x$shards, merge, segment x$shards, merge, train ($jobs jobs)" \
     "$(median 1 "$tmp/staged.log")" "$(($(median 2 "$tmp/staged.log") / 1024))"
 echo "same model: $same"
