@@ -792,7 +792,8 @@ BP_API bp_status bp_counts_read_info(const char *path, bp_counts_info *info, bp_
  *  can only be applied to the sum of every shard -- so the file grows with the distinct
  *  n-grams of the shard. Ends the trainer's use, as bp_trainer_train() does; an empty
  *  shard gives a file with no entries.
- *  @return BP_OK, BP_ERR_INVALID_ARG, BP_ERR_IO, BP_ERR_WRITE, BP_ERR_NOMEM. */
+ *  @return BP_OK, BP_ERR_INVALID_ARG, BP_ERR_IO, BP_ERR_WRITE, BP_ERR_NOMEM, or a failure
+ *  of the last text's end (as bp_trainer_end_text()). Nothing is written on failure. */
 BP_API bp_status bp_trainer_save_ngram_counts(bp_trainer *t, const char *path, bp_error *err);
 
 /*! bp_trainer_save_piece_counts() :
