@@ -106,8 +106,10 @@ typedef enum bp_status {
     BP_ERR_CORRUPT = 21,       /* a native model fails its checksum or its validation */
     BP_ERR_VERSION = 22,       /* a native model of a format version this library does not read */
     BP_ERR_BAD_ESCAPE = 23,    /* an escaped piece has a backslash that starts no escape */
-    BP_ERR_BAD_SPECIAL = 24    /* a special token is empty, not UTF-8 or given twice, or a model's
+    BP_ERR_BAD_SPECIAL = 24,   /* a special token is empty, not UTF-8 or given twice, or a model's
                                   special tokens do not fit the format asked for */
+    BP_ERR_BAD_COUNTS = 25,    /* a count file is corrupt, truncated or not a count file */
+    BP_ERR_MISMATCH = 26       /* count files made with different options or of different kinds */
 } bp_status;
 
 /*! bp_strerror() :
@@ -826,6 +828,85 @@ BP_API void bp_trainer_stats(const bp_trainer *t, bp_train_stats *stats);
 
 /*! bp_trainer_free() : frees a trainer and removes its temporary file. NULL is accepted. */
 BP_API void bp_trainer_free(bp_trainer *t);
+
+/*------ Training in stages ------*/
+
+/* Training is two sums over texts and a small final step (algorithms §3): the counts of
+ * every n-gram (pass 1), the counts of the pieces the n-gram model cuts the texts into
+ * (pass 2), then pruning. The calls below run each on part of a corpus (a shard) and keep
+ * the sums in count files (docs/count-format.md), which add up exactly: with the texts of
+ * a corpus split between shards in any way, and the files merged in any order,
+ *   bp_trainer_save_ngram_counts() on each shard, bp_counts_merge() of the results,
+ *   bp_trainer_save_piece_counts() on each shard with the merged n-grams,
+ *   bp_counts_merge() of those, and bp_train_from_counts()
+ * give byte for byte the models of bp_trainer_train() on all the texts at once. A file
+ * records the training options it was made with; files of different options are never
+ * mixed (BP_ERR_MISMATCH). Files are written atomically, as bp_model_save() writes. */
+
+typedef enum bp_counts_kind {
+    BP_COUNTS_NGRAMS = 1, /* pass 1: every n-gram of orders 1 .. order, with its count */
+    BP_COUNTS_PIECES = 2  /* pass 2: every piece of the segmentation, with its count */
+} bp_counts_kind;
+
+/* What a count file holds, from its header and trailer. */
+typedef struct bp_counts_info {
+    bp_counts_kind kind;
+    bp_train_options options; /* order, min_count, max_piece_length, isolate_digits and
+                                 no_ensure_unicode as the file was made; the rest zero */
+    uint64_t entries;         /* distinct n-grams or pieces */
+    uint64_t bytes;           /* normalized bytes of the texts counted */
+    uint64_t chunks;          /* their training chunks */
+} bp_counts_info;
+
+/*! bp_counts_read_info() :
+ *  Reads the header and trailer of the count file at `path` (not the entries: the other
+ *  calls validate those as they read them).
+ *  @return BP_OK, BP_ERR_IO (cannot open or read), BP_ERR_BAD_COUNTS (not a count file,
+ *  or damaged or truncated), BP_ERR_VERSION (a later format). Messages name the file. */
+BP_API bp_status bp_counts_read_info(const char *path, bp_counts_info *info, bp_error *err);
+
+/*! bp_trainer_save_ngram_counts() :
+ *  Pass 1 on everything fed to `t`: writes the count of every n-gram of orders 1 to the
+ *  trainer's order to `path` (kind BP_COUNTS_NGRAMS). No n-gram is dropped -- min_count
+ *  can only be applied to the sum of every shard -- so the file grows with the distinct
+ *  n-grams of the shard. Ends the trainer's use, as bp_trainer_train() does; an empty
+ *  shard gives a file with no entries.
+ *  @return BP_OK, BP_ERR_INVALID_ARG, BP_ERR_IO, BP_ERR_WRITE, BP_ERR_NOMEM, or a failure
+ *  of the last text's end (as bp_trainer_end_text()). Nothing is written on failure. */
+BP_API bp_status bp_trainer_save_ngram_counts(bp_trainer *t, const char *path, bp_error *err);
+
+/*! bp_trainer_save_piece_counts() :
+ *  Pass 2 on everything fed to `t`: segments its texts with the n-gram model of the merged
+ *  n-gram counts at `ngram_counts` (min_count applied as bp_trainer_train() applies it) and
+ *  writes the count of every piece to `path` (kind BP_COUNTS_PIECES). The trainer's
+ *  options must be those of the file (bp_counts_read_info() gives them).
+ *  @return BP_OK, BP_ERR_MISMATCH (another kind or options), BP_ERR_BAD_COUNTS,
+ *  BP_ERR_VERSION, BP_ERR_IO, BP_ERR_WRITE, BP_ERR_NOMEM. */
+BP_API bp_status bp_trainer_save_piece_counts(bp_trainer *t, const char *ngram_counts,
+                                              const char *path, bp_error *err);
+
+/*! bp_counts_merge() :
+ *  Sums the count files inputs[0..n) (n >= 1) into `path`: every entry once, with the sum
+ *  of its counts. The sum is exact and the encoding canonical, so that any tree of merges
+ *  of the same files gives the same bytes. Memory stays a few buffers per input, whatever
+ *  the sizes. `info` (may be NULL) receives the result's header and trailer.
+ *  @return BP_OK, BP_ERR_MISMATCH (inputs of different kinds or options),
+ *  BP_ERR_BAD_COUNTS, BP_ERR_VERSION, BP_ERR_TOO_LARGE (a count overflows 64 bits),
+ *  BP_ERR_IO, BP_ERR_WRITE, BP_ERR_NOMEM, BP_ERR_INVALID_ARG. Nothing is written on failure. */
+BP_API bp_status bp_counts_merge(const char *const *inputs, size_t n, const char *path,
+                                 bp_counts_info *info, bp_error *err);
+
+/*! bp_train_from_counts() :
+ *  The last stage: prunes the merged piece counts at `piece_counts` into one model per
+ *  vocabulary size, as bp_trainer_train() does. The training options come from the file;
+ *  of `o` (NULL: defaults) only threads and progress are used. `stats` (may be NULL)
+ *  receives bytes, chunks, distinct_pieces and seconds_pruning.
+ *  @return BP_OK, BP_ERR_EMPTY_CORPUS, BP_ERR_INVALID_ARG (a size below 259),
+ *  BP_ERR_MISMATCH (an n-gram file), BP_ERR_BAD_COUNTS, BP_ERR_VERSION, BP_ERR_IO,
+ *  BP_ERR_NOMEM. Ownership: the caller frees each model. */
+BP_API bp_status bp_train_from_counts(const char *piece_counts, const bp_train_options *o,
+                                      const size_t *vocab_sizes, size_t n_sizes,
+                                      bp_model **models, bp_train_stats *stats, bp_error *err);
 
 /*====== Formats and interop ======*/
 

@@ -34,6 +34,8 @@ static const char *const status_names[] = {
     [BP_ERR_VERSION] = "unsupported model format version",
     [BP_ERR_BAD_ESCAPE] = "malformed escape in a piece",
     [BP_ERR_BAD_SPECIAL] = "bad special token",
+    [BP_ERR_BAD_COUNTS] = "count file is corrupt or not a count file",
+    [BP_ERR_MISMATCH] = "count files of different options or kinds",
 };
 
 const char *bp_strerror(bp_status code)

@@ -213,6 +213,24 @@ static inline uint64_t bp_ngram_key(const unsigned char *g, unsigned k)
  * levels 1 and 2 come from `c`, gathered while spooling. */
 bp_status bp_ngram_build(bp_ngram_model *m, const bp_spool *sp, const bp_byte_counts *c,
                          const bp_train_options *o, unsigned threads, bp_error *err);
+
+/* Where the counts of level k (>= 3) come from: fills *counts with at least every k-gram
+ * whose prefix and suffix survived level k - 1 (those of m->l2 for k == 3, else the keys
+ * of `prev`, which holds their counts), each with its exact count. */
+typedef bp_status (*bp_ngram_level_fn)(void *ctx, unsigned k, const bp_ngram_model *m,
+                                       const bp_u64_table *prev, bp_u64_table *counts,
+                                       bp_error *err);
+
+/* bp_ngram_build with the levels from `level` (counts from a file, train_counts.c).
+ * BP_ERR_BAD_COUNTS when an n-gram counts more than its prefix. */
+bp_status bp_ngram_build_from(bp_ngram_model *m, const bp_byte_counts *c,
+                              const bp_train_options *o, bp_ngram_level_fn level, void *ctx,
+                              bp_error *err);
+
+/* Counts every k-gram of the spool (k >= 3), survivor or not, into *counts: a shard's
+ * pass 1, whose counts only the sum of all shards can prune. */
+bp_status bp_ngram_count_all(unsigned k, const bp_spool *sp, const bp_train_options *o,
+                             unsigned threads, bp_u64_table *counts, bp_error *err);
 void bp_ngram_free(bp_ngram_model *m);
 
 /*------ n-gram-LM segmentation (train_segment.c) ------*/
@@ -241,5 +259,25 @@ bp_status bp_count_pieces(const bp_ngram_model *m, const bp_spool *sp, const bp_
 bp_status bp_prune_pieces(const bp_piece_table *pieces, const bp_train_options *o,
                           unsigned threads, const size_t *vocab_sizes, size_t n_sizes,
                           bp_model **models, bp_error *err);
+
+/*------ Count files of the stages (train_counts.c) ------*/
+
+/* Pass 1 of a shard: every n-gram of orders 1 .. o->order, levels 1 and 2 from `c`, the
+ * others counted over the spool one level at a time, written to `path`; *entries gets
+ * how many. */
+bp_status bp_ngram_counts_save(const char *path, const bp_spool *sp, const bp_byte_counts *c,
+                               const bp_train_options *o, unsigned threads, uint64_t chunks,
+                               uint64_t *entries, bp_error *err);
+/* The n-gram model of the summed n-gram counts at `path`, made with the options `o`
+ * (BP_ERR_MISMATCH otherwise), min_count applied. */
+bp_status bp_ngram_load(bp_ngram_model *m, const char *path, const bp_train_options *o,
+                        bp_error *err);
+/* Writes the piece counts of `t` to `path`. */
+bp_status bp_piece_counts_save(const char *path, const bp_piece_table *t,
+                               const bp_train_options *o, uint64_t bytes, uint64_t chunks,
+                               bp_error *err);
+/* Adds the piece counts at `path` to `t`; *info gets the file's header and totals. */
+bp_status bp_piece_counts_load(const char *path, bp_piece_table *t, bp_counts_info *info,
+                               bp_error *err);
 
 #endif /* BP_TRAIN_INTERNAL_H */

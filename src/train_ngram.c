@@ -24,6 +24,7 @@
 /* What one level's pass needs: which (k-1)-grams survived, and per-thread state. */
 typedef struct level_pass {
     unsigned k;
+    bool all;                  /* count every k-gram, survivors or not (a shard's pass 1) */
     const bp_ngram_model *m;   /* level 2 survivors are its finite l2 entries (k == 3) */
     const bp_u64_table *prev;  /* counts of the level k-1 survivors (k >= 4) */
     bp_u64_table *cand;        /* per thread: counts of this level's candidates */
@@ -51,11 +52,11 @@ static bp_status count_level_chunk(void *ctx, unsigned thread, const unsigned ch
     const uint64_t mask = (UINT64_C(1) << (8 * w)) - 1;
     uint64_t win = 0;
     for (size_t i = 0; i < len; i++) {
-        if (lp->k > 3 && i + PREFETCH_AHEAD < len && i + PREFETCH_AHEAD + 1 >= w)
+        if (lp->k > 3 && !lp->all && i + PREFETCH_AHEAD < len && i + PREFETCH_AHEAD + 1 >= w)
             bp_u64_table_prefetch(lp->prev, bp_ngram_key(x + i + PREFETCH_AHEAD + 1 - w, w));
         win = (win << 8 | x[i]) & mask;
         if (i + 1 >= w)
-            ok[i + 1 - w] = survived(lp, win);
+            ok[i + 1 - w] = lp->all || survived(lp, win);
     }
     bp_u64_table *cand = &lp->cand[thread];
     for (size_t s = 0; s + k <= len; s++) {
@@ -100,6 +101,13 @@ static bp_status count_level(level_pass *lp, const bp_spool *sp, const bp_train_
     return st;
 }
 
+bp_status bp_ngram_count_all(unsigned k, const bp_spool *sp, const bp_train_options *o,
+                             unsigned threads, bp_u64_table *counts, bp_error *err)
+{
+    level_pass lp = {.k = k, .all = true};
+    return count_level(&lp, sp, o, threads, counts, err);
+}
+
 static uint64_t as_bits(double v)
 {
     uint64_t b;
@@ -126,8 +134,14 @@ static bp_status keep_level(bp_ngram_model *m, unsigned k, const bp_u64_table *c
         if (!key || n < min_count)
             continue;
         uint64_t prefix = (key & ((UINT64_C(1) << 56) - 1)) >> 8;
+        const uint64_t *found =
+            k == 3 ? NULL : bp_u64_table_find(prev, prefix | (uint64_t)(k - 1) << 56);
         uint64_t pc = k == 3 ? bp_pair_count(c, (unsigned)(prefix >> 8), prefix & 0xFF)
-                             : *bp_u64_table_find(prev, prefix | (uint64_t)(k - 1) << 56);
+                             : found ? *found : 0;
+        /* Counted from texts, a prefix occurs at least as often as the n-gram; counts read
+         * from a file are checked, as a crafted file could say otherwise. */
+        if (pc < n)
+            return BP_ERR_BAD_COUNTS;
         double lp = log((double)n) - log((double)pc);
         if (bp_u64_table_add(&m->high, key, as_bits(lp)) != BP_OK ||
             bp_u64_table_add(survivors, key, n) != BP_OK)
@@ -137,8 +151,9 @@ static bp_status keep_level(bp_ngram_model *m, unsigned k, const bp_u64_table *c
     return BP_OK;
 }
 
-bp_status bp_ngram_build(bp_ngram_model *m, const bp_spool *sp, const bp_byte_counts *c,
-                         const bp_train_options *o, unsigned threads, bp_error *err)
+bp_status bp_ngram_build_from(bp_ngram_model *m, const bp_byte_counts *c,
+                              const bp_train_options *o, bp_ngram_level_fn level, void *ctx,
+                              bp_error *err)
 {
     memset(m, 0, sizeof *m);
     m->order = o->order;
@@ -178,10 +193,13 @@ bp_status bp_ngram_build(bp_ngram_model *m, const bp_spool *sp, const bp_byte_co
     bp_u64_table prev = {0};
     bp_status st = BP_OK;
     for (unsigned k = 3; k <= o->order && st == BP_OK; k++) {
-        level_pass lp = {.k = k, .m = m, .prev = &prev};
         bp_u64_table counts = {0}, survivors = {0};
-        st = count_level(&lp, sp, o, threads, &counts, err);
-        if (st == BP_OK && keep_level(m, k, &counts, o->min_count, c, &prev, &survivors) != BP_OK)
+        st = level(ctx, k, m, &prev, &counts, err);
+        bp_status kept =
+            st == BP_OK ? keep_level(m, k, &counts, o->min_count, c, &prev, &survivors) : BP_OK;
+        if (kept == BP_ERR_BAD_COUNTS)
+            st = bp_fail(err, kept, UINT64_MAX, "an n-gram counts more than its prefix");
+        else if (kept != BP_OK)
             st = bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory counting n-grams");
         bp_u64_table_free(&counts);
         bp_u64_table_free(&prev);
@@ -191,6 +209,28 @@ bp_status bp_ngram_build(bp_ngram_model *m, const bp_spool *sp, const bp_byte_co
     if (st != BP_OK)
         bp_ngram_free(m);
     return st;
+}
+
+/* The spool as the source of each level: a pass over it counting the candidates. */
+typedef struct spool_levels {
+    const bp_spool *sp;
+    const bp_train_options *o;
+    unsigned threads;
+} spool_levels;
+
+static bp_status count_spool_level(void *ctx, unsigned k, const bp_ngram_model *m,
+                                   const bp_u64_table *prev, bp_u64_table *counts, bp_error *err)
+{
+    const spool_levels *sl = ctx;
+    level_pass lp = {.k = k, .m = m, .prev = prev};
+    return count_level(&lp, sl->sp, sl->o, sl->threads, counts, err);
+}
+
+bp_status bp_ngram_build(bp_ngram_model *m, const bp_spool *sp, const bp_byte_counts *c,
+                         const bp_train_options *o, unsigned threads, bp_error *err)
+{
+    spool_levels sl = {sp, o, threads};
+    return bp_ngram_build_from(m, c, o, count_spool_level, &sl, err);
 }
 
 void bp_ngram_free(bp_ngram_model *m)

@@ -162,11 +162,10 @@ static void end_stage(bp_trainer *t, double *seconds)
     t->started = now;
 }
 
-bp_status bp_trainer_train(bp_trainer *t, const size_t *vocab_sizes, size_t n_sizes,
-                           bp_model **models, bp_error *err)
+/* Sizes of at least 259; models[] cleared, so that a failure frees what it made. */
+static bp_status check_sizes(const size_t *vocab_sizes, size_t n_sizes, bp_model **models,
+                             bp_error *err)
 {
-    if (!t || !vocab_sizes || !n_sizes || !models || t->trained)
-        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_trainer_train: invalid call");
     for (size_t i = 0; i < n_sizes; i++) {
         models[i] = NULL;
         if (vocab_sizes[i] < 256 + BP_N_SPECIAL)
@@ -174,6 +173,12 @@ bp_status bp_trainer_train(bp_trainer *t, const size_t *vocab_sizes, size_t n_si
                            "vocabulary size %zu is too small (at least 259: 256 bytes + 3 specials)",
                            vocab_sizes[i]);
     }
+    return BP_OK;
+}
+
+/* Ends the input (the last text, the spool's last block) and the trainer's use. */
+static bp_status finish_input(bp_trainer *t, bp_error *err)
+{
     t->trained = true;
     bp_status st = chunker_status(t, bp_chunker_end_text(t->chunker, ingest_chunk, t, err), err);
     if (st == BP_OK)
@@ -181,6 +186,17 @@ bp_status bp_trainer_train(bp_trainer *t, const size_t *vocab_sizes, size_t n_si
     t->stats.bytes = t->counts.positions;
     t->stats.skipped_lines = bp_chunker_skipped_lines(t->chunker);
     end_stage(t, &t->stats.seconds_reading);
+    return st;
+}
+
+bp_status bp_trainer_train(bp_trainer *t, const size_t *vocab_sizes, size_t n_sizes,
+                           bp_model **models, bp_error *err)
+{
+    if (!t || !vocab_sizes || !n_sizes || !models || t->trained)
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_trainer_train: invalid call");
+    bp_status st = check_sizes(vocab_sizes, n_sizes, models, err);
+    if (st == BP_OK)
+        st = finish_input(t, err);
     if (st != BP_OK)
         return st;
     if (t->counts.positions == 0)
@@ -202,6 +218,84 @@ bp_status bp_trainer_train(bp_trainer *t, const size_t *vocab_sizes, size_t n_si
         st = bp_prune_pieces(&pieces, &t->opts, t->threads, vocab_sizes, n_sizes, models, err);
     bp_piece_table_free(&pieces);
     end_stage(t, &t->stats.seconds_pruning);
+    return st;
+}
+
+/*------ Training in stages (the count files: train_counts.c) ------*/
+
+bp_status bp_trainer_save_ngram_counts(bp_trainer *t, const char *path, bp_error *err)
+{
+    if (!t || !path || t->trained)
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX,
+                       "bp_trainer_save_ngram_counts: invalid call");
+    bp_status st = finish_input(t, err);
+    if (st == BP_OK)
+        st = bp_ngram_counts_save(path, &t->spool, &t->counts, &t->opts, t->threads,
+                                  t->stats.chunks, &t->stats.ngrams, err);
+    end_stage(t, &t->stats.seconds_counting);
+    return st;
+}
+
+bp_status bp_trainer_save_piece_counts(bp_trainer *t, const char *ngram_counts,
+                                       const char *path, bp_error *err)
+{
+    if (!t || !ngram_counts || !path || t->trained)
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX,
+                       "bp_trainer_save_piece_counts: invalid call");
+    bp_status st = finish_input(t, err);
+    bp_ngram_model lm = {0};
+    if (st == BP_OK)
+        st = bp_ngram_load(&lm, ngram_counts, &t->opts, err);
+    t->stats.ngrams = lm.n_kept;
+    end_stage(t, &t->stats.seconds_counting);
+    bp_piece_table pieces = {0};
+    if (st == BP_OK)
+        st = bp_count_pieces(&lm, &t->spool, &t->opts, t->threads, &pieces, err);
+    bp_ngram_free(&lm);
+    t->stats.distinct_pieces = pieces.n;
+    if (st == BP_OK)
+        st = bp_piece_counts_save(path, &pieces, &t->opts, t->counts.positions, t->stats.chunks,
+                                  err);
+    bp_piece_table_free(&pieces);
+    end_stage(t, &t->stats.seconds_segmenting);
+    return st;
+}
+
+bp_status bp_train_from_counts(const char *piece_counts, const bp_train_options *o,
+                               const size_t *vocab_sizes, size_t n_sizes, bp_model **models,
+                               bp_train_stats *stats, bp_error *err)
+{
+    if (!piece_counts || !vocab_sizes || !n_sizes || !models)
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_train_from_counts: invalid call");
+    double started = now_seconds();
+    bp_train_options opts;
+    bp_train_options_init(&opts);
+    if (o) {
+        opts.threads = o->threads;
+        opts.progress = o->progress;
+        opts.progress_ctx = o->progress_ctx;
+    }
+    bp_piece_table pieces = {0};
+    bp_counts_info info = {0};
+    bp_status st = check_sizes(vocab_sizes, n_sizes, models, err);
+    if (st == BP_OK)
+        st = bp_piece_counts_load(piece_counts, &pieces, &info, err);
+    if (st == BP_OK && info.bytes == 0)
+        st = bp_fail(err, BP_ERR_EMPTY_CORPUS, UINT64_MAX,
+                     "%s: the counts are of no text at all (nothing to learn from)", piece_counts);
+    opts.order = info.options.order;
+    opts.min_count = info.options.min_count;
+    opts.max_piece_length = info.options.max_piece_length;
+    opts.isolate_digits = info.options.isolate_digits;
+    opts.no_ensure_unicode = info.options.no_ensure_unicode;
+    if (st == BP_OK)
+        st = bp_prune_pieces(&pieces, &opts, bp_thread_count(opts.threads, SIZE_MAX, 1),
+                             vocab_sizes, n_sizes, models, err);
+    if (stats)
+        *stats = (bp_train_stats){.bytes = info.bytes, .chunks = info.chunks,
+                                  .distinct_pieces = pieces.n,
+                                  .seconds_pruning = now_seconds() - started};
+    bp_piece_table_free(&pieces);
     return st;
 }
 

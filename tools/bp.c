@@ -35,6 +35,9 @@ static const char main_help[] =
     "  encode     text to token ids (or pieces), one output line per input line\n"
     "  decode     token ids back to text\n"
     "  train      train a model on text files (the reference BytePiece trainer)\n"
+    "  count      pass 1 of a training split into shards: n-gram counts of a shard\n"
+    "  segment    pass 2 of a sharded training: piece counts of a shard\n"
+    "  merge      sum the count files of the shards (exact, in any order)\n"
     "  convert    convert a model between reference JSON and the fast native format\n"
     "  info       describe a model: format, sizes, piece lengths, total count\n"
     "  vocab      list a model's ids, pieces, counts and scores (TSV)\n"
@@ -69,6 +72,8 @@ int main(int argc, char **argv)
      * under argv[0]: so that becomes "bp encode" (messages then read "bp encode: ..."). */
     static char encode_name[] = "bp encode", decode_name[] = "bp decode",
                 train_name[] = "bp train", convert_name[] = "bp convert",
+                count_name[] = "bp count", segment_name[] = "bp segment",
+                merge_name[] = "bp merge",
                 info_name[] = "bp info", vocab_name[] = "bp vocab",
                 export_name[] = "bp export", import_name[] = "bp import",
                 add_tokens_name[] = "bp add-tokens", merge_megatron_name[] = "bp merge-megatron";
@@ -79,6 +84,9 @@ int main(int argc, char **argv)
     } commands[] = {{"encode", encode_name, run_encode},
                     {"decode", decode_name, run_decode},
                     {"train", train_name, run_train},
+                    {"count", count_name, run_count},
+                    {"segment", segment_name, run_segment},
+                    {"merge", merge_name, run_merge},
                     {"convert", convert_name, run_convert},
                     {"info", info_name, run_info},
                     {"vocab", vocab_name, run_vocab},

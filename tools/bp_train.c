@@ -54,6 +54,9 @@ static const char train_help[] =
     "                             then held in memory until it ends)\n"
     "      --temp-dir DIR         where to keep the normalized corpus while training\n"
     "                             (default $TMPDIR, else /tmp)\n"
+    "      --from-counts PIECES   no FILE: train from the merged piece counts of a\n"
+    "                             sharded training (bp count, bp merge, bp segment),\n"
+    "                             with the options they were made with\n"
     "  -q, --quiet                print neither progress nor summary\n"
     "  -h, --help                 show this help and exit\n"
     "\n"
@@ -64,6 +67,39 @@ static const char train_help[] =
     "the reference JSON format, to a temporary file renamed into place; missing\n"
     "directories are not created.\n";
 
+static const char count_help[] =
+    "Usage: bp count -o COUNTS [OPTION]... [FILE]...\n"
+    "Pass 1 of a training split between machines: count every n-gram of the texts of\n"
+    "the FILEs, read exactly as bp train reads them, into the count file COUNTS. Sum\n"
+    "the files of all shards with bp merge, then run bp segment on each shard.\n"
+    "No n-gram is dropped here (--min-count applies to the sum), so COUNTS grows with\n"
+    "the distinct n-grams of the shard.\n"
+    "\n"
+    "  -o, --output COUNTS        the count file to write (required)\n"
+    "      --order, --min-count, --max-piece-length, --isolate-digits,\n"
+    "      --no-ensure-unicode    as for bp train: recorded in COUNTS, and every later\n"
+    "                             stage uses them; files of different options never mix\n"
+    "      --threads, --jsonl, --field, --skip-bad-lines, --temp-dir, -q, -h\n"
+    "                             as for bp train\n"
+    "\n"
+    "The file is written to a temporary file renamed into place (docs/count-format.md).\n"
+    "Exit status: 0 success, 1 failure, 2 usage error.\n";
+
+static const char segment_help[] =
+    "Usage: bp segment -n NGRAMS -o PIECES [OPTION]... [FILE]...\n"
+    "Pass 2 of a training split between machines: segment the texts of the FILEs with\n"
+    "the n-gram model of NGRAMS, the merged counts of every shard (bp count, bp merge),\n"
+    "and write the count of each piece to PIECES. The training options are those of\n"
+    "NGRAMS. Sum the piece counts of all shards with bp merge, then run\n"
+    "bp train --from-counts.\n"
+    "\n"
+    "  -n, --ngrams NGRAMS        the merged n-gram counts (required)\n"
+    "  -o, --output PIECES        the count file to write (required)\n"
+    "      --threads, --jsonl, --field, --skip-bad-lines, --temp-dir, -q, -h\n"
+    "                             as for bp train\n"
+    "\n"
+    "Exit status: 0 success, 1 failure, 2 usage error.\n";
+
 enum {
     MIN_VOCAB_SIZE = 259,       /* the 256 bytes and the 3 special ids */
     MAX_VOCAB_SIZE = 2147483647, /* what a model can hold */
@@ -71,7 +107,15 @@ enum {
     MAX_THREADS = 1024,
 };
 
+/* The commands that read texts with the trainer: they share options, checks and reading. */
+enum stage {
+    STAGE_TRAIN,   /* bp train */
+    STAGE_COUNT,   /* bp count: pass 1 of a shard */
+    STAGE_SEGMENT, /* bp segment: pass 2 of a shard */
+};
+
 typedef struct train_args {
+    enum stage stage;
     const char *output;
     size_t *sizes;
     size_t n_sizes, sizes_cap;
@@ -79,6 +123,9 @@ typedef struct train_args {
     bool jsonl;
     const char *field;
     bool quiet;
+    const char *from_counts;  /* bp train --from-counts */
+    const char *ngram_counts; /* bp segment -n */
+    const char *text_option;  /* the last option given that only training on texts takes */
 } train_args;
 
 /*====== Options ======*/
@@ -95,6 +142,7 @@ enum {
     OPT_FIELD,
     OPT_SKIP_BAD_LINES,
     OPT_TEMP_DIR,
+    OPT_FROM_COUNTS,
 };
 
 static const struct option train_options[] = {
@@ -105,6 +153,39 @@ static const struct option train_options[] = {
     {"max-piece-length", required_argument, NULL, OPT_MAX_PIECE_LENGTH},
     {"isolate-digits", no_argument, NULL, OPT_ISOLATE_DIGITS},
     {"no-ensure-unicode", no_argument, NULL, OPT_NO_ENSURE_UNICODE},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"jsonl", no_argument, NULL, OPT_JSONL},
+    {"field", required_argument, NULL, OPT_FIELD},
+    {"skip-bad-lines", no_argument, NULL, OPT_SKIP_BAD_LINES},
+    {"temp-dir", required_argument, NULL, OPT_TEMP_DIR},
+    {"from-counts", required_argument, NULL, OPT_FROM_COUNTS},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* bp count: those of bp train that shape the counts or read the texts. */
+static const struct option count_options[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"order", required_argument, NULL, OPT_ORDER},
+    {"min-count", required_argument, NULL, OPT_MIN_COUNT},
+    {"max-piece-length", required_argument, NULL, OPT_MAX_PIECE_LENGTH},
+    {"isolate-digits", no_argument, NULL, OPT_ISOLATE_DIGITS},
+    {"no-ensure-unicode", no_argument, NULL, OPT_NO_ENSURE_UNICODE},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"jsonl", no_argument, NULL, OPT_JSONL},
+    {"field", required_argument, NULL, OPT_FIELD},
+    {"skip-bad-lines", no_argument, NULL, OPT_SKIP_BAD_LINES},
+    {"temp-dir", required_argument, NULL, OPT_TEMP_DIR},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* bp segment: the training options come from the n-gram counts. */
+static const struct option segment_options[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"ngrams", required_argument, NULL, 'n'},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"jsonl", no_argument, NULL, OPT_JSONL},
     {"field", required_argument, NULL, OPT_FIELD},
@@ -162,6 +243,19 @@ static enum parse_result apply_train_option(int opt, const char *value, train_ar
     bp_train_options *o = &args->opts;
     uint64_t n = 0;
     enum parse_result result = PARSE_RUN;
+    static const char *const text_options[] = {
+        [OPT_ORDER - OPT_VOCAB_SIZE] = "--order",
+        [OPT_MIN_COUNT - OPT_VOCAB_SIZE] = "--min-count",
+        [OPT_MAX_PIECE_LENGTH - OPT_VOCAB_SIZE] = "--max-piece-length",
+        [OPT_ISOLATE_DIGITS - OPT_VOCAB_SIZE] = "--isolate-digits",
+        [OPT_NO_ENSURE_UNICODE - OPT_VOCAB_SIZE] = "--no-ensure-unicode",
+        [OPT_JSONL - OPT_VOCAB_SIZE] = "--jsonl",
+        [OPT_FIELD - OPT_VOCAB_SIZE] = "--field",
+        [OPT_SKIP_BAD_LINES - OPT_VOCAB_SIZE] = "--skip-bad-lines",
+        [OPT_TEMP_DIR - OPT_VOCAB_SIZE] = "--temp-dir",
+    };
+    if (opt >= OPT_VOCAB_SIZE && opt <= OPT_TEMP_DIR && text_options[opt - OPT_VOCAB_SIZE])
+        args->text_option = text_options[opt - OPT_VOCAB_SIZE];
     switch (opt) {
     case 'o':
         args->output = value;
@@ -205,6 +299,12 @@ static enum parse_result apply_train_option(int opt, const char *value, train_ar
     case OPT_TEMP_DIR:
         o->temp_dir = value;
         break;
+    case OPT_FROM_COUNTS:
+        args->from_counts = value;
+        break;
+    case 'n':
+        args->ngram_counts = value;
+        break;
     case 'q':
         args->quiet = true;
         break;
@@ -218,26 +318,44 @@ static enum parse_result apply_train_option(int opt, const char *value, train_ar
     return result;
 }
 
-static enum parse_result parse_train_args(int argc, char **argv, train_args *args)
+/* The options of each command, and the short ones. */
+static const struct option *const stage_options[] = {train_options, count_options,
+                                                    segment_options};
+static const char *const stage_short_options[] = {"o:qh", "o:qh", "o:n:qh"};
+
+/* What a command needs beyond its options' values. @return PARSE_RUN, or PARSE_USAGE
+ * after a message. */
+static enum parse_result check_combination(int argc, const train_args *args)
 {
-    *args = (train_args){.output = "bytepiece.model"};
+    char what[128];
+    if (args->from_counts && (args->text_option || optind < argc)) {
+        snprintf(what, sizeof what, "--from-counts takes no %s: %s",
+                 optind < argc ? "FILE" : args->text_option,
+                 optind < argc ? "it reads no text" : "the counts fix the options");
+        return usage_error(what), PARSE_USAGE;
+    }
+    if (args->stage != STAGE_TRAIN && !args->output)
+        return usage_error("-o OUTPUT is required"), PARSE_USAGE;
+    if (args->stage == STAGE_SEGMENT && !args->ngram_counts)
+        return usage_error("-n NGRAMS (the merged n-gram counts) is required"), PARSE_USAGE;
+    if (args->field && !args->jsonl)
+        return usage_error("--field needs --jsonl"), PARSE_USAGE;
+    if (!args->from_counts && optind == argc && isatty(STDIN_FILENO))
+        return usage_error("no FILE given, and standard input is a terminal"), PARSE_USAGE;
+    return PARSE_RUN;
+}
+
+static enum parse_result parse_train_args(int argc, char **argv, enum stage stage,
+                                          train_args *args)
+{
+    *args = (train_args){.stage = stage, .output = stage == STAGE_TRAIN ? "bytepiece.model" : NULL};
     bp_train_options_init(&args->opts);
     enum parse_result result = parse_sizes("10000", args);
     int opt;
-    while (result == PARSE_RUN &&
-           (opt = getopt_long(argc, argv, "o:qh", train_options, NULL)) != -1)
+    while (result == PARSE_RUN && (opt = getopt_long(argc, argv, stage_short_options[stage],
+                                                     stage_options[stage], NULL)) != -1)
         result = apply_train_option(opt, optarg, args);
-    if (result != PARSE_RUN)
-        return result;
-    if (args->field && !args->jsonl) {
-        usage_error("--field needs --jsonl");
-        return PARSE_USAGE;
-    }
-    if (optind == argc && isatty(STDIN_FILENO)) {
-        usage_error("no FILE given, and standard input is a terminal");
-        return PARSE_USAGE;
-    }
-    return PARSE_RUN;
+    return result == PARSE_RUN ? check_combination(argc, args) : result;
 }
 
 /*====== Checks before training ======*/
@@ -451,19 +569,18 @@ static void explain_small_model(const train_args *args, const bp_train_stats *s,
     free(path);
 }
 
-static void print_summary(const train_args *args, const bp_train_stats *s, uint64_t skipped,
-                          int n_files, bp_model *const *models)
+/* "PEAK" of the summaries: the peak resident memory of the process. */
+static const char *peak_memory(char *buf, size_t size)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    char bytes[32], peak[32];
-    fprintf(stderr,
-            "%s: %s in %d input%s, %" PRIu64 " chunks; reading %.2f s, counting %.2f s, "
-            "segmenting %.2f s, pruning %.2f s; peak memory %s",
-            program_name, human_bytes(bytes, sizeof bytes, (double)s->bytes), n_files,
-            n_files == 1 ? "" : "s", s->chunks, s->seconds_reading, s->seconds_counting,
-            s->seconds_segmenting, s->seconds_pruning,
-            human_bytes(peak, sizeof peak, (double)ru.ru_maxrss * 1024)); /* kB on Linux */
+    return human_bytes(buf, size, (double)ru.ru_maxrss * 1024); /* kB on Linux */
+}
+
+/* The end of a training's summary: each model and its size, then the small ones' reasons. */
+static void print_models(const train_args *args, const bp_train_stats *s, uint64_t skipped,
+                         bp_model *const *models)
+{
     for (size_t i = 0; i < args->n_sizes; i++) {
         char *path = model_path(args, i);
         fprintf(stderr, "%s %s: %zu ids", i == 0 ? ";" : ",", path,
@@ -477,7 +594,54 @@ static void print_summary(const train_args *args, const bp_train_stats *s, uint6
         explain_small_model(args, s, i, bp_model_vocab_size(models[i]));
 }
 
-/* Trains on every input and writes the models. @return the exit status. */
+static void print_summary(const train_args *args, const bp_train_stats *s, uint64_t skipped,
+                          int n_files, bp_model *const *models)
+{
+    char bytes[32], peak[32];
+    fprintf(stderr, "%s: %s in %d input%s, %" PRIu64 " chunks; ", program_name,
+            human_bytes(bytes, sizeof bytes, (double)s->bytes), n_files, n_files == 1 ? "" : "s",
+            s->chunks);
+    switch (args->stage) {
+    case STAGE_TRAIN:
+        fprintf(stderr,
+                "reading %.2f s, counting %.2f s, segmenting %.2f s, pruning %.2f s; peak memory %s",
+                s->seconds_reading, s->seconds_counting, s->seconds_segmenting,
+                s->seconds_pruning, peak_memory(peak, sizeof peak));
+        print_models(args, s, skipped, models);
+        return;
+    case STAGE_COUNT:
+        fprintf(stderr, "reading %.2f s, counting %.2f s; peak memory %s; %s: %" PRIu64 " n-grams",
+                s->seconds_reading, s->seconds_counting, peak_memory(peak, sizeof peak),
+                args->output, s->ngrams);
+        break;
+    case STAGE_SEGMENT:
+        fprintf(stderr,
+                "reading %.2f s, loading n-grams %.2f s, segmenting %.2f s; peak memory %s; "
+                "%s: %" PRIu64 " distinct pieces",
+                s->seconds_reading, s->seconds_counting, s->seconds_segmenting,
+                peak_memory(peak, sizeof peak), args->output, s->distinct_pieces);
+        break;
+    }
+    if (skipped > 0)
+        fprintf(stderr, "; skipped %" PRIu64 " bad line%s", skipped, skipped == 1 ? "" : "s");
+    fputc('\n', stderr);
+}
+
+/* The stage's work once every input is fed. */
+static bp_status finish_stage(const train_args *args, bp_trainer *t, bp_model **models,
+                              bp_error *err)
+{
+    switch (args->stage) {
+    case STAGE_COUNT:
+        return bp_trainer_save_ngram_counts(t, args->output, err);
+    case STAGE_SEGMENT:
+        return bp_trainer_save_piece_counts(t, args->ngram_counts, args->output, err);
+    default:
+        return bp_trainer_train(t, args->sizes, args->n_sizes, models, err);
+    }
+}
+
+/* Reads every input with the trainer and runs the stage. @return the exit status. */
 static int train(const train_args *args, char **files, int n_files)
 {
     progress p = {.shown = !args->quiet && isatty(STDERR_FILENO), .n_files = n_files};
@@ -501,13 +665,13 @@ static int train(const train_args *args, char **files, int n_files)
     bp_model **models = grow_or_die(NULL, args->n_sizes, sizeof *models);
     for (size_t i = 0; i < args->n_sizes; i++)
         models[i] = NULL;
-    if (rc == 0 && bp_trainer_train(t, args->sizes, args->n_sizes, models, &err) != BP_OK) {
+    if (rc == 0 && finish_stage(args, t, models, &err) != BP_OK) {
         end_progress(&p);
         report("%s", err.message);
         rc = 1;
     }
     end_progress(&p);
-    if (rc == 0)
+    if (rc == 0 && args->stage == STAGE_TRAIN)
         rc = save_models(args, models);
     if (rc == 0 && !args->quiet) {
         bp_train_stats stats;
@@ -521,28 +685,105 @@ static int train(const train_args *args, char **files, int n_files)
     return rc;
 }
 
-int run_train(int argc, char **argv)
+/* bp train --from-counts. @return the exit status. */
+static int train_from_counts(const train_args *args)
+{
+    bp_model **models = grow_or_die(NULL, args->n_sizes, sizeof *models);
+    for (size_t i = 0; i < args->n_sizes; i++)
+        models[i] = NULL;
+    progress p = {.shown = !args->quiet && isatty(STDERR_FILENO)};
+    bp_train_options opts = args->opts;
+    if (p.shown) {
+        opts.progress = on_train_progress;
+        opts.progress_ctx = &p;
+    }
+    bp_train_stats stats;
+    bp_error err;
+    int rc = 0;
+    if (bp_train_from_counts(args->from_counts, &opts, args->sizes, args->n_sizes, models,
+                             &stats, &err) != BP_OK) {
+        end_progress(&p);
+        report("%s", err.message);
+        rc = 1;
+    }
+    end_progress(&p);
+    if (rc == 0)
+        rc = save_models(args, models);
+    if (rc == 0 && !args->quiet) {
+        char bytes[32], peak[32];
+        fprintf(stderr,
+                "%s: piece counts of %s of text, %" PRIu64 " chunks, %" PRIu64
+                " distinct pieces; pruning %.2f s; peak memory %s",
+                program_name, human_bytes(bytes, sizeof bytes, (double)stats.bytes), stats.chunks,
+                stats.distinct_pieces, stats.seconds_pruning, peak_memory(peak, sizeof peak));
+        print_models(args, &stats, 0, models);
+    }
+    for (size_t i = 0; i < args->n_sizes; i++)
+        bp_model_free(models[i]);
+    free(models);
+    return rc;
+}
+
+/* Sets the options of bp segment from its n-gram counts. @return 0, or 1 after a message. */
+static int take_count_options(train_args *args)
+{
+    bp_counts_info info;
+    bp_error err;
+    if (bp_counts_read_info(args->ngram_counts, &info, &err) != BP_OK) {
+        report("%s", err.message);
+        return 1;
+    }
+    args->opts.order = info.options.order;
+    args->opts.min_count = info.options.min_count;
+    args->opts.max_piece_length = info.options.max_piece_length;
+    args->opts.isolate_digits = info.options.isolate_digits;
+    args->opts.no_ensure_unicode = info.options.no_ensure_unicode;
+    return 0;
+}
+
+/* A command that reads texts with the trainer. @return the exit status. */
+static int run_stage(int argc, char **argv, enum stage stage, const char *help)
 {
     train_args args;
-    enum parse_result parsed = parse_train_args(argc, argv, &args);
+    enum parse_result parsed = parse_train_args(argc, argv, stage, &args);
     if (parsed != PARSE_RUN) {
         free(args.sizes);
-        return parsed == PARSE_HELP ? print_text(train_help) : 2;
+        return parsed == PARSE_HELP ? print_text(help) : 2;
     }
     static char stdin_operand[] = "-";
     char *only_stdin[] = {stdin_operand};
     char **files = optind < argc ? argv + optind : only_stdin;
     int n_files = optind < argc ? argc - optind : 1;
     int rc = 0;
-    for (size_t i = 0; i < args.n_sizes && rc == 0; i++) {
-        char *path = model_path(&args, i);
-        rc = check_output(path, files, n_files);
+    size_t n_outputs = stage == STAGE_TRAIN ? args.n_sizes : 1;
+    for (size_t i = 0; i < n_outputs && rc == 0; i++) {
+        char *path = stage == STAGE_TRAIN ? model_path(&args, i) : strdup(args.output);
+        rc = check_output(path, files, args.from_counts ? 0 : n_files);
         free(path);
     }
-    if (rc == 0)
+    if (rc == 0 && stage == STAGE_SEGMENT)
+        rc = take_count_options(&args);
+    if (rc == 0 && args.from_counts)
+        rc = train_from_counts(&args);
+    else if (rc == 0)
         rc = check_inputs(&args, files, n_files);
-    if (rc == 0)
+    if (rc == 0 && !args.from_counts)
         rc = train(&args, files, n_files);
     free(args.sizes);
     return rc;
+}
+
+int run_train(int argc, char **argv)
+{
+    return run_stage(argc, argv, STAGE_TRAIN, train_help);
+}
+
+int run_count(int argc, char **argv)
+{
+    return run_stage(argc, argv, STAGE_COUNT, count_help);
+}
+
+int run_segment(int argc, char **argv)
+{
+    return run_stage(argc, argv, STAGE_SEGMENT, segment_help);
 }

@@ -193,6 +193,9 @@ enum parse_result parse_model_options(int argc, char **argv, const char **model_
 int run_encode(int argc, char **argv);
 int run_decode(int argc, char **argv);
 int run_train(int argc, char **argv);
+int run_count(int argc, char **argv);
+int run_segment(int argc, char **argv);
+int run_merge(int argc, char **argv);
 int run_convert(int argc, char **argv);
 int run_info(int argc, char **argv);
 int run_vocab(int argc, char **argv);

@@ -17,7 +17,7 @@ set -eu
 cd "$(dirname "$0")/.."
 build=${FUZZ_BUILD_DIR:-build-fuzz}
 all="fuzz_model_load fuzz_encode fuzz_decode fuzz_train fuzz_text_input fuzz_nbest fuzz_special"
-all="$all fuzz_stream_decode fuzz_prefix fuzz_megatron_index"
+all="$all fuzz_stream_decode fuzz_prefix fuzz_megatron_index fuzz_counts"
 what=${1:-all}
 seconds=${2:-60}
 

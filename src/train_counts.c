@@ -1,0 +1,375 @@
+/*
+ * train_counts.c -- the trainer's sums as count files (counts_file.c): pass 1 and pass 2
+ * of a shard written out, the merged n-gram counts read back into the n-gram model, piece
+ * counts read back for pruning, and the merge of count files.
+ *
+ * Exactness: the trainer keeps, at each level, the n-grams counting at least min_count
+ * whose prefix and suffix survived the level below. An n-gram never counts more than its
+ * prefix or suffix, so that set is simply every n-gram counting at least min_count: from
+ * the complete counts of every shard, summed, the same n-grams survive with the same
+ * counts, whatever the split. That is why a shard's file keeps every n-gram, and why
+ * min_count is applied only when the summed counts are read (bp_ngram_load).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "counts_file.h"
+#include "train_internal.h"
+
+/* What a fill callback of bp_write_file_from() failed with. Setting the writer's errnum
+ * makes bp_write_file_from() remove the file; the caller then reports `err`. */
+typedef struct fill_status {
+    bp_status st;
+    bp_error err;
+} fill_status;
+
+static void fill_failed(bp_writer *w)
+{
+    if (w->errnum == 0)
+        w->errnum = ECANCELED;
+}
+
+/* The result of a write whose fill may have failed on its own. */
+static bp_status write_result(bp_status written, const fill_status *fs, bp_error *err)
+{
+    if (fs->st != BP_OK) {
+        if (err)
+            *err = fs->err;
+        return fs->st;
+    }
+    return written;
+}
+
+/*------ Pass 1 of a shard ------*/
+
+typedef struct ngram_job {
+    const bp_spool *sp;
+    const bp_byte_counts *c;
+    const bp_train_options *o;
+    unsigned threads;
+    bp_counts_info info;
+    fill_status fs;
+} ngram_job;
+
+static int compare_u64(const void *pa, const void *pb)
+{
+    uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+    return (a > b) - (a < b);
+}
+
+/* Writes the k-grams of `counts` in key order, which is byte order within a level. */
+static bool write_level(bp_counts_writer *cw, unsigned k, const bp_u64_table *counts)
+{
+    uint64_t *keys = malloc((counts->n ? counts->n : 1) * sizeof *keys);
+    if (!keys)
+        return false;
+    size_t n = 0;
+    for (size_t i = 0; i < counts->cap; i++)
+        if (counts->slots[i].key)
+            keys[n++] = counts->slots[i].key;
+    qsort(keys, n, sizeof *keys, compare_u64);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char g[BP_MAX_ORDER];
+        for (unsigned j = 0; j < k; j++)
+            g[j] = (unsigned char)(keys[i] >> (8 * (k - 1 - j)));
+        bp_counts_write_entry(cw, g, k, *bp_u64_table_find(counts, keys[i]));
+    }
+    free(keys);
+    return true;
+}
+
+static void fill_ngrams(bp_writer *w, const void *ctx)
+{
+    ngram_job *job = (ngram_job *)ctx;
+    bp_counts_writer cw;
+    bp_counts_write_begin(&cw, w, &job->info);
+    for (unsigned b = 0; b < 256; b++)
+        if (job->c->uni[b])
+            bp_counts_write_entry(&cw, (const unsigned char[]){(unsigned char)b}, 1, job->c->uni[b]);
+    for (unsigned b0 = 0; b0 < 256 && job->o->order >= 2; b0++)
+        for (unsigned b1 = 0; b1 < 256; b1++)
+            if (bp_pair_count(job->c, b0, b1))
+                bp_counts_write_entry(&cw, (const unsigned char[]){(unsigned char)b0, (unsigned char)b1},
+                                      2, bp_pair_count(job->c, b0, b1));
+    for (unsigned k = 3; k <= job->o->order && w->errnum == 0; k++) {
+        bp_u64_table counts = {0};
+        job->fs.st = bp_ngram_count_all(k, job->sp, job->o, job->threads, &counts, &job->fs.err);
+        if (job->fs.st == BP_OK && !write_level(&cw, k, &counts))
+            job->fs.st = bp_fail(&job->fs.err, BP_ERR_NOMEM, UINT64_MAX, "out of memory");
+        bp_u64_table_free(&counts);
+        if (job->fs.st != BP_OK)
+            fill_failed(w);
+    }
+    bp_counts_write_end(&cw, &job->info);
+}
+
+bp_status bp_ngram_counts_save(const char *path, const bp_spool *sp, const bp_byte_counts *c,
+                               const bp_train_options *o, unsigned threads, uint64_t chunks,
+                               uint64_t *entries, bp_error *err)
+{
+    ngram_job job = {sp, c, o, threads, {0}, {BP_OK, {0}}};
+    bp_counts_info_from(&job.info, BP_COUNTS_NGRAMS, o);
+    job.info.bytes = c->positions;
+    job.info.chunks = chunks;
+    bp_status st = write_result(bp_write_file_from(path, fill_ngrams, &job, err), &job.fs, err);
+    *entries = job.info.entries;
+    return st;
+}
+
+/*------ The merged n-gram counts, read back (pass 2 of a shard) ------*/
+
+/* A count file with its next entry read ahead (bytes NULL at the end). */
+typedef struct ngram_source {
+    bp_counts_reader r;
+    const unsigned char *bytes;
+    size_t len;
+    uint64_t count;
+    uint64_t min_count;
+    bool reader_failed;
+} ngram_source;
+
+static bp_status advance(ngram_source *ns, bp_error *err)
+{
+    bp_status st = bp_counts_next(&ns->r, &ns->bytes, &ns->len, &ns->count, err);
+    ns->reader_failed = st != BP_OK;
+    return st;
+}
+
+/* Levels 1 and 2, into the dense counts the n-gram model starts from. */
+static bp_status read_bytes_and_pairs(ngram_source *ns, bp_byte_counts *c, bp_error *err)
+{
+    bp_status st = advance(ns, err);
+    for (; st == BP_OK && ns->bytes && ns->len <= 2; st = advance(ns, err)) {
+        unsigned b0 = ns->bytes[0];
+        if (ns->len == 1) {
+            c->uni[b0] = ns->count;
+            continue;
+        }
+        if (!c->pair[b0] && !(c->pair[b0] = calloc(256, sizeof *c->pair[b0])))
+            return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory");
+        c->pair[b0][ns->bytes[1]] = ns->count;
+    }
+    c->positions = ns->r.info.bytes;
+    return st;
+}
+
+/* A bp_ngram_level_fn: the k-grams of the file that reach min_count (the others cannot
+ * survive, and need no memory). */
+static bp_status read_level(void *ctx, unsigned k, const bp_ngram_model *m,
+                            const bp_u64_table *prev, bp_u64_table *counts, bp_error *err)
+{
+    ngram_source *ns = ctx;
+    (void)m, (void)prev; /* the file holds every k-gram: no candidate needs choosing */
+    bp_status st = BP_OK;
+    for (; st == BP_OK && ns->bytes && ns->len == k; st = advance(ns, err))
+        if (ns->count >= ns->min_count &&
+            bp_u64_table_add(counts, bp_ngram_key(ns->bytes, k), ns->count) != BP_OK)
+            return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory reading n-gram counts");
+    return st;
+}
+
+bp_status bp_ngram_load(bp_ngram_model *m, const char *path, const bp_train_options *o,
+                        bp_error *err)
+{
+    memset(m, 0, sizeof *m);
+    ngram_source ns = {.min_count = o->min_count};
+    bp_counts_info want;
+    bp_counts_info_from(&want, BP_COUNTS_NGRAMS, o);
+    bp_byte_counts c = {0};
+    bp_error e;
+    bp_status st = bp_counts_open(&ns.r, path, &e);
+    if (st == BP_OK)
+        st = bp_counts_check_match(&want, "this training", &ns.r.info, path, &e);
+    if (st == BP_OK)
+        st = read_bytes_and_pairs(&ns, &c, &e);
+    if (st == BP_OK)
+        st = bp_ngram_build_from(m, &c, o, read_level, &ns, &e);
+    if (st == BP_ERR_BAD_COUNTS && !ns.reader_failed) { /* the model's own check */
+        char why[sizeof e.message];
+        memcpy(why, e.message, sizeof why);
+        bp_fail(&e, st, UINT64_MAX, "%s: %s", path, why);
+    }
+    if (st != BP_OK && err)
+        *err = e;
+    bp_byte_counts_free(&c);
+    bp_counts_close(&ns.r);
+    return st;
+}
+
+/*------ Piece counts ------*/
+
+typedef struct piece_job {
+    bp_piece *items;
+    size_t n;
+    bp_counts_info info;
+} piece_job;
+
+static int compare_entries(const void *pa, const void *pb)
+{
+    const bp_piece *a = pa, *b = pb;
+    return bp_counts_compare(a->bytes, a->len, b->bytes, b->len);
+}
+
+static void fill_pieces(bp_writer *w, const void *ctx)
+{
+    piece_job *job = (piece_job *)ctx;
+    bp_counts_writer cw;
+    bp_counts_write_begin(&cw, w, &job->info);
+    for (size_t i = 0; i < job->n; i++)
+        bp_counts_write_entry(&cw, job->items[i].bytes, job->items[i].len, job->items[i].count);
+    bp_counts_write_end(&cw, &job->info);
+}
+
+bp_status bp_piece_counts_save(const char *path, const bp_piece_table *t,
+                               const bp_train_options *o, uint64_t bytes, uint64_t chunks,
+                               bp_error *err)
+{
+    piece_job job = {malloc((t->n ? t->n : 1) * sizeof *job.items), 0, {0}};
+    if (!job.items)
+        return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory");
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->slots[i].hash)
+            job.items[job.n++] = (bp_piece){t->arena + t->slots[i].off, t->slots[i].len,
+                                            t->slots[i].count};
+    qsort(job.items, job.n, sizeof *job.items, compare_entries);
+    bp_counts_info_from(&job.info, BP_COUNTS_PIECES, o);
+    job.info.bytes = bytes;
+    job.info.chunks = chunks;
+    bp_status st = bp_write_file_from(path, fill_pieces, &job, err);
+    free(job.items);
+    return st;
+}
+
+bp_status bp_piece_counts_load(const char *path, bp_piece_table *t, bp_counts_info *info,
+                               bp_error *err)
+{
+    bp_counts_reader r;
+    bp_status st = bp_counts_open(&r, path, err);
+    if (st == BP_OK && r.info.kind != BP_COUNTS_PIECES)
+        st = bp_fail(err, BP_ERR_MISMATCH, UINT64_MAX,
+                     "%s holds n-gram counts; training needs piece counts (bp segment makes them)",
+                     path);
+    const unsigned char *bytes = NULL;
+    size_t len;
+    uint64_t count;
+    while (st == BP_OK && (st = bp_counts_next(&r, &bytes, &len, &count, err)) == BP_OK && bytes)
+        if (bp_piece_table_add(t, bytes, len, count) != BP_OK)
+            st = bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory reading %s", path);
+    if (st == BP_OK)
+        *info = r.info;
+    bp_counts_close(&r);
+    return st;
+}
+
+/*------ Merging ------*/
+
+/* A k-way merge of sorted inputs. The smallest entry is found by a scan of the inputs:
+ * a merge takes a handful of files (many shards merge best as a tree, in parallel). */
+typedef struct merge_job {
+    bp_counts_reader *in;
+    const unsigned char **bytes;
+    size_t *len;
+    uint64_t *count;
+    size_t n;
+    bp_counts_info info;
+    fill_status fs;
+} merge_job;
+
+static bp_status merge_advance(merge_job *job, size_t i)
+{
+    return bp_counts_next(&job->in[i], &job->bytes[i], &job->len[i], &job->count[i], &job->fs.err);
+}
+
+/* The input holding the smallest entry, or n when all have ended. */
+static size_t smallest(const merge_job *job)
+{
+    size_t best = job->n;
+    for (size_t i = 0; i < job->n; i++)
+        if (job->bytes[i] && (best == job->n || bp_counts_compare(job->bytes[i], job->len[i],
+                                                                  job->bytes[best], job->len[best]) < 0))
+            best = i;
+    return best;
+}
+
+static void fill_merge(bp_writer *w, const void *ctx)
+{
+    merge_job *job = (merge_job *)ctx;
+    bp_counts_writer cw;
+    bp_counts_write_begin(&cw, w, &job->info);
+    for (size_t i = 0; i < job->n && job->fs.st == BP_OK; i++)
+        job->fs.st = merge_advance(job, i);
+    for (size_t lo; job->fs.st == BP_OK && w->errnum == 0 && (lo = smallest(job)) < job->n;) {
+        uint64_t sum = 0;
+        for (size_t i = lo; i < job->n; i++)
+            if (job->bytes[i] &&
+                bp_counts_compare(job->bytes[i], job->len[i], job->bytes[lo], job->len[lo]) == 0) {
+                if (sum + job->count[i] < sum)
+                    job->fs.st = bp_fail(&job->fs.err, BP_ERR_TOO_LARGE, UINT64_MAX,
+                                         "a count of the merge exceeds 2^64 - 1");
+                sum += job->count[i];
+            }
+        /* Written before the inputs advance: a reader keeps its last entry valid. */
+        bp_counts_write_entry(&cw, job->bytes[lo], job->len[lo], sum);
+        size_t lo_len = job->len[lo];
+        const unsigned char *lo_bytes = job->bytes[lo];
+        for (size_t i = job->n; i-- > lo && job->fs.st == BP_OK;)
+            if (job->bytes[i] && (i == lo || bp_counts_compare(job->bytes[i], job->len[i],
+                                                               lo_bytes, lo_len) == 0))
+                job->fs.st = merge_advance(job, i);
+    }
+    if (job->fs.st != BP_OK)
+        fill_failed(w);
+    bp_counts_write_end(&cw, &job->info);
+}
+
+/* Opens the inputs of a merge and sets the result's header and totals. */
+static bp_status open_inputs(merge_job *job, const char *const *inputs, bp_error *err)
+{
+    for (size_t i = 0; i < job->n; i++) {
+        bp_status st = bp_counts_open(&job->in[i], inputs[i], err);
+        if (st == BP_OK && i > 0)
+            st = bp_counts_check_match(&job->in[0].info, inputs[0], &job->in[i].info, inputs[i],
+                                       err);
+        if (st != BP_OK)
+            return st;
+        const bp_counts_info *in = &job->in[i].info;
+        if (i == 0)
+            job->info = (bp_counts_info){.kind = in->kind, .options = in->options};
+        if (job->info.bytes + in->bytes < in->bytes || job->info.chunks + in->chunks < in->chunks)
+            return bp_fail(err, BP_ERR_TOO_LARGE, UINT64_MAX, "the merged text size exceeds 2^64 - 1");
+        job->info.bytes += in->bytes;
+        job->info.chunks += in->chunks;
+    }
+    return BP_OK;
+}
+
+bp_status bp_counts_merge(const char *const *inputs, size_t n, const char *path,
+                          bp_counts_info *info, bp_error *err)
+{
+    if (!inputs || !n || !path)
+        return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_counts_merge: invalid call");
+    merge_job job = {.n = n, .fs = {BP_OK, {0}}};
+    job.in = calloc(n, sizeof *job.in);
+    job.bytes = calloc(n, sizeof *job.bytes);
+    job.len = calloc(n, sizeof *job.len);
+    job.count = calloc(n, sizeof *job.count);
+    bp_status st = BP_OK;
+    if (!job.in || !job.bytes || !job.len || !job.count)
+        st = bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory");
+    for (size_t i = 0; job.in && i < n; i++)
+        job.in[i].fd = -1;
+    if (st == BP_OK)
+        st = open_inputs(&job, inputs, err);
+    if (st == BP_OK)
+        st = write_result(bp_write_file_from(path, fill_merge, &job, err), &job.fs, err);
+    if (st == BP_OK && info)
+        *info = job.info;
+    for (size_t i = 0; job.in && i < n; i++)
+        bp_counts_close(&job.in[i]);
+    free(job.in);
+    free(job.bytes);
+    free(job.len);
+    free(job.count);
+    return st;
+}

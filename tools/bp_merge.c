@@ -1,0 +1,73 @@
+/*
+ * bp_merge.c -- `bp merge`: sums count files (bp count, bp segment, bp merge) into one
+ * with the library's bp_counts_merge, which streams: memory stays a few buffers per input.
+ * Exit status: 0 success, 1 failure on data or I/O, 2 usage error.
+ */
+#define _GNU_SOURCE /* getopt_long, which also lets options follow file operands */
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <sys/resource.h>
+
+#include "cli.h"
+
+static const char merge_help[] =
+    "Usage: bp merge -o OUTPUT [OPTION]... COUNTS...\n"
+    "Sum count files of one kind (n-gram counts of bp count, piece counts of\n"
+    "bp segment, or earlier merges) into OUTPUT. The sum is exact and its file\n"
+    "canonical: any tree of merges of the same files gives the same bytes. Files made\n"
+    "with different options, or of different kinds, are refused.\n"
+    "\n"
+    "  -o, --output OUTPUT   the count file to write (required); it may be one of\n"
+    "                        the COUNTS, replaced once the sum is complete\n"
+    "  -q, --quiet           print no summary\n"
+    "  -h, --help            show this help and exit\n"
+    "\n"
+    "OUTPUT is written to a temporary file renamed into place (docs/count-format.md).\n"
+    "Exit status: 0 success, 1 failure, 2 usage error.\n";
+
+static const struct option merge_options[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+int run_merge(int argc, char **argv)
+{
+    const char *output = NULL;
+    bool quiet = false;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "o:qh", merge_options, NULL)) != -1) {
+        if (opt == 'o')
+            output = optarg;
+        else if (opt == 'q')
+            quiet = true;
+        else if (opt == 'h')
+            return print_text(merge_help);
+        else
+            return usage_hint();
+    }
+    if (!output)
+        return usage_error("-o OUTPUT is required");
+    if (optind == argc)
+        return usage_error("no COUNTS file given");
+    bp_counts_info info;
+    bp_error err;
+    size_t n = (size_t)(argc - optind);
+    if (bp_counts_merge((const char *const *)(argv + optind), n, output, &info, &err) != BP_OK) {
+        report("%s", err.message);
+        return 1;
+    }
+    if (!quiet) {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        char bytes[32], peak[32];
+        fprintf(stderr, "%s: %zu input%s, %s of text; %s: %" PRIu64 " %s; peak memory %s\n",
+                program_name, n, n == 1 ? "" : "s",
+                human_bytes(bytes, sizeof bytes, (double)info.bytes), output, info.entries,
+                info.kind == BP_COUNTS_NGRAMS ? "n-grams" : "distinct pieces",
+                human_bytes(peak, sizeof peak, (double)ru.ru_maxrss * 1024));
+    }
+    return 0;
+}
