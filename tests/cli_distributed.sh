@@ -87,6 +87,20 @@ sh "$DRIVER" train --bp "$BP" $TRAIN_OPTS -o "$T/dist/k" "$T"/s8/part* >"$T/log"
 check "a work directory of other shards is refused" test $? -eq 1
 check "the refusal says why" grep -q "other shards" "$T/log"
 
+# ---- Encoding shards into one Megatron dataset ----
+"$BP" train -q --vocab-size 600 -o "$T/enc.model" "$T/corpus.txt"
+"$BP" encode -m "$T/enc.model" --output-format megatron -o "$T/one" "$T"/s3/part* 2>/dev/null
+check_logged "encode on 3 shards with parallel" sh "$DRIVER" encode --bp "$BP" -m "$T/enc.model" \
+    -o "$T/dist/enc" "$T"/s3/part*
+check "the merged dataset is one run's (.bin)" cmp -s "$T/one.bin" "$T/dist/enc.bin"
+check "the merged dataset is one run's (.idx)" cmp -s "$T/one.idx" "$T/dist/enc.idx"
+check_logged "sampled encode on 3 shards" sh "$DRIVER" encode --bp "$BP" -m "$T/enc.model" \
+    --alpha 0.1 --seed 7 -o "$T/dist/sampled" "$T"/s3/part*
+"$BP" encode -m "$T/enc.model" --alpha 0.1 --seed 7 --first-text 2199023255552 \
+    --output-format megatron -o "$T/shard2" "$T/s3/part02" 2>/dev/null
+check "sampled: the last shard (2) draws from streams 2 * 2^40 + k of the seed" \
+    sh -c "tail -c $(wc -c <"$T/shard2.bin") '$T/dist/sampled.bin' | cmp -s - '$T/shard2.bin'"
+
 # ---- Usage errors ----
 sh "$DRIVER" train -o "$T/x" >/dev/null 2>"$T/err"
 check "no shard is a usage error (exit 2)" test $? -eq 2
@@ -100,15 +114,18 @@ check "an unknown engine is a usage error (exit 2)" test $? -eq 2
 if [ "$(id -u)" -ne 0 ]; then
     echo "SKIP: the Slurm checks need root to start the one-node cluster"
 else
-    mkdir "$T/slurm"
-    if sh "$HERE/slurm_one_node.sh" start "$T/slurm" >"$T/log" 2>&1; then
+    # Outside $T (private to root): the munge user must reach its files.
+    SLURM_DIR=$(mktemp -d /tmp/bp-slurm.XXXXXX)
+    chmod 755 "$SLURM_DIR"
+    if sh "$HERE/slurm_one_node.sh" start "$SLURM_DIR" >"$T/log" 2>&1; then
         ok "a one-node Slurm cluster starts"
         train_matches "slurm job array, 3 shards: the model of bp train" slurm "$T"/s3/part*
     else
         not_ok "a one-node Slurm cluster starts"
         tail -n 20 "$T/log" | sed 's/^/    /'
     fi
-    sh "$HERE/slurm_one_node.sh" stop "$T/slurm"
+    sh "$HERE/slurm_one_node.sh" stop "$SLURM_DIR"
+    rm -rf "$SLURM_DIR"
 fi
 
 finish

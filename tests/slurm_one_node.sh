@@ -2,7 +2,8 @@
 # slurm_one_node.sh -- starts and stops a one-node Slurm cluster on localhost, for tests that
 # run bp's stages as a job array (tests/cli_distributed.sh).
 #
-# Usage: sh tests/slurm_one_node.sh start DIR    (DIR: an empty scratch directory)
+# Usage: sh tests/slurm_one_node.sh start DIR    (DIR: an empty scratch directory that the
+#                                                 munge user can reach)
 #        sh tests/slurm_one_node.sh stop DIR
 # Needs root and the Debian packages slurmctld, slurmd, slurm-client and munge
 # (tools/install-deps.sh --dev). The cluster's state, spool, logs and pid files all live in
@@ -81,9 +82,9 @@ if [ ! -f /etc/munge/munge.key ]; then
     chown munge:munge /etc/munge/munge.key
     chmod 400 /etc/munge/munge.key
 fi
-# munged runs as the munge user: it must reach its own folder.
-chmod 755 "$dir"
 chown munge:munge "$dir/munge"
+runuser -u munge -- test -w "$dir/munge" ||
+    { echo "slurm_one_node.sh: the munge user cannot reach $dir/munge (make DIR and its parents searchable)" >&2; exit 1; }
 mkdir -p /run/munge && chown munge:munge /run/munge
 # A munged of our own (its own socket and pid file), so that a system one is left alone.
 runuser -u munge -- /usr/sbin/munged --socket=/run/munge/munge.socket.2 \

@@ -11,6 +11,9 @@ packages="cmake gcc g++ make pkg-config zstd uthash-dev libcmocka-dev libzstd-de
 [ "${1:-}" = "--dev" ] && packages="$packages clang libclang-rt-dev"
 # The Python binding (python/) and its tests.
 [ "${1:-}" = "--dev" ] && packages="$packages python3-dev python3-numpy python3-pytest"
+# The distributed driver's tests: GNU parallel, and a one-node Slurm cluster
+# (tests/cli_distributed.sh, tests/slurm_one_node.sh).
+[ "${1:-}" = "--dev" ] && packages="$packages parallel slurmctld slurmd slurm-client munge"
 
 missing=""
 for p in $packages; do
