@@ -39,6 +39,7 @@ static const char main_help[] =
     "  vocab      list a model's ids, pieces, counts and scores (TSV)\n"
     "  export     write a model for SentencePiece (spm_encode and its libraries)\n"
     "  import     make a model from a table of pieces and counts\n"
+    "  report     compare models on held-out texts: an HTML page (or JSON)\n"
     "\n"
     "Run 'bp COMMAND --help' for the options of a command.\n"
     "\n"
@@ -67,7 +68,8 @@ int main(int argc, char **argv)
     static char encode_name[] = "bp encode", decode_name[] = "bp decode",
                 train_name[] = "bp train", convert_name[] = "bp convert",
                 info_name[] = "bp info", vocab_name[] = "bp vocab",
-                export_name[] = "bp export", import_name[] = "bp import";
+                export_name[] = "bp export", import_name[] = "bp import",
+                report_name[] = "bp report";
     static const struct {
         const char *word;
         char *name;
@@ -79,7 +81,8 @@ int main(int argc, char **argv)
                     {"info", info_name, run_info},
                     {"vocab", vocab_name, run_vocab},
                     {"export", export_name, run_export},
-                    {"import", import_name, run_import}};
+                    {"import", import_name, run_import},
+                    {"report", report_name, run_report}};
 
     if (argc < 2)
         return usage_error("missing command");

@@ -195,6 +195,7 @@ int run_info(int argc, char **argv);
 int run_vocab(int argc, char **argv);
 int run_export(int argc, char **argv);
 int run_import(int argc, char **argv);
+int run_report(int argc, char **argv); /* bp_report.c */
 
 static inline void output_byte(output *out, char c)
 {
