@@ -1,12 +1,13 @@
 #!/bin/sh
 # Installs the Debian packages libbytepiece needs to build and test, when they are missing.
 # Usage: tools/install-deps.sh [--dev]   (--dev adds clang and its libFuzzer/sanitizer runtimes,
-#                                        for the fuzzing build)
+#                                        for the fuzzing build, and headless Chromium, which
+#                                        renders the page of `bp report` in tests/cli_report.sh)
 # Runs apt-get as root, or through sudo when it is available.
 set -eu
 
 packages="cmake gcc g++ make pkg-config zstd uthash-dev libcmocka-dev libzstd-dev libutf8proc-dev libcjson-dev sentencepiece"
-[ "${1:-}" = "--dev" ] && packages="$packages clang libclang-rt-dev"
+[ "${1:-}" = "--dev" ] && packages="$packages clang libclang-rt-dev chromium chromium-driver"
 
 missing=""
 for p in $packages; do
