@@ -245,7 +245,7 @@ static uint64_t sweep_size(const char *path)
 }
 
 int write_report(const char *out_path, bool json, bp_model *const *models,
-                 const char *const *model_paths, size_t n_models, char *const *text_paths,
+                 const char *const *model_paths, size_t n_models, const char *const *text_paths,
                  size_t n_texts, const char *note)
 {
     report_text *texts = grow_or_die(NULL, n_texts, sizeof *texts);
@@ -289,7 +289,7 @@ int write_report(const char *out_path, bool json, bp_model *const *models,
 typedef struct report_args {
     const char *output;
     bool json;
-    char **texts;
+    const char **texts;
     size_t n_texts, texts_cap;
 } report_args;
 

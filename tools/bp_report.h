@@ -175,7 +175,7 @@ const char *series_colour(size_t i);
  * so that a failure leaves no file. The models stay the caller's; labels are made from
  * their paths. @return 0, or 1 after a message. */
 int write_report(const char *out_path, bool json, bp_model *const *models,
-                 const char *const *model_paths, size_t n_models, char *const *text_paths,
+                 const char *const *model_paths, size_t n_models, const char *const *text_paths,
                  size_t n_texts, const char *note);
 
 #endif
