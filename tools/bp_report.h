@@ -33,9 +33,9 @@ typedef struct text_figures {
     uint64_t byte_token_bytes; /* bytes that are a token of one byte inside a multi-byte
                                   character */
     double input_bytes;        /* of the text as given, before NFC */
-    double encode_seconds;     /* wall time of the fastest of `encode_runs` encodings of the
-                                  text on one thread (the fastest: the least disturbed by
-                                  other work on the machine) */
+    double encode_seconds;     /* CPU time of the fastest of `encode_runs` encodings of the
+                                  text on one thread (CPU time and the fastest run: the
+                                  least disturbed by other work on the machine) */
     unsigned encode_runs;
 } text_figures;
 

@@ -21,7 +21,7 @@ static const char style[] =
     "code,td.piece{font-family:monospace;text-align:left;white-space:pre}"
     ".swatch{display:inline-block;width:12px;height:12px;margin-right:6px;"
     "vertical-align:middle}svg.chart{display:block;margin:14px 0}dt{font-weight:bold}"
-    ".note{background:#fff6d6;padding:6px 10px}";
+    ".note{background:#fff6d6;padding:6px 10px}.wide{overflow-x:auto}";
 
 /* A figure of a model on a text, as the charts and the table show it. */
 typedef struct figure {
@@ -52,6 +52,13 @@ static void model_name_cell(output *out, const report_data *r, size_t m)
                "</span>", series_colour(m));
     out_html(out, r->models[m].label);
     out_printf(out, "</td>");
+}
+
+/* What the charts and the table call a text: its file name. */
+static const char *text_label(const report_data *r, size_t t)
+{
+    const char *slash = strrchr(r->texts[t].path, '/');
+    return slash ? slash + 1 : r->texts[t].path;
 }
 
 static const char **model_labels(const report_data *r)
@@ -89,10 +96,8 @@ static void write_text_charts(output *out, const report_data *r, const char **la
 {
     const char **rows = grow_or_die(NULL, r->n_texts, sizeof *rows);
     double *values = grow_or_die(NULL, r->n_texts * r->n_models, sizeof *values);
-    for (size_t t = 0; t < r->n_texts; t++) {
-        const char *slash = strrchr(r->texts[t].path, '/');
-        rows[t] = slash ? slash + 1 : r->texts[t].path;
-    }
+    for (size_t t = 0; t < r->n_texts; t++)
+        rows[t] = text_label(r, t);
     for (size_t k = 0; k < N_FIGURES; k++) {
         for (size_t t = 0; t < r->n_texts; t++)
             for (size_t m = 0; m < r->n_models; m++)
@@ -108,17 +113,16 @@ static void write_text_charts(output *out, const report_data *r, const char **la
 
 static void write_text_table(output *out, const report_data *r)
 {
-    out_printf(out, "<table><tr><th class=\"name\">text</th><th class=\"name\">model</th>"
-               "<th>bytes</th><th>characters</th><th>tokens</th><th>bytes per token</th>"
-               "<th>tokens per 1,000 characters</th><th>split characters</th>"
-               "<th>single-byte tokens of multi-byte characters</th><th>encode MB/s</th>"
-               "</tr>\n");
+    out_printf(out, "<div class=\"wide\"><table><tr><th class=\"name\">text</th>"
+               "<th class=\"name\">model</th><th>bytes</th><th>characters</th><th>tokens</th>"
+               "<th>bytes per token</th><th>tokens per 1,000 chars</th><th>split chars</th>"
+               "<th>byte tokens</th><th>encode MB/s</th></tr>\n");
     for (size_t t = 0; t < r->n_texts; t++)
         for (size_t m = 0; m < r->n_models; m++) {
             const text_figures *f = &r->figures[m * r->n_texts + t];
-            out_printf(out, "<tr><td class=\"name\"><code>");
-            out_html(out, r->texts[t].path);
-            out_printf(out, "</code></td>");
+            out_printf(out, "<tr><td class=\"name\">");
+            out_html(out, text_label(r, t));
+            out_printf(out, "</td>");
             model_name_cell(out, r, m);
             out_printf(out, "<td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td>",
                        f->bytes, f->characters, f->tokens);
@@ -129,7 +133,7 @@ static void write_text_table(output *out, const report_data *r)
             }
             out_printf(out, "</tr>\n");
         }
-    out_printf(out, "</table>\n");
+    out_printf(out, "</table></div>\n");
 }
 
 /* The models that are sizes of one training: those whose path is PREFIX.SIZE for the
@@ -173,8 +177,7 @@ static void write_sweep(output *out, const report_data *r)
         double *x = grow_or_die(NULL, r->n_texts * n, sizeof *x);
         double *y = grow_or_die(NULL, r->n_texts * n, sizeof *y);
         for (size_t t = 0; t < r->n_texts; t++) {
-            const char *slash = strrchr(r->texts[t].path, '/');
-            series[t] = slash ? slash + 1 : r->texts[t].path;
+            series[t] = text_label(r, t);
             for (size_t i = 0; i < n; i++) {
                 x[t * n + i] = (double)bp_model_vocab_size(r->models[members[i]].model);
                 y[t * n + i] = bytes_per_token(&r->figures[members[i] * r->n_texts + t]);
@@ -219,45 +222,62 @@ static void write_length_chart(output *out, const report_data *r, const char **l
     free(y);
 }
 
-static void write_kinds(output *out, const report_data *r, const char **labels)
+/* The kinds of piece some model has at least `least` (a share of its pieces) of. @return
+ * their number, the kinds in kinds[] and their names in names[]. */
+static size_t kinds_present(const report_data *r, double least, size_t *kinds,
+                            const char **names)
 {
-    const char *rows[N_PIECE_KINDS];
-    size_t kinds[N_PIECE_KINDS], n_rows = 0;
+    size_t n = 0;
     for (size_t k = 0; k < N_PIECE_KINDS; k++) {
-        bool any = false;
+        bool present = false;
         for (size_t m = 0; m < r->n_models; m++)
-            any |= r->models[m].survey.by_kind[k] > 0;
-        if (any) {
-            kinds[n_rows] = k;
-            rows[n_rows++] = piece_kind_names[k];
+            present |= r->models[m].survey.by_kind[k] > 0 &&
+                       (double)r->models[m].survey.by_kind[k] >=
+                           least * (double)r->models[m].survey.n_pieces;
+        if (present) {
+            kinds[n] = k;
+            names[n++] = piece_kind_names[k];
         }
     }
-    double *values = grow_or_die(NULL, n_rows * r->n_models, sizeof *values);
+    return n;
+}
+
+/* The chart shows the kinds that make at least 0.5% of some model's pieces, so that the
+ * rare ones do not drown it; the table under it has them all. */
+static void write_kinds(output *out, const report_data *r, const char **labels)
+{
+    const char *names[N_PIECE_KINDS];
+    size_t kinds[N_PIECE_KINDS];
+    size_t n_rows = kinds_present(r, 0.005, kinds, names);
+    double *values = grow_or_die(NULL, n_rows * r->n_models + 1, sizeof *values);
     for (size_t i = 0; i < n_rows; i++)
         for (size_t m = 0; m < r->n_models; m++)
             values[i * r->n_models + m] = 100.0 * (double)r->models[m].survey.by_kind[kinds[i]] /
                                           (double)r->models[m].survey.n_pieces;
-    bar_chart chart = {"Pieces by script and kind", "% of the pieces", rows, n_rows, labels,
-                       r->n_models, values, "%.1f%%"};
+    bar_chart chart = {"Pieces by script and kind (those over 0.5% of the pieces)",
+                       "% of the pieces", names, n_rows, labels, r->n_models, values,
+                       "%.1f%%"};
     svg_bar_chart(out, &chart);
     free(values);
-    out_printf(out, "<table><tr><th class=\"name\">pieces</th>");
+    n_rows = kinds_present(r, 0, kinds, names);
+    out_printf(out, "<div class=\"wide\"><table><tr><th class=\"name\">pieces</th>");
     for (size_t m = 0; m < r->n_models; m++)
         model_name_cell(out, r, m);
     out_printf(out, "</tr>\n");
     for (size_t i = 0; i < n_rows; i++) {
-        out_printf(out, "<tr><td class=\"name\">%s</td>", rows[i]);
+        out_printf(out, "<tr><td class=\"name\">%s</td>", names[i]);
         for (size_t m = 0; m < r->n_models; m++)
             out_printf(out, "<td>%zu</td>", r->models[m].survey.by_kind[kinds[i]]);
         out_printf(out, "</tr>\n");
     }
-    out_printf(out, "</table>\n");
+    out_printf(out, "</table></div>\n");
 }
 
 /* A table of the longest or the most frequent pieces: one column pair per model. */
 static void write_top_pieces(output *out, const report_data *r, bool frequent)
 {
-    out_printf(out, "<h3>The %d %s pieces</h3>\n<table><tr><th>#</th>", TOP_PIECES,
+    out_printf(out, "<h3>The %d %s pieces</h3>\n<div class=\"wide\"><table><tr><th>#</th>",
+               TOP_PIECES,
                frequent ? "most frequent" : "longest");
     for (size_t m = 0; m < r->n_models; m++) {
         model_name_cell(out, r, m);
@@ -284,7 +304,7 @@ static void write_top_pieces(output *out, const report_data *r, bool frequent)
         }
         out_printf(out, "</tr>\n");
     }
-    out_printf(out, "</table>\n");
+    out_printf(out, "</table></div>\n");
 }
 
 static const char definitions[] =
@@ -303,8 +323,9 @@ static const char definitions[] =
     "bytes of the text that are a token of one byte lying inside a character of two or "
     "more bytes (the model had no better piece for it).</dd>\n"
     "<dt>Encode speed</dt><dd>Megabytes (10<sup>6</sup> bytes) of the text as given per "
-    "second of <code>bp_encode()</code> on one thread, NFC included: the fastest of up to "
-    "10 runs over at least 0.3 s. It depends on the machine and its load.</dd>\n"
+    "second of CPU time of <code>bp_encode()</code> on one thread, NFC included: the "
+    "fastest of up to 10 runs over at least 0.3 s of CPU time (CPU time, so that other "
+    "work on the machine counts little). It depends on the machine.</dd>\n"
     "<dt>Piece lengths</dt><dd>Pieces of each length in bytes, as a share of the "
     "pieces.</dd>\n"
     "<dt>Pieces by script and kind</dt><dd>The first that applies: not whole UTF-8 (single "
