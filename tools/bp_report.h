@@ -2,8 +2,9 @@
  * bp_report.h -- what the files of `bp report` share: the figures measured per model and
  * text (bp_report_measure.c), the vocabulary survey of a model (bp_report_vocab.c), and
  * the two writers of the page (bp_report_html.c with its charts in bp_report_svg.c) and of
- * the JSON (bp_report_json.c). bp_report.c parses the command line and writes the file;
- * bp train --report calls write_report() with the models it trained.
+ * the JSON (bp_report_json.c), over the text helpers of bp_report_output.c. bp_report.c
+ * parses the command line and writes the file; bp train --report calls write_report()
+ * with the models it trained. The files form a stack (tools/layering.sh checks it).
  * Every definition of a figure lives in the help text of `bp report` and in docs/bp.1, and
  * the page repeats it: change them together.
  */
