@@ -45,6 +45,7 @@ static const char main_help[] =
     "  import     make a model from a table of pieces and counts\n"
     "  add-tokens add special tokens (<|endoftext|>, ...) to a model\n"
     "  merge-megatron  join Megatron-LM datasets written by encode into one\n"
+    "  report     compare models on held-out texts: an HTML page (or JSON)\n"
     "\n"
     "Run 'bp COMMAND --help' for the options of a command.\n"
     "\n"
@@ -76,7 +77,8 @@ int main(int argc, char **argv)
                 merge_name[] = "bp merge",
                 info_name[] = "bp info", vocab_name[] = "bp vocab",
                 export_name[] = "bp export", import_name[] = "bp import",
-                add_tokens_name[] = "bp add-tokens", merge_megatron_name[] = "bp merge-megatron";
+                add_tokens_name[] = "bp add-tokens", merge_megatron_name[] = "bp merge-megatron",
+                report_name[] = "bp report";
     static const struct {
         const char *word;
         char *name;
@@ -93,7 +95,8 @@ int main(int argc, char **argv)
                     {"export", export_name, run_export},
                     {"import", import_name, run_import},
                     {"add-tokens", add_tokens_name, run_add_tokens},
-                    {"merge-megatron", merge_megatron_name, run_merge_megatron}};
+                    {"merge-megatron", merge_megatron_name, run_merge_megatron},
+                    {"report", report_name, run_report}};
 
     if (argc < 2)
         return usage_error("missing command");

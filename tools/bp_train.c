@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "bp_report.h"
 
 static const char train_help[] =
     "Usage: bp train [OPTION]... [FILE]...\n"
@@ -57,6 +57,10 @@ static const char train_help[] =
     "      --from-counts PIECES   no FILE: train from the merged piece counts of a\n"
     "                             sharded training (bp count, bp merge, bp segment),\n"
     "                             with the options they were made with\n"
+    "      --report FILE          also write the page of bp report for the models\n"
+    "                             trained, measured on the --heldout texts, or else on\n"
+    "                             the training FILEs (plain text only; the page says so)\n"
+    "      --heldout TEXT         a held-out text for --report; give it once per text\n"
     "  -q, --quiet                print neither progress nor summary\n"
     "  -h, --help                 show this help and exit\n"
     "\n"
@@ -126,6 +130,9 @@ typedef struct train_args {
     const char *from_counts;  /* bp train --from-counts */
     const char *ngram_counts; /* bp segment -n */
     const char *text_option;  /* the last option given that only training on texts takes */
+    const char *report;   /* --report FILE, or NULL */
+    const char **heldout; /* --heldout TEXTs */
+    size_t n_heldout, heldout_cap;
 } train_args;
 
 /*====== Options ======*/
@@ -143,6 +150,8 @@ enum {
     OPT_SKIP_BAD_LINES,
     OPT_TEMP_DIR,
     OPT_FROM_COUNTS,
+    OPT_REPORT,
+    OPT_HELDOUT,
 };
 
 static const struct option train_options[] = {
@@ -159,6 +168,8 @@ static const struct option train_options[] = {
     {"skip-bad-lines", no_argument, NULL, OPT_SKIP_BAD_LINES},
     {"temp-dir", required_argument, NULL, OPT_TEMP_DIR},
     {"from-counts", required_argument, NULL, OPT_FROM_COUNTS},
+    {"report", required_argument, NULL, OPT_REPORT},
+    {"heldout", required_argument, NULL, OPT_HELDOUT},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -305,6 +316,14 @@ static enum parse_result apply_train_option(int opt, const char *value, train_ar
     case 'n':
         args->ngram_counts = value;
         break;
+    case OPT_REPORT:
+        args->report = value;
+        break;
+    case OPT_HELDOUT:
+        reserve_array(&args->heldout, &args->heldout_cap, args->n_heldout + 1,
+                      sizeof *args->heldout);
+        args->heldout[args->n_heldout++] = value;
+        break;
     case 'q':
         args->quiet = true;
         break;
@@ -340,6 +359,14 @@ static enum parse_result check_combination(int argc, const train_args *args)
         return usage_error("-n NGRAMS (the merged n-gram counts) is required"), PARSE_USAGE;
     if (args->field && !args->jsonl)
         return usage_error("--field needs --jsonl"), PARSE_USAGE;
+    if (args->n_heldout > 0 && !args->report)
+        return usage_error("--heldout needs --report"), PARSE_USAGE;
+    if (args->report && args->from_counts)
+        return usage_error("--report does not go with --from-counts: run bp report on the models"),
+               PARSE_USAGE;
+    if (args->report && args->n_heldout == 0 && (args->jsonl || optind == argc))
+        return usage_error("--report measures on plain training files only: give --heldout TEXT"),
+               PARSE_USAGE;
     if (!args->from_counts && optind == argc && isatty(STDIN_FILENO))
         return usage_error("no FILE given, and standard input is a terminal"), PARSE_USAGE;
     return PARSE_RUN;
@@ -452,6 +479,25 @@ static int check_inputs(const train_args *args, char **files, int n_files)
     return 0;
 }
 
+/* The page of --report can be written, and its texts read: checked before training, as
+ * the models are. @return 0, 1 after a message, or 2 after a usage error. */
+static int check_report(const train_args *args, char **files, int n_files)
+{
+    for (int i = 0; i < n_files && args->n_heldout == 0; i++)
+        if (strcmp(files[i], "-") == 0)
+            return usage_error("--report cannot measure on standard input: give --heldout TEXT");
+    if (check_output(args->report, files, n_files) != 0)
+        return 1;
+    for (size_t i = 0; i < args->n_heldout; i++) {
+        bp_text_input *in;
+        bp_error err;
+        if (bp_text_input_open(args->heldout[i], BP_INPUT_PLAIN, NULL, 0, &in, &err) != BP_OK)
+            return exit_status(err.code, &err);
+        bp_text_input_close(in);
+    }
+    return 0;
+}
+
 /*====== Progress ======*/
 
 typedef struct progress {
@@ -544,6 +590,28 @@ static int save_models(const train_args *args, bp_model *const *models)
         }
         free(path);
     }
+    return rc;
+}
+
+/* Writes the page of bp report for the models trained, on the held-out texts or else on
+ * the training files. @return 0, or 1 after a message. */
+static int report_models(const train_args *args, bp_model *const *models, char **files,
+                         int n_files)
+{
+    const char **paths = grow_or_die(NULL, args->n_sizes, sizeof *paths);
+    for (size_t i = 0; i < args->n_sizes; i++)
+        paths[i] = model_path(args, i);
+    bool heldout = args->n_heldout > 0;
+    int rc = write_report(args->report, false, models, paths, args->n_sizes,
+                          heldout ? args->heldout : (const char *const *)files,
+                          heldout ? args->n_heldout : (size_t)n_files,
+                          heldout ? NULL
+                                  : "Measured on the training text (bp train got no "
+                                    "--heldout): a model compresses the text it was trained "
+                                    "on better than new text.");
+    for (size_t i = 0; i < args->n_sizes; i++)
+        free((char *)paths[i]);
+    free(paths);
     return rc;
 }
 
@@ -673,6 +741,8 @@ static int train(const train_args *args, char **files, int n_files)
     end_progress(&p);
     if (rc == 0 && args->stage == STAGE_TRAIN)
         rc = save_models(args, models);
+    if (rc == 0 && args->report)
+        rc = report_models(args, models, files, n_files);
     if (rc == 0 && !args->quiet) {
         bp_train_stats stats;
         bp_trainer_stats(t, &stats);
@@ -748,6 +818,7 @@ static int run_stage(int argc, char **argv, enum stage stage, const char *help)
     enum parse_result parsed = parse_train_args(argc, argv, stage, &args);
     if (parsed != PARSE_RUN) {
         free(args.sizes);
+        free(args.heldout);
         return parsed == PARSE_HELP ? print_text(help) : 2;
     }
     static char stdin_operand[] = "-";
@@ -767,9 +838,12 @@ static int run_stage(int argc, char **argv, enum stage stage, const char *help)
         rc = train_from_counts(&args);
     else if (rc == 0)
         rc = check_inputs(&args, files, n_files);
+    if (rc == 0 && args.report)
+        rc = check_report(&args, files, n_files);
     if (rc == 0 && !args.from_counts)
         rc = train(&args, files, n_files);
     free(args.sizes);
+    free(args.heldout);
     return rc;
 }
 

@@ -202,6 +202,7 @@ int run_vocab(int argc, char **argv);
 int run_export(int argc, char **argv);
 int run_import(int argc, char **argv);
 int run_add_tokens(int argc, char **argv);
+int run_report(int argc, char **argv); /* bp_report.c */
 
 static inline void output_byte(output *out, char c)
 {

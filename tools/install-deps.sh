@@ -3,12 +3,13 @@
 # then the npm packages of tools/hf (the Node binding of Hugging Face tokenizers that
 # tests/cli_hf.sh loads exports into), pinned by its lockfile, into tools/hf/node_modules.
 # Usage: tools/install-deps.sh [--dev]   (--dev adds clang and its libFuzzer/sanitizer runtimes,
-#                                        for the fuzzing build)
+#                                        for the fuzzing build, and headless Chromium, which
+#                                        renders the page of `bp report` in tests/cli_report.sh)
 # Runs apt-get as root, or through sudo when it is available.
 set -eu
 
 packages="cmake gcc g++ make pkg-config zstd uthash-dev libcmocka-dev libzstd-dev libutf8proc-dev libcjson-dev sentencepiece nodejs"
-[ "${1:-}" = "--dev" ] && packages="$packages clang libclang-rt-dev"
+[ "${1:-}" = "--dev" ] && packages="$packages clang libclang-rt-dev chromium chromium-driver"
 # The Python binding (python/) and its tests.
 [ "${1:-}" = "--dev" ] && packages="$packages python3-dev python3-numpy python3-pytest"
 # The distributed driver's tests: GNU parallel, and a one-node Slurm cluster
