@@ -179,8 +179,8 @@ typedef struct bp_special_set {
     uint32_t *off;         /* n + 1 */
     uint32_t *by_start;
     uint32_t start_begin[256], start_end[256];
-    unsigned n_starts;     /* distinct first bytes; up to 4 of them the search runs on */
-    uint64_t start_words[4]; /* 8-byte words (memchr for one, else 8 bytes at a time) */
+    unsigned n_starts;     /* distinct first bytes */
+    unsigned char starts[4]; /* the first 4 of them: up to 4, the search runs on memchr */
 } bp_special_set;
 
 /* The names of ids 0..2, "<pad>", "<bos>", "<eos>" (piece_escape.c). */

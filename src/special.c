@@ -85,7 +85,7 @@ static bool index_starts(bp_special_set *s)
         s->by_start[k] = keys[k].index;
         if (s->start_end[c] == 0) {
             if (s->n_starts < 4)
-                s->start_words[s->n_starts] = c * UINT64_C(0x0101010101010101);
+                s->starts[s->n_starts] = (unsigned char)c;
             s->n_starts++;
             s->start_begin[c] = k;
         }
@@ -188,27 +188,29 @@ static uint32_t match_at(const bp_special_set *s, const unsigned char *x, size_t
     return UINT32_MAX;
 }
 
-/* The first position at or after `from` in x[0..len) whose byte starts a token, or len. */
+/* Bytes the search looks through at a time, one memchr per first byte: small enough that
+ * a byte absent from the text is not searched for to the end once per token found. */
+enum { SCAN_BLOCK = 4096 };
+
+/* The first position at or after `from` in x[0..len) whose byte starts a token, or len.
+ * Text without special tokens is the common case, and the one whose cost counts: with up
+ * to 4 first bytes the search is libc's vectorized memchr, each call only up to the
+ * nearest hit so far, so that a block costs about one pass per first byte. */
 static size_t next_start(const bp_special_set *s, const unsigned char *x, size_t len, size_t from)
 {
-    if (s->n_starts == 1) {
-        const unsigned char *p = from < len ? memchr(x + from, (int)(s->start_words[0] & 0xff),
-                                                     len - from)
-                                            : NULL;
-        return p ? (size_t)(p - x) : len;
-    }
-    if (s->n_starts <= 4) { /* a word without any of the bytes is skipped whole */
-        const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones << 7;
-        for (; from + 8 <= len; from += 8) {
-            uint64_t word, hit = 0;
-            memcpy(&word, x + from, sizeof word);
+    if (s->n_starts <= 4) {
+        while (from < len) {
+            size_t end = len - from > SCAN_BLOCK ? from + SCAN_BLOCK : len;
             for (unsigned k = 0; k < s->n_starts; k++) {
-                uint64_t v = word ^ s->start_words[k]; /* a zero byte where the byte is */
-                hit |= (v - ones) & ~v & highs;
+                const unsigned char *hit = memchr(x + from, s->starts[k], end - from);
+                if (hit)
+                    end = (size_t)(hit - x);
             }
-            if (hit)
-                break; /* one of the next 8 bytes is one: the loop below finds it */
+            if (end < len && s->start_end[x[end]] != 0)
+                return end;
+            from = end;
         }
+        return len;
     }
     for (; from < len; from++)
         if (s->start_end[x[from]] != 0)
