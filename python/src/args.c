@@ -80,6 +80,8 @@ int bpy_ids_get(PyObject *obj, bpy_ids *ids)
 {
     ids->owned = NULL;
     ids->has_view = 0;
+    ids->given = NULL;
+    ids->kept = NULL;
     if (PyObject_CheckBuffer(obj) &&
         PyObject_GetBuffer(obj, &ids->view, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) == 0) {
         if (is_uint32_buffer(&ids->view)) {
@@ -99,14 +101,16 @@ void bpy_ids_release(bpy_ids *ids)
     if (ids->has_view)
         PyBuffer_Release(&ids->view);
     PyMem_Free(ids->owned);
+    PyMem_Free(ids->kept);
     ids->has_view = 0;
     ids->owned = NULL;
+    ids->kept = NULL;
 }
 
-unsigned bpy_encode_flags(int bos, int eos, int normalize)
+unsigned bpy_encode_flags(int bos, int eos, int normalize, int special)
 {
     return (bos ? BP_ENCODE_BOS : 0u) | (eos ? BP_ENCODE_EOS : 0u) |
-           (normalize ? 0u : BP_ENCODE_NO_NORMALIZE);
+           (normalize ? 0u : BP_ENCODE_NO_NORMALIZE) | (special ? BP_ENCODE_SPECIAL : 0u);
 }
 
 /* A seed nobody chose: the clock mixed with the process id and a counter, so that calls

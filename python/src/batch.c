@@ -116,13 +116,13 @@ static bp_status run_batch(bpy_model *self, const batch_input *in, bp_batch_opti
 PyObject *bpy_model_encode_batch(bpy_model *self, PyObject *args, PyObject *kwargs)
 {
     static char *keywords[] = {"texts", "threads", "alpha", "seed", "first_index", "bos",
-                               "eos", "normalize", "offsets", NULL};
+                               "eos", "normalize", "offsets", "special", NULL};
     PyObject *texts, *alpha_obj = Py_None, *seed_obj = Py_None, *first_obj = NULL;
     Py_ssize_t threads = 0;
-    int bos = 0, eos = 0, normalize = 1, offsets = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$nOOOpppp:encode_batch", keywords, &texts,
-                                     &threads, &alpha_obj, &seed_obj, &first_obj, &bos, &eos,
-                                     &normalize, &offsets))
+    int bos = 0, eos = 0, normalize = 1, offsets = 0, special = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$nOOOppppp:encode_batch", keywords,
+                                     &texts, &threads, &alpha_obj, &seed_obj, &first_obj, &bos,
+                                     &eos, &normalize, &offsets, &special))
         return NULL;
     double alpha;
     uint64_t seed, first_index = 0;
@@ -134,7 +134,8 @@ PyObject *bpy_model_encode_batch(bpy_model *self, PyObject *args, PyObject *kwar
         return PyErr_Format(PyExc_ValueError, "threads must be from 0 to 1024, not %zd", threads);
     bp_batch_options opts = {
         .alpha = alpha,
-        .flags = bpy_encode_flags(bos, eos, normalize) | (sampling ? BP_ENCODE_SAMPLE : 0u) |
+        .flags = bpy_encode_flags(bos, eos, normalize, special) |
+                 (sampling ? BP_ENCODE_SAMPLE : 0u) |
                  (offsets ? BP_ENCODE_OFFSETS : 0u),
         .seed = seed,
         .first_stream = first_index};
@@ -248,8 +249,8 @@ static PyMethodDef batch_methods[] = {
     {"tolist", (PyCFunction)batch_tolist, METH_NOARGS,
      "tolist() -> list[list[int]]: the ids of every text as lists."},
     {"offsets_of", (PyCFunction)batch_offsets_of, METH_O,
-     "offsets_of(i) -> Array: where each token of text i starts in its normalized bytes\n"
-     "(encode_batch(..., offsets=True) only)."},
+     "offsets_of(i) -> Array: the byte where each token of text i starts in that text as\n"
+     "passed in (a str: in its UTF-8), before NFC (encode_batch(..., offsets=True) only)."},
     {NULL, NULL, 0, NULL},
 };
 

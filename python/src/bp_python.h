@@ -72,13 +72,16 @@ typedef struct bpy_ids {
     uint32_t *owned; /* a converted copy, or NULL */
     Py_buffer view;
     int has_view;
+    const uint32_t *given; /* after bpy_ids_drop_special(): the caller's ids, their */
+    size_t n_given;        /* number, and `kept`, the copy without the special ones that */
+    uint32_t *kept;        /* `ids` then points at; else NULL */
 } bpy_ids;
 
 int bpy_ids_get(PyObject *obj, bpy_ids *ids);
 void bpy_ids_release(bpy_ids *ids);
 
-/* The encode flags of keyword arguments bos, eos, normalize. */
-unsigned bpy_encode_flags(int bos, int eos, int normalize);
+/* The encode flags of keyword arguments bos, eos, normalize, special. */
+unsigned bpy_encode_flags(int bos, int eos, int normalize, int special);
 
 /* Reads an int argument in 0 .. 2^64-1 (ValueError naming `name` otherwise). */
 int bpy_u64_arg(PyObject *obj, const char *name, uint64_t *value);
@@ -110,6 +113,17 @@ extern PyTypeObject bpy_model_type;
 extern PyTypeObject bpy_batch_type;
 
 PyObject *bpy_model_encode_batch(bpy_model *self, PyObject *args, PyObject *kwargs);
+
+/*------ special.c ------*/
+
+PyObject *bpy_model_special_tokens(bpy_model *self, void *unused);
+PyObject *bpy_model_is_special(bpy_model *self, PyObject *arg);
+PyObject *bpy_model_add_special_tokens(bpy_model *self, PyObject *tokens);
+
+/* For skip_special: leaves in `ids` only the ids that are not special tokens of `model`
+ * (bp_ids_drop_special on a copy; ids->given keeps the caller's ids, so that a failure can
+ * be reported with their indices). @return 0, or -1 with MemoryError set. */
+int bpy_ids_drop_special(const bp_model *model, bpy_ids *ids);
 
 /*------ stream.c ------*/
 

@@ -1,6 +1,6 @@
 /*
  * model.c -- libbytepiece.Model: a loaded model with its pieces, encode(), nbest(),
- * decode() and save(). encode_batch() is in batch.c.
+ * decode() and save(). encode_batch() is in batch.c, the special tokens in special.c.
  */
 #include <stdlib.h>
 
@@ -134,12 +134,12 @@ static PyObject *model_piece_to_id(bpy_model *self, PyObject *arg)
 static PyObject *model_encode(bpy_model *self, PyObject *args, PyObject *kwargs)
 {
     static char *keywords[] = {"text", "alpha", "seed", "index", "bos", "eos", "normalize",
-                               "offsets", NULL};
+                               "offsets", "special", NULL};
     PyObject *text_obj, *alpha_obj = Py_None, *seed_obj = Py_None, *index_obj = NULL;
-    int bos = 0, eos = 0, normalize = 1, want_offsets = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$OOOpppp:encode", keywords, &text_obj,
+    int bos = 0, eos = 0, normalize = 1, want_offsets = 0, special = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$OOOppppp:encode", keywords, &text_obj,
                                      &alpha_obj, &seed_obj, &index_obj, &bos, &eos, &normalize,
-                                     &want_offsets))
+                                     &want_offsets, &special))
         return NULL;
     double alpha;
     uint64_t seed, index = 0;
@@ -149,7 +149,7 @@ static PyObject *model_encode(bpy_model *self, PyObject *args, PyObject *kwargs)
         return NULL;
     bp_rng rng;
     bp_encode_options opts = {.alpha = alpha,
-                              .flags = bpy_encode_flags(bos, eos, normalize) |
+                              .flags = bpy_encode_flags(bos, eos, normalize, special) |
                                        (sampling ? BP_ENCODE_SAMPLE : 0u),
                               .rng = &rng};
     if (sampling)
@@ -197,7 +197,7 @@ static PyObject *model_nbest(bpy_model *self, PyObject *args, PyObject *kwargs)
     bpy_text text;
     if (bpy_text_get(text_obj, &text) < 0)
         return NULL;
-    bp_encode_options opts = {.flags = bpy_encode_flags(bos, eos, normalize)};
+    bp_encode_options opts = {.flags = bpy_encode_flags(bos, eos, normalize, 0)};
     bp_nbest best;
     bp_error err;
     bp_status st = bp_encode_nbest(self->enc, text.bytes, (size_t)text.len, &opts, (size_t)k,
@@ -219,15 +219,22 @@ static PyObject *model_nbest(bpy_model *self, PyObject *args, PyObject *kwargs)
     return list;
 }
 
-/* The bytes of the pieces of `ids_obj`, as bp_decode() gives them. */
-static PyObject *decode_bytes(bpy_model *self, PyObject *ids_obj)
+/* The bytes of the pieces of `ids_obj`, as bp_decode() gives them; with skip_special,
+ * of those that are not special tokens. */
+static PyObject *decode_bytes(bpy_model *self, PyObject *ids_obj, int skip_special)
 {
     bpy_ids ids;
     if (bpy_ids_get(ids_obj, &ids) < 0)
         return NULL;
+    if (skip_special && bpy_ids_drop_special(self->model, &ids) < 0) {
+        bpy_ids_release(&ids);
+        return NULL;
+    }
     size_t len = 0;
     bp_error err;
     bp_status st = bp_decode(self->model, ids.ids, ids.n, NULL, 0, &len, &err);
+    if (st == BP_ERR_UNKNOWN_ID && ids.given != NULL) /* its index in the caller's ids */
+        st = bp_decode(self->model, ids.given, ids.n_given, NULL, 0, &len, &err);
     PyObject *out = NULL;
     if (st == BP_OK || st == BP_ERR_BUFFER_TOO_SMALL) {
         out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)len);
@@ -243,19 +250,27 @@ static PyObject *decode_bytes(bpy_model *self, PyObject *ids_obj)
     return out;
 }
 
-static PyObject *model_decode(bpy_model *self, PyObject *ids)
+static PyObject *model_decode(bpy_model *self, PyObject *args, PyObject *kwargs)
 {
-    return decode_bytes(self, ids);
+    static char *keywords[] = {"ids", "skip_special", NULL};
+    PyObject *ids;
+    int skip_special = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$p:decode", keywords, &ids,
+                                     &skip_special))
+        return NULL;
+    return decode_bytes(self, ids, skip_special);
 }
 
 static PyObject *model_decode_str(bpy_model *self, PyObject *args, PyObject *kwargs)
 {
-    static char *keywords[] = {"ids", "errors", NULL};
+    static char *keywords[] = {"ids", "errors", "skip_special", NULL};
     PyObject *ids;
     const char *errors = "replace";
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$s:decode_str", keywords, &ids, &errors))
+    int skip_special = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$sp:decode_str", keywords, &ids, &errors,
+                                     &skip_special))
         return NULL;
-    PyObject *bytes = decode_bytes(self, ids);
+    PyObject *bytes = decode_bytes(self, ids, skip_special);
     if (bytes == NULL)
         return NULL;
     PyObject *str = PyUnicode_DecodeUTF8(PyBytes_AS_STRING(bytes), PyBytes_GET_SIZE(bytes),
@@ -286,43 +301,60 @@ static PyObject *model_save(bpy_model *self, PyObject *args, PyObject *kwargs)
 
 static PyMethodDef model_methods[] = {
     {"id_to_piece", (PyCFunction)model_id_to_piece, METH_O,
-     "id_to_piece(id) -> bytes | None\n\nThe bytes of piece `id`; None for the special ids\n"
-     "0, 1, 2 (<pad>, <bos>, <eos>). IndexError for an id >= vocab_size."},
+     "id_to_piece(id) -> bytes | None\n\nThe bytes of piece `id` (of a special token: its\n"
+     "text as UTF-8); None for ids 0, 1, 2 (<pad>, <bos>, <eos>). IndexError for an id >=\n"
+     "vocab_size."},
     {"piece_to_id", (PyCFunction)model_piece_to_id, METH_O,
      "piece_to_id(piece) -> int | None\n\nThe id of the piece equal to `piece` (bytes, or a\n"
-     "str taken as UTF-8), or None when no piece is."},
+     "str taken as UTF-8), or None when no piece is (special tokens are not pieces:\n"
+     "see special_tokens)."},
     {"piece_score", (PyCFunction)model_piece_score, METH_O,
      "piece_score(id) -> float\n\nlog(count) - log(total) of piece `id`; -inf for 0, 1, 2."},
     {"piece_count", (PyCFunction)model_piece_count, METH_O,
      "piece_count(id) -> int\n\nThe training count of piece `id`; 0 for 0, 1, 2."},
     {"encode", (PyCFunction)(void (*)(void))model_encode, METH_VARARGS | METH_KEYWORDS,
      "encode(text, *, alpha=None, seed=None, index=0, bos=False, eos=False,\n"
-     "       normalize=True, offsets=False) -> Array | tuple[Array, Array]\n\n"
+     "       normalize=True, offsets=False, special=False) -> Array | tuple[Array, Array]\n\n"
      "The ids of `text` (a str, encoded as UTF-8, or bytes) as an Array of uint32.\n"
      "With `alpha` (>= 0) a segmentation is sampled with probability P(seg)**alpha / Z,\n"
      "drawing from stream `index` of `seed`: the sample `bp encode --alpha A --seed S`\n"
      "gives its text number `index` (counted from 0). Without a seed, a fresh one is\n"
      "taken. `normalize` puts the text in NFC first. With offsets=True, returns (ids,\n"
-     "offsets): where each token starts, in bytes of the normalized text.\n"
-     "Raises libbytepiece.Error (out of memory)."},
+     "offsets): the byte where each token starts in the text as passed in (a str: in its\n"
+     "UTF-8), before NFC. With special=True the model's special tokens are matched in the\n"
+     "text first (leftmost, then longest) and become their ids; otherwise their text is\n"
+     "ordinary text. Raises libbytepiece.Error (out of memory)."},
     {"nbest", (PyCFunction)(void (*)(void))model_nbest, METH_VARARGS | METH_KEYWORDS,
      "nbest(text, k, *, bos=False, eos=False, normalize=True) -> list[tuple[Array, float]]\n\n"
      "The k (1 .. 1024) most probable segmentations of `text`, best first, each with its\n"
      "log-probability; fewer when the text has fewer. The first is encode(text)."},
-    {"decode", (PyCFunction)model_decode, METH_O,
-     "decode(ids) -> bytes\n\nThe bytes of the pieces of `ids` (an Array, a uint32 buffer\n"
-     "such as a numpy array, or a sequence of ints); ids 0..2 give nothing.\n"
+    {"decode", (PyCFunction)(void (*)(void))model_decode, METH_VARARGS | METH_KEYWORDS,
+     "decode(ids, *, skip_special=False) -> bytes\n\nThe bytes of the pieces of `ids` (an\n"
+     "Array, a uint32 buffer such as a numpy array, or a sequence of ints); ids 0..2 give\n"
+     "nothing, a special token its text unless skip_special=True.\n"
      "Raises libbytepiece.Error (code 14, offset = the index) for an unknown id."},
     {"decode_str", (PyCFunction)(void (*)(void))model_decode_str, METH_VARARGS | METH_KEYWORDS,
-     "decode_str(ids, *, errors='replace') -> str\n\ndecode(ids) read as UTF-8 with the\n"
-     "given error handler (pieces are bytes and need not be whole characters)."},
+     "decode_str(ids, *, errors='replace', skip_special=False) -> str\n\n"
+     "decode(ids, skip_special=...) read as UTF-8 with the given error handler (pieces\n"
+     "are bytes and need not be whole characters)."},
     {"save", (PyCFunction)(void (*)(void))model_save, METH_VARARGS | METH_KEYWORDS,
      "save(path, *, native=False) -> None\n\nWrites the model atomically: in the reference\n"
-     "JSON format, or with native=True in the native binary format (fast to load)."},
+     "JSON format, or with native=True in the native binary format (fast to load). A\n"
+     "model with special tokens has to be saved native: the JSON format cannot hold them\n"
+     "(libbytepiece.Error, code 24, and nothing written)."},
+    {"is_special", (PyCFunction)bpy_model_is_special, METH_O,
+     "is_special(id) -> bool\n\nTrue when `id` is one of the model's special tokens (False\n"
+     "for ids 0..2, pieces and ids past the vocabulary)."},
+    {"add_special_tokens", (PyCFunction)bpy_model_add_special_tokens, METH_O,
+     "add_special_tokens(tokens) -> Model\n\nA new model: this one (unchanged) with the\n"
+     "tokens of the list (str, or bytes of UTF-8) as special tokens, with the ids after\n"
+     "the last one, in order, as `bp add-tokens`. Raises libbytepiece.Error (code 24,\n"
+     "offset = the index in `tokens`) for a token that is empty, not UTF-8, already\n"
+     "special, <pad>/<bos>/<eos>, or given twice."},
     {"encode_batch", (PyCFunction)(void (*)(void))bpy_model_encode_batch,
      METH_VARARGS | METH_KEYWORDS,
      "encode_batch(texts, *, threads=0, alpha=None, seed=None, first_index=0, bos=False,\n"
-     "             eos=False, normalize=True, offsets=False) -> Batch\n\n"
+     "             eos=False, normalize=True, offsets=False, special=False) -> Batch\n\n"
      "Encodes a sequence of texts (str or bytes) on `threads` threads (0: one per core)\n"
      "with the GIL released; the result does not depend on the number of threads. When\n"
      "sampling, text i draws from stream first_index + i of `seed`, as text\n"
@@ -332,7 +364,11 @@ static PyMethodDef model_methods[] = {
 
 static PyGetSetDef model_getset[] = {
     {"vocab_size", (getter)model_vocab_size, NULL,
-     "The number of ids: the pieces and the 3 special ids.", NULL},
+     "The number of ids: the pieces, the 3 ids <pad> <bos> <eos> and the special tokens.",
+     NULL},
+    {"special_tokens", (getter)bpy_model_special_tokens, NULL,
+     "The special tokens, {text: id} in the order of their ids (a new dict each time).",
+     NULL},
     {"is_native", (getter)model_is_native, NULL,
      "True when the model was loaded from the native binary format.", NULL},
     {NULL, NULL, NULL, NULL, NULL},

@@ -8,19 +8,22 @@ typedef struct bpy_stream_decoder {
     PyObject_HEAD
     PyObject *model; /* the Model, kept alive while the decoder is */
     bp_stream_decoder *dec;
+    int skip_special;
 } bpy_stream_decoder;
 
 static PyObject *stream_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    static char *keywords[] = {"model", NULL};
+    static char *keywords[] = {"model", "skip_special", NULL};
     PyObject *model;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!:StreamDecoder", keywords,
-                                     &bpy_model_type, &model))
+    int skip_special = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!|$p:StreamDecoder", keywords,
+                                     &bpy_model_type, &model, &skip_special))
         return NULL;
     bpy_stream_decoder *self = (bpy_stream_decoder *)type->tp_alloc(type, 0);
     if (self == NULL)
         return NULL;
     self->model = Py_NewRef(model);
+    self->skip_special = skip_special;
     bp_error err;
     bp_status st = bp_stream_decoder_create(((bpy_model *)model)->model, &self->dec, &err);
     if (st != BP_OK) {
@@ -54,6 +57,10 @@ static PyObject *stream_decode(bpy_stream_decoder *self, PyObject *arg)
         return NULL;
     }
     const bp_model *model = ((bpy_model *)self->model)->model;
+    if (self->skip_special && bpy_ids_drop_special(model, &ids) < 0) {
+        bpy_ids_release(&ids);
+        return NULL;
+    }
     size_t cap = bp_decode_bound(model, ids.n);
     PyObject *out = cap > (size_t)PY_SSIZE_T_MAX - 3
                         ? PyErr_NoMemory()
@@ -64,8 +71,10 @@ static PyObject *stream_decode(bpy_stream_decoder *self, PyObject *arg)
     if (out != NULL)
         st = bp_stream_decode(self->dec, ids.ids, ids.n, PyBytes_AS_STRING(out), cap + 3, &len,
                               &err);
-    if (!single)
-        bpy_ids_release(&ids);
+    if (st == BP_ERR_UNKNOWN_ID && ids.given != NULL) /* its index in the caller's ids */
+        st = bp_stream_decode(self->dec, ids.given, ids.n_given, PyBytes_AS_STRING(out),
+                              cap + 3, &len, &err);
+    bpy_ids_release(&ids);
     if (out == NULL)
         return NULL;
     if (st != BP_OK) {
@@ -104,9 +113,10 @@ static PyMethodDef stream_methods[] = {
 PyTypeObject bpy_stream_decoder_type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "libbytepiece.StreamDecoder",
-    .tp_doc = "StreamDecoder(model)\n\nDecodes a stream of ids (say, from a generator) into\n"
-              "bytes that never end inside a UTF-8 character, so each chunk prints. One\n"
-              "stream per decoder, one thread at a time.",
+    .tp_doc = "StreamDecoder(model, *, skip_special=False)\n\nDecodes a stream of ids (say,\n"
+              "from a generator) into bytes that never end inside a UTF-8 character, so each\n"
+              "chunk prints. skip_special=True drops the ids of special tokens (their text is\n"
+              "written otherwise). One stream per decoder, one thread at a time.",
     .tp_basicsize = sizeof(bpy_stream_decoder),
     .tp_dealloc = (destructor)stream_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,
