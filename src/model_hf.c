@@ -145,7 +145,7 @@ static bool add_vocab_entry(cJSON *vocab, const char *text, double score)
 }
 
 /* The text of `id` as Hugging Face sees it, NUL-terminated, into `text` (room for
- * 2 * m->max_piece_len + 1 bytes, or the longest special token + 1): a special id's name or
+ * 2 * m->max_piece_len + 1 bytes, and for the longest special id name or token + 1): a special id's name or
  * a special token's own text (*special = true), else the piece in the byte-level alphabet.
  * @return false when a special token holds a NUL byte, which a JSON string of cJSON's
  * cannot. */
@@ -188,6 +188,9 @@ static bp_status add_vocab(const bp_model *m, cJSON *vocab, cJSON *added, const 
     byte_level_alphabet(cp);
     uint32_t n_ids = (uint32_t)bp_model_vocab_size(m);
     size_t room = 2 * (size_t)m->max_piece_len + 1;
+    for (uint32_t s = 0; s < BP_N_SPECIAL; s++)
+        if (strlen(bp_id_names[s]) + 1 > room)
+            room = strlen(bp_id_names[s]) + 1;
     for (uint32_t id = BP_N_SPECIAL; id < n_ids; id++) {
         size_t len;
         if (bp_model_is_special(m, id) && bp_model_piece(m, id, &len) && len + 1 > room)

@@ -3,8 +3,9 @@
 #
 # Usage: sh tests/cli_report.sh /path/to/bp
 # Every figure of the JSON output is checked against `bp encode --whole` run on its own on
-# the same text (its ids decoded back to the normalized bytes, its offsets giving the token
-# boundaries), and the vocabulary survey against `bp info`. The page must be self-contained
+# the same text (its ids decoded back to the normalized bytes, which encoded again without
+# normalization give the same ids and, as offsets, the token boundaries in those bytes), and
+# the vocabulary survey against `bp info`. The page must be self-contained
 # (no script, nothing fetched), hold its charts, and stay under 1 MB for three 80k models
 # (when ../shared is there). Bad inputs give one message, exit 1 and no file.
 # Needs the sample data (BP_DATA_DIR, else data/ beside tests/).
@@ -40,10 +41,15 @@ stderr_empty "nothing on stderr"
 # A character is a well-formed UTF-8 sequence (the texts have no overlong or surrogate
 # forms), any other byte a character of its own.
 figures_of() {
-    "$BP" encode -m "$1" --whole --output-format jsonl --offsets "$2" >enc.jsonl || return 1
+    "$BP" encode -m "$1" --whole --output-format jsonl "$2" >enc.jsonl || return 1
     sed 's/.*"ids":\[\([^]]*\)\].*/\1/' enc.jsonl | tr ',' ' ' >ids.txt
-    sed 's/.*"offsets":\[\([^]]*\)\].*/\1/' enc.jsonl | tr ',' '\n' >offsets.txt
     "$BP" decode -m "$1" ids.txt >normalized.bin || return 1
+    # Offsets point into the text before NFC; into the normalized bytes they are those of
+    # the normalized bytes encoded as they are (the same ids: NFC is idempotent).
+    "$BP" encode -m "$1" --whole --no-normalize --output-format jsonl --offsets normalized.bin \
+        >renc.jsonl || return 1
+    sed 's/.*"ids":\[\([^]]*\)\].*/\1/' renc.jsonl | tr ',' ' ' | cmp -s - ids.txt || return 1
+    sed 's/.*"offsets":\[\([^]]*\)\].*/\1/' renc.jsonl | tr ',' '\n' >offsets.txt
     od -An -v -tu1 normalized.bin | tr -s ' ' '\n' | sed '/^$/d' >bytes.txt
     awk 'NR == FNR { start[NR] = $1; n = NR; next }
          { b[FNR - 1] = $1 + 0; len = FNR }

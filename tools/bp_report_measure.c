@@ -103,18 +103,22 @@ int measure_text(const bp_model *model, const report_text *text, text_figures *o
     if (bp_encoder_create(model, &enc, &err) != BP_OK)
         return exit_status(err.code, &err);
     uint32_t *ids = NULL;
-    size_t *offsets = NULL, cap = 0, n_ids = 0;
-    int rc = exit_status(bp_encode_append(enc, text->bytes, text->len, NULL, &ids, &offsets,
-                                          &cap, &n_ids, &err),
+    size_t cap = 0, n_ids = 0;
+    int rc = exit_status(bp_encode_append(enc, text->bytes, text->len, NULL, &ids, NULL, &cap,
+                                          &n_ids, &err),
                          &err);
     if (rc == 0) {
         size_t len;
         const unsigned char *normalized = bp_encoder_normalized(enc, &len);
         unsigned char *marks = grow_or_die(NULL, len ? len : 1, 1);
         memset(marks, 0, len);
-        for (size_t t = 0; t < n_ids; t++) {
-            size_t end = t + 1 < n_ids ? offsets[t + 1] : len;
-            marks[offsets[t]] = TOKEN_START | (end - offsets[t] == 1 ? SINGLE_BYTE_TOKEN : 0);
+        /* The tokens spell the normalized text: each starts where the one before ends (the
+         * offsets of bp_encode point into the text before normalization instead). */
+        for (size_t t = 0, at = 0; t < n_ids; t++) {
+            size_t piece_len;
+            bp_model_piece(model, ids[t], &piece_len);
+            marks[at] = TOKEN_START | (piece_len == 1 ? SINGLE_BYTE_TOKEN : 0);
+            at += piece_len;
         }
         out->bytes = len;
         out->tokens = n_ids;
@@ -123,7 +127,6 @@ int measure_text(const bp_model *model, const report_text *text, text_figures *o
         rc = time_encoding(enc, text, out);
     }
     free(ids);
-    free(offsets);
     bp_encoder_free(enc);
     return rc;
 }
