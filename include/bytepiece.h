@@ -758,6 +758,15 @@ typedef struct bp_train_options {
     const char *temp_dir;      /* where the normalized corpus is spooled; NULL: $TMPDIR or /tmp */
     void (*progress)(void *ctx, const bp_train_progress *p); /* may be NULL */
     void *progress_ctx;
+    size_t memory_limit;       /* bytes; 0: no limit. The n-gram counting tables, which grow
+                                  with the distinct n-grams of the corpus, are held to half
+                                  of it: a table that reaches its share is written sorted to
+                                  a temporary file in temp_dir (a "run") and cleared, and the
+                                  runs are merged back at the end of the level. The results
+                                  are the same bytes. Not limited: the n-grams that survive
+                                  (the n-gram model), the pieces, and a constant of about
+                                  40 MB for the merge (16 runs at once, 2.5 MB each) and
+                                  the buffers. */
 } bp_train_options;
 
 /* Per-stage figures of a finished training. */
@@ -768,6 +777,8 @@ typedef struct bp_train_stats {
     uint64_t ngrams;           /* n-grams kept after pruning (all orders) */
     uint64_t distinct_pieces;  /* distinct pieces of the segmentation pass */
     double seconds_reading, seconds_counting, seconds_segmenting, seconds_pruning;
+    uint64_t spilled_bytes;    /* written to temporary runs under memory_limit */
+    uint64_t spilled_runs;     /* runs spilled under memory_limit (0: none) */
 } bp_train_stats;
 
 /*! bp_train_options_init() :

@@ -144,6 +144,33 @@ bp_status bp_u64_table_add(bp_u64_table *t, uint64_t key, uint64_t inc)
     return BP_OK;
 }
 
+bool bp_u64_table_grows(const bp_u64_table *t)
+{
+    return (t->n + 1) * MAX_LOAD_DEN >= t->cap * MAX_LOAD_NUM;
+}
+
+static int compare_slots(const void *pa, const void *pb)
+{
+    uint64_t a = ((const bp_u64_slot *)pa)->key, b = ((const bp_u64_slot *)pb)->key;
+    return (a > b) - (a < b);
+}
+
+void bp_u64_table_sort_out(bp_u64_table *t)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->slots[i].key)
+            t->slots[n++] = t->slots[i];
+    qsort(t->slots, n, sizeof *t->slots, compare_slots);
+}
+
+void bp_u64_table_clear(bp_u64_table *t)
+{
+    if (t->slots)
+        memset(t->slots, 0, t->cap * sizeof *t->slots);
+    t->n = 0;
+}
+
 bp_status bp_u64_table_merge(bp_u64_table *dst, const bp_u64_table *src)
 {
     for (size_t i = 0; i < src->cap; i++) {

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "counts_file.h"
 #include "parallel.h"
 #include "train_internal.h"
 
@@ -163,6 +164,21 @@ static void end_stage(bp_trainer *t, double *seconds)
 }
 
 /* Sizes of at least 259; models[] cleared, so that a failure frees what it made. */
+/* Where the n-gram counting of this training spills under memory_limit. */
+static bp_runs spill_runs(const bp_trainer *t)
+{
+    bp_runs runs = {.dir = t->opts.temp_dir};
+    bp_counts_info_from(&runs.info, BP_COUNTS_NGRAMS, &t->opts);
+    return runs;
+}
+
+static void end_spilling(bp_trainer *t, bp_runs *runs)
+{
+    t->stats.spilled_bytes = runs->bytes;
+    t->stats.spilled_runs = runs->written;
+    bp_runs_free(runs);
+}
+
 static bp_status check_sizes(const size_t *vocab_sizes, size_t n_sizes, bp_model **models,
                              bp_error *err)
 {
@@ -204,7 +220,9 @@ bp_status bp_trainer_train(bp_trainer *t, const size_t *vocab_sizes, size_t n_si
                        "the training corpus is empty (no text to learn from)");
 
     bp_ngram_model lm = {0};
-    st = bp_ngram_build(&lm, &t->spool, &t->counts, &t->opts, t->threads, err);
+    bp_runs runs = spill_runs(t);
+    st = bp_ngram_build(&lm, &t->spool, &t->counts, &t->opts, t->threads, &runs, err);
+    end_spilling(t, &runs);
     t->stats.ngrams = lm.n_kept;
     bp_byte_counts_free(&t->counts);
     end_stage(t, &t->stats.seconds_counting);
@@ -229,9 +247,11 @@ bp_status bp_trainer_save_ngram_counts(bp_trainer *t, const char *path, bp_error
         return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX,
                        "bp_trainer_save_ngram_counts: invalid call");
     bp_status st = finish_input(t, err);
+    bp_runs runs = spill_runs(t);
     if (st == BP_OK)
         st = bp_ngram_counts_save(path, &t->spool, &t->counts, &t->opts, t->threads,
-                                  t->stats.chunks, &t->stats.ngrams, err);
+                                  t->stats.chunks, &runs, &t->stats.ngrams, err);
+    end_spilling(t, &runs);
     end_stage(t, &t->stats.seconds_counting);
     return st;
 }
