@@ -217,14 +217,10 @@ bp_status bp_ngram_load(bp_ngram_model *m, const char *path, const bp_train_opti
 typedef struct piece_job {
     bp_piece *items;
     size_t n;
+    bp_runs *runs; /* when pass 2 spilled: the pieces, instead of `items` */
     bp_counts_info info;
+    fill_status fs;
 } piece_job;
-
-static int compare_entries(const void *pa, const void *pb)
-{
-    const bp_piece *a = pa, *b = pb;
-    return bp_counts_compare(a->bytes, a->len, b->bytes, b->len);
-}
 
 static void fill_pieces(bp_writer *w, const void *ctx)
 {
@@ -233,25 +229,25 @@ static void fill_pieces(bp_writer *w, const void *ctx)
     bp_counts_write_begin(&cw, w, &job->info);
     for (size_t i = 0; i < job->n; i++)
         bp_counts_write_entry(&cw, job->items[i].bytes, job->items[i].len, job->items[i].count);
+    if (job->runs->n)
+        job->fs.st = bp_runs_merge(job->runs, write_merged, &cw, &job->fs.err);
+    if (job->fs.st != BP_OK)
+        fill_failed(w);
     bp_counts_write_end(&cw, &job->info);
 }
 
-bp_status bp_piece_counts_save(const char *path, const bp_piece_table *t,
+bp_status bp_piece_counts_save(const char *path, const bp_piece_table *t, bp_runs *runs,
                                const bp_train_options *o, uint64_t bytes, uint64_t chunks,
-                               bp_error *err)
+                               uint64_t *entries, bp_error *err)
 {
-    piece_job job = {malloc((t->n ? t->n : 1) * sizeof *job.items), 0, {0}};
+    piece_job job = {bp_piece_table_sorted(t), t->n, runs, {0}, {BP_OK, {0}}};
     if (!job.items)
         return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory");
-    for (size_t i = 0; i < t->cap; i++)
-        if (t->slots[i].hash)
-            job.items[job.n++] = (bp_piece){t->arena + t->slots[i].off, t->slots[i].len,
-                                            t->slots[i].count};
-    qsort(job.items, job.n, sizeof *job.items, compare_entries);
     bp_counts_info_from(&job.info, BP_COUNTS_PIECES, o);
     job.info.bytes = bytes;
     job.info.chunks = chunks;
-    bp_status st = bp_write_file_from(path, fill_pieces, &job, err);
+    bp_status st = write_result(bp_write_file_from(path, fill_pieces, &job, err), &job.fs, err);
+    *entries = job.info.entries;
     free(job.items);
     return st;
 }

@@ -126,6 +126,14 @@ bp_status bp_piece_table_add(bp_piece_table *t, const unsigned char *bytes, size
 uint64_t bp_piece_table_get(const bp_piece_table *t, const unsigned char *bytes, size_t len);
 /* Adds every entry of `src` into `dst`. */
 bp_status bp_piece_table_merge(bp_piece_table *dst, const bp_piece_table *src);
+/* The t->n entries of `t` in count file order (length, then bytes), their bytes in the
+ * table's arena; NULL when out of memory. The caller frees the array. */
+bp_piece *bp_piece_table_sorted(const bp_piece_table *t);
+/* The bytes the table holds: its slots and its arena. */
+static inline size_t bp_piece_table_bytes(const bp_piece_table *t)
+{
+    return t->cap * sizeof *t->slots + t->arena_cap;
+}
 void bp_piece_table_free(bp_piece_table *t);
 
 /*------ Counts of bytes and byte pairs (train_table.c) ------*/
@@ -213,12 +221,15 @@ typedef void (*bp_runs_fill_fn)(void *ctx, struct bp_counts_writer *cw);
 bp_status bp_runs_write(bp_runs *r, bp_runs_fill_fn fill, void *ctx, bp_error *err);
 /* Moves the runs of `src` (and its figures) to `dst`. */
 bp_status bp_runs_take(bp_runs *dst, bp_runs *src, bp_error *err);
+/* Takes a merged entry of the runs (as bp_counts_entry_fn). */
+typedef bp_status (*bp_runs_entry_fn)(void *ctx, const unsigned char *bytes, size_t len,
+                                      uint64_t count, bp_error *err);
 /* Merges every run, giving `emit` each distinct entry once with its summed count, in file
- * order (bp_counts_merge_each); the runs are gone afterwards, also on failure. */
-bp_status bp_runs_merge(bp_runs *r,
-                        bp_status (*emit)(void *ctx, const unsigned char *bytes, size_t len,
-                                          uint64_t count, bp_error *err),
-                        void *ctx, bp_error *err);
+ * order (bp_counts_merge_each). The runs stay, for another scan (merged down to
+ * BP_RUNS_FAN_IN of them first). */
+bp_status bp_runs_scan(bp_runs *r, bp_runs_entry_fn emit, void *ctx, bp_error *err);
+/* bp_runs_scan, after which the runs are gone, also on failure. */
+bp_status bp_runs_merge(bp_runs *r, bp_runs_entry_fn emit, void *ctx, bp_error *err);
 void bp_runs_free(bp_runs *r);
 
 /*------ n-gram model (train_ngram.c) ------*/
@@ -293,9 +304,10 @@ bp_status bp_bnlm_segment(const bp_ngram_model *m, bool ensure_unicode, const un
                           size_t len, bp_bnlm_scratch *s, uint32_t *starts, size_t *n_tokens);
 void bp_bnlm_scratch_free(bp_bnlm_scratch *s);
 
-/* Pass 2: segments every chunk and counts the resulting pieces (§3.4). */
+/* Pass 2: segments every chunk and counts the resulting pieces (§3.4) into *pieces, or,
+ * when o->memory_limit made tables spill, into `runs` (*pieces then empty). */
 bp_status bp_count_pieces(const bp_ngram_model *m, const bp_spool *sp, const bp_train_options *o,
-                          unsigned threads, bp_piece_table *pieces, bp_error *err);
+                          unsigned threads, bp_piece_table *pieces, bp_runs *runs, bp_error *err);
 
 /*------ Piece pruning (train_prune.c) ------*/
 
@@ -304,6 +316,13 @@ bp_status bp_count_pieces(const bp_ngram_model *m, const bp_spool *sp, const bp_
 bp_status bp_prune_pieces(const bp_piece_table *pieces, const bp_train_options *o,
                           unsigned threads, const size_t *vocab_sizes, size_t n_sizes,
                           bp_model **models, bp_error *err);
+
+/* bp_prune_pieces on the piece counts of `runs` (pass 2 under a memory limit): only the
+ * pieces kept before re-splitting are held; the others are read twice from the runs, in
+ * batches. *distinct gets the number of distinct pieces. The runs stay. */
+bp_status bp_prune_piece_runs(bp_runs *runs, const bp_train_options *o, unsigned threads,
+                              const size_t *vocab_sizes, size_t n_sizes, bp_model **models,
+                              uint64_t *distinct, bp_error *err);
 
 /*------ Count files of the stages (train_counts.c) ------*/
 
@@ -317,10 +336,11 @@ bp_status bp_ngram_counts_save(const char *path, const bp_spool *sp, const bp_by
  * (BP_ERR_MISMATCH otherwise), min_count applied. */
 bp_status bp_ngram_load(bp_ngram_model *m, const char *path, const bp_train_options *o,
                         bp_error *err);
-/* Writes the piece counts of `t` to `path`. */
-bp_status bp_piece_counts_save(const char *path, const bp_piece_table *t,
+/* Writes the piece counts of `t` to `path`, or those of `runs` when pass 2 spilled (t is
+ * then empty). */
+bp_status bp_piece_counts_save(const char *path, const bp_piece_table *t, bp_runs *runs,
                                const bp_train_options *o, uint64_t bytes, uint64_t chunks,
-                               bp_error *err);
+                               uint64_t *entries, bp_error *err);
 /* Adds the piece counts at `path` to `t`; *info gets the file's header and totals. */
 bp_status bp_piece_counts_load(const char *path, bp_piece_table *t, bp_counts_info *info,
                                bp_error *err);

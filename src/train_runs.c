@@ -115,9 +115,10 @@ static void fill_fold(void *ctx, bp_counts_writer *cw)
         cw->w->errnum = EIO;
 }
 
-bp_status bp_runs_merge(bp_runs *r, bp_counts_entry_fn emit, void *ctx, bp_error *err)
+/* Merges runs until at most `most` are left. */
+static bp_status fold_to(bp_runs *r, size_t most, bp_error *err)
 {
-    while (r->n > BP_RUNS_FAN_IN) {
+    while (r->n > most) {
         int fds[BP_RUNS_FAN_IN];
         memcpy(fds, r->fds, sizeof fds);
         r->n -= BP_RUNS_FAN_IN;
@@ -131,11 +132,34 @@ bp_status bp_runs_merge(bp_runs *r, bp_counts_entry_fn emit, void *ctx, bp_error
         }
         if (st != BP_OK)
             return st;
-        r->written--; /* a merge of runs is not more spilling of the table */
+        r->written--; /* a merge of runs is not more spilling of a table */
     }
-    size_t n = r->n;
+    return BP_OK;
+}
+
+bp_status bp_runs_scan(bp_runs *r, bp_counts_entry_fn emit, void *ctx, bp_error *err)
+{
+    bp_status st = fold_to(r, BP_RUNS_FAN_IN, err);
+    int fds[BP_RUNS_FAN_IN];
+    size_t n = 0;
+    for (; st == BP_OK && n < r->n; n++)
+        if ((fds[n] = dup(r->fds[n])) < 0)
+            st = bp_fail_errno(err, BP_ERR_IO, errno, "cannot reopen a temporary run file");
+    if (st != BP_OK) {
+        while (n-- > 0)
+            close(fds[n]);
+        return st;
+    }
+    return merge_some(fds, n, emit, ctx, err);
+}
+
+bp_status bp_runs_merge(bp_runs *r, bp_counts_entry_fn emit, void *ctx, bp_error *err)
+{
+    bp_status st = bp_runs_scan(r, emit, ctx, err);
+    for (size_t i = 0; i < r->n; i++)
+        close(r->fds[i]);
     r->n = 0;
-    return merge_some(r->fds, n, emit, ctx, err);
+    return st;
 }
 
 bp_status bp_runs_take(bp_runs *dst, bp_runs *src, bp_error *err)

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "counts_file.h"
 #include "train_internal.h"
 
 bp_status bp_byte_counts_add(bp_byte_counts *c, const unsigned char *x, size_t len)
@@ -289,6 +290,26 @@ bp_status bp_piece_table_merge(bp_piece_table *dst, const bp_piece_table *src)
             return st;
     }
     return BP_OK;
+}
+
+static int compare_entries(const void *pa, const void *pb)
+{
+    const bp_piece *a = pa, *b = pb;
+    return bp_counts_compare(a->bytes, a->len, b->bytes, b->len);
+}
+
+bp_piece *bp_piece_table_sorted(const bp_piece_table *t)
+{
+    bp_piece *items = malloc((t->n ? t->n : 1) * sizeof *items);
+    if (!items)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->slots[i].hash)
+            items[n++] = (bp_piece){t->arena + t->slots[i].off, t->slots[i].len,
+                                    t->slots[i].count};
+    qsort(items, n, sizeof *items, compare_entries);
+    return items;
 }
 
 void bp_piece_table_free(bp_piece_table *t)

@@ -645,6 +645,7 @@ static void print_summary(const train_args *args, const bp_train_stats *s, uint6
                 "%s: %" PRIu64 " distinct pieces",
                 s->seconds_reading, s->seconds_counting, s->seconds_segmenting,
                 peak_memory(peak, sizeof peak), args->output, s->distinct_pieces);
+        print_spilled(s);
         break;
     }
     if (skipped > 0)
