@@ -758,15 +758,17 @@ typedef struct bp_train_options {
     const char *temp_dir;      /* where the normalized corpus is spooled; NULL: $TMPDIR or /tmp */
     void (*progress)(void *ctx, const bp_train_progress *p); /* may be NULL */
     void *progress_ctx;
-    size_t memory_limit;       /* bytes; 0: no limit. The n-gram counting tables, which grow
-                                  with the distinct n-grams of the corpus, are held to half
-                                  of it: a table that reaches its share is written sorted to
-                                  a temporary file in temp_dir (a "run") and cleared, and the
-                                  runs are merged back at the end of the level. The results
-                                  are the same bytes. Not limited: the n-grams that survive
-                                  (the n-gram model), the pieces, and a constant of about
-                                  40 MB for the merge (16 runs at once, 2.5 MB each) and
-                                  the buffers. */
+    size_t memory_limit;       /* bytes; 0: no limit. The tables that grow with the corpus
+                                  (the n-gram counts of a level, the piece counts) are held
+                                  to half of it, shared by the threads: a table that reaches
+                                  its share is written sorted to an unlinked temporary file
+                                  in temp_dir (a "run") and cleared, and the runs are merged
+                                  back, 16 at a time, so the results are the same bytes.
+                                  Not limited: the n-grams that reach min_count (the n-gram
+                                  model that segmenting reads at every byte), the pieces kept
+                                  for pruning (min_count or more, at most max_piece_length)
+                                  and about 40 MB of buffers (a merge reads 16 runs at once,
+                                  2.5 MB each). Figures: bp_train_stats.spilled_*. */
 } bp_train_options;
 
 /* Per-stage figures of a finished training. */
