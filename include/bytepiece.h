@@ -758,6 +758,17 @@ typedef struct bp_train_options {
     const char *temp_dir;      /* where the normalized corpus is spooled; NULL: $TMPDIR or /tmp */
     void (*progress)(void *ctx, const bp_train_progress *p); /* may be NULL */
     void *progress_ctx;
+    size_t memory_limit;       /* bytes; 0: no limit. The tables that grow with the corpus
+                                  (the n-gram counts of a level, the piece counts) are held
+                                  to half of it, shared by the threads: a table that reaches
+                                  its share is written sorted to an unlinked temporary file
+                                  in temp_dir (a "run") and cleared, and the runs are merged
+                                  back, 16 at a time, so the results are the same bytes.
+                                  Not limited: the n-grams that reach min_count (the n-gram
+                                  model that segmenting reads at every byte), the pieces kept
+                                  for pruning (min_count or more, at most max_piece_length)
+                                  and about 40 MB of buffers (a merge reads 16 runs at once,
+                                  2.5 MB each). Figures: bp_train_stats.spilled_*. */
 } bp_train_options;
 
 /* Per-stage figures of a finished training. */
@@ -768,6 +779,8 @@ typedef struct bp_train_stats {
     uint64_t ngrams;           /* n-grams kept after pruning (all orders) */
     uint64_t distinct_pieces;  /* distinct pieces of the segmentation pass */
     double seconds_reading, seconds_counting, seconds_segmenting, seconds_pruning;
+    uint64_t spilled_bytes;    /* written to temporary runs under memory_limit */
+    uint64_t spilled_runs;     /* runs spilled under memory_limit (0: none) */
 } bp_train_stats;
 
 /*! bp_train_options_init() :

@@ -605,6 +605,10 @@ typedef void (*bp_write_fn)(bp_writer *w, const void *ctx);
  * BP_ERR_NOMEM, BP_ERR_INVALID_ARG. */
 bp_status bp_write_file_from(const char *path, bp_write_fn fill, const void *ctx, bp_error *err);
 
+/* Writes what fill(w, ctx) puts to the open descriptor `fd`, which stays open: for
+ * temporary files. BP_ERR_WRITE with the errno in *errnum, or BP_ERR_NOMEM. */
+bp_status bp_write_fd_from(int fd, bp_write_fn fill, const void *ctx, int *errnum);
+
 /* The same for the bytes data[0..len). */
 bp_status bp_write_file(const char *path, const void *data, size_t len, bp_error *err);
 

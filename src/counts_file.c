@@ -143,7 +143,7 @@ static void compress_stage(bp_counts_writer *cw, ZSTD_EndDirective mode)
 
 void bp_counts_write_begin(bp_counts_writer *cw, bp_writer *w, const bp_counts_info *info)
 {
-    *cw = (bp_counts_writer){.w = w, .zout_cap = ZSTD_CStreamOutSize()};
+    *cw = (bp_counts_writer){.w = w, .zout_cap = ZSTD_CStreamOutSize(), .kind = info->kind};
     cw->cctx = ZSTD_createCCtx();
     cw->stage = malloc(STAGE_SIZE);
     cw->zout = malloc(cw->zout_cap);
@@ -188,6 +188,7 @@ void bp_counts_write_entry(bp_counts_writer *cw, const unsigned char *bytes, siz
         }
     }
     cw->entries++;
+    cw->text_sum += cw->kind == BP_COUNTS_PIECES ? len * count : len == 1 ? count : 0;
 }
 
 void bp_counts_write_end(bp_counts_writer *cw, bp_counts_info *info)
@@ -279,11 +280,20 @@ static bp_status read_ends(bp_counts_reader *r, uint64_t size, bp_error *err)
 
 bp_status bp_counts_open(bp_counts_reader *r, const char *path, bp_error *err)
 {
-    *r = (bp_counts_reader){.path = path, .fd = -1};
+    int fd;
     size_t size_hint;
-    bp_status st = bp_open_for_reading(path, &r->fd, &size_hint, err);
-    if (st != BP_OK)
+    bp_status st = bp_open_for_reading(path, &fd, &size_hint, err);
+    if (st != BP_OK) {
+        *r = (bp_counts_reader){.path = path, .fd = -1};
         return st;
+    }
+    return bp_counts_open_fd(r, fd, path, err);
+}
+
+bp_status bp_counts_open_fd(bp_counts_reader *r, int fd, const char *path, bp_error *err)
+{
+    *r = (bp_counts_reader){.path = path, .fd = fd};
+    bp_status st;
     struct stat sb;
     if (fstat(r->fd, &sb) != 0 || !S_ISREG(sb.st_mode))
         return bp_fail(err, BP_ERR_IO, UINT64_MAX,

@@ -40,6 +40,8 @@ typedef struct bp_counts_writer {
     unsigned char *stage, *zout; /* entries waiting to be compressed; compressed bytes */
     size_t stage_len, zout_cap;
     uint64_t entries;
+    bp_counts_kind kind;
+    uint64_t text_sum; /* the text total of the entries so far, as a reader checks it */
 } bp_counts_writer;
 
 /* Starts a file of `info`'s kind and options on `w` (the header). A failure, here or
@@ -75,6 +77,9 @@ typedef struct bp_counts_reader {
  * BP_ERR_IO (cannot read), BP_ERR_BAD_COUNTS (not a count file, damaged, truncated),
  * BP_ERR_VERSION, BP_ERR_NOMEM; every message names the file. Close even on failure. */
 bp_status bp_counts_open(bp_counts_reader *r, const char *path, bp_error *err);
+/* bp_counts_open on a file already open for reading at `fd`, which the reader then owns
+ * (bp_counts_close closes it, also after a failure); `path` names it in messages. */
+bp_status bp_counts_open_fd(bp_counts_reader *r, int fd, const char *path, bp_error *err);
 /* The next entry: its bytes (valid until the next call) and count; *bytes NULL after the
  * last, once the end of the file has been checked too (entry count, text total, nothing
  * after the entries). BP_ERR_BAD_COUNTS for entries out of order, repeated or out of
@@ -82,5 +87,17 @@ bp_status bp_counts_open(bp_counts_reader *r, const char *path, bp_error *err);
 bp_status bp_counts_next(bp_counts_reader *r, const unsigned char **bytes, size_t *len,
                          uint64_t *count, bp_error *err);
 void bp_counts_close(bp_counts_reader *r);
+
+/*------ Merging (counts_merge.c) ------*/
+
+/* Takes one entry of a merge, in file order; anything but BP_OK stops the merge. */
+typedef bp_status (*bp_counts_entry_fn)(void *ctx, const unsigned char *bytes, size_t len,
+                                        uint64_t count, bp_error *err);
+
+/* Reads the open inputs in[0..n) to their ends and gives `emit` every distinct entry once,
+ * in file order, with the sum of its counts; BP_ERR_TOO_LARGE when a sum exceeds 2^64 - 1,
+ * else the first failure of a reader or of `emit`. The inputs stay open. */
+bp_status bp_counts_merge_each(bp_counts_reader *in, size_t n, bp_counts_entry_fn emit,
+                               void *ctx, bp_error *err);
 
 #endif /* BP_COUNTS_FILE_H */

@@ -242,6 +242,18 @@ bp_status bp_write_file_from(const char *path, bp_write_fn fill, const void *ctx
     return st;
 }
 
+bp_status bp_write_fd_from(int fd, bp_write_fn fill, const void *ctx, int *errnum)
+{
+    bp_writer w = {.fd = fd, .buf = malloc(WRITE_BUFFER_SIZE), .cap = WRITE_BUFFER_SIZE};
+    if (!w.buf)
+        return BP_ERR_NOMEM;
+    fill(&w, ctx);
+    writer_flush(&w);
+    free(w.buf);
+    *errnum = w.errnum;
+    return w.errnum ? BP_ERR_WRITE : BP_OK;
+}
+
 typedef struct byte_span {
     const void *data;
     size_t len;

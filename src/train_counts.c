@@ -48,6 +48,7 @@ typedef struct ngram_job {
     const bp_byte_counts *c;
     const bp_train_options *o;
     unsigned threads;
+    bp_runs *runs;
     bp_counts_info info;
     fill_status fs;
 } ngram_job;
@@ -79,6 +80,16 @@ static bool write_level(bp_counts_writer *cw, unsigned k, const bp_u64_table *co
     return true;
 }
 
+/* Puts a merged entry into the file being written. */
+static bp_status write_merged(void *ctx, const unsigned char *bytes, size_t len, uint64_t count,
+                              bp_error *err)
+{
+    bp_counts_writer *cw = ctx;
+    (void)err; /* a write failure stays in the writer, which bp_write_file_from reports */
+    bp_counts_write_entry(cw, bytes, len, count);
+    return cw->w->errnum ? BP_ERR_WRITE : BP_OK;
+}
+
 static void fill_ngrams(bp_writer *w, const void *ctx)
 {
     ngram_job *job = (ngram_job *)ctx;
@@ -94,8 +105,12 @@ static void fill_ngrams(bp_writer *w, const void *ctx)
                                       2, bp_pair_count(job->c, b0, b1));
     for (unsigned k = 3; k <= job->o->order && w->errnum == 0; k++) {
         bp_u64_table counts = {0};
-        job->fs.st = bp_ngram_count_all(k, job->sp, job->o, job->threads, &counts, &job->fs.err);
-        if (job->fs.st == BP_OK && !write_level(&cw, k, &counts))
+        job->fs.st = bp_ngram_count_all(k, job->sp, job->o, job->threads, &counts, job->runs,
+                                        &job->fs.err);
+        /* A level that spilled streams from its runs straight into the file. */
+        if (job->fs.st == BP_OK && job->runs->n)
+            job->fs.st = bp_runs_merge(job->runs, write_merged, &cw, &job->fs.err);
+        else if (job->fs.st == BP_OK && !write_level(&cw, k, &counts))
             job->fs.st = bp_fail(&job->fs.err, BP_ERR_NOMEM, UINT64_MAX, "out of memory");
         bp_u64_table_free(&counts);
         if (job->fs.st != BP_OK)
@@ -106,9 +121,9 @@ static void fill_ngrams(bp_writer *w, const void *ctx)
 
 bp_status bp_ngram_counts_save(const char *path, const bp_spool *sp, const bp_byte_counts *c,
                                const bp_train_options *o, unsigned threads, uint64_t chunks,
-                               uint64_t *entries, bp_error *err)
+                               bp_runs *runs, uint64_t *entries, bp_error *err)
 {
-    ngram_job job = {sp, c, o, threads, {0}, {BP_OK, {0}}};
+    ngram_job job = {sp, c, o, threads, runs, {0}, {BP_OK, {0}}};
     bp_counts_info_from(&job.info, BP_COUNTS_NGRAMS, o);
     job.info.bytes = c->positions;
     job.info.chunks = chunks;
@@ -202,14 +217,10 @@ bp_status bp_ngram_load(bp_ngram_model *m, const char *path, const bp_train_opti
 typedef struct piece_job {
     bp_piece *items;
     size_t n;
+    bp_runs *runs; /* when pass 2 spilled: the pieces, instead of `items` */
     bp_counts_info info;
+    fill_status fs;
 } piece_job;
-
-static int compare_entries(const void *pa, const void *pb)
-{
-    const bp_piece *a = pa, *b = pb;
-    return bp_counts_compare(a->bytes, a->len, b->bytes, b->len);
-}
 
 static void fill_pieces(bp_writer *w, const void *ctx)
 {
@@ -218,25 +229,25 @@ static void fill_pieces(bp_writer *w, const void *ctx)
     bp_counts_write_begin(&cw, w, &job->info);
     for (size_t i = 0; i < job->n; i++)
         bp_counts_write_entry(&cw, job->items[i].bytes, job->items[i].len, job->items[i].count);
+    if (job->runs->n)
+        job->fs.st = bp_runs_merge(job->runs, write_merged, &cw, &job->fs.err);
+    if (job->fs.st != BP_OK)
+        fill_failed(w);
     bp_counts_write_end(&cw, &job->info);
 }
 
-bp_status bp_piece_counts_save(const char *path, const bp_piece_table *t,
+bp_status bp_piece_counts_save(const char *path, const bp_piece_table *t, bp_runs *runs,
                                const bp_train_options *o, uint64_t bytes, uint64_t chunks,
-                               bp_error *err)
+                               uint64_t *entries, bp_error *err)
 {
-    piece_job job = {malloc((t->n ? t->n : 1) * sizeof *job.items), 0, {0}};
+    piece_job job = {bp_piece_table_sorted(t), t->n, runs, {0}, {BP_OK, {0}}};
     if (!job.items)
         return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory");
-    for (size_t i = 0; i < t->cap; i++)
-        if (t->slots[i].hash)
-            job.items[job.n++] = (bp_piece){t->arena + t->slots[i].off, t->slots[i].len,
-                                            t->slots[i].count};
-    qsort(job.items, job.n, sizeof *job.items, compare_entries);
     bp_counts_info_from(&job.info, BP_COUNTS_PIECES, o);
     job.info.bytes = bytes;
     job.info.chunks = chunks;
-    bp_status st = bp_write_file_from(path, fill_pieces, &job, err);
+    bp_status st = write_result(bp_write_file_from(path, fill_pieces, &job, err), &job.fs, err);
+    *entries = job.info.entries;
     free(job.items);
     return st;
 }
@@ -264,62 +275,24 @@ bp_status bp_piece_counts_load(const char *path, bp_piece_table *t, bp_counts_in
 
 /*------ Merging ------*/
 
-/* A k-way merge of sorted inputs. The smallest entry is found by a scan of the inputs:
- * a merge takes a handful of files (many shards merge best as a tree, in parallel). */
+/* A merge of count files into one (counts_merge.c). */
 typedef struct merge_job {
     bp_counts_reader *in;
-    const unsigned char **bytes;
-    size_t *len;
-    uint64_t *count;
     size_t n;
     bp_counts_info info;
     fill_status fs;
 } merge_job;
-
-static bp_status merge_advance(merge_job *job, size_t i)
-{
-    return bp_counts_next(&job->in[i], &job->bytes[i], &job->len[i], &job->count[i], &job->fs.err);
-}
-
-/* The input holding the smallest entry, or n when all have ended. */
-static size_t smallest(const merge_job *job)
-{
-    size_t best = job->n;
-    for (size_t i = 0; i < job->n; i++)
-        if (job->bytes[i] && (best == job->n || bp_counts_compare(job->bytes[i], job->len[i],
-                                                                  job->bytes[best], job->len[best]) < 0))
-            best = i;
-    return best;
-}
 
 static void fill_merge(bp_writer *w, const void *ctx)
 {
     merge_job *job = (merge_job *)ctx;
     bp_counts_writer cw;
     bp_counts_write_begin(&cw, w, &job->info);
-    for (size_t i = 0; i < job->n && job->fs.st == BP_OK; i++)
-        job->fs.st = merge_advance(job, i);
-    for (size_t lo; job->fs.st == BP_OK && w->errnum == 0 && (lo = smallest(job)) < job->n;) {
-        uint64_t sum = 0;
-        for (size_t i = lo; i < job->n; i++)
-            if (job->bytes[i] &&
-                bp_counts_compare(job->bytes[i], job->len[i], job->bytes[lo], job->len[lo]) == 0) {
-                if (sum + job->count[i] < sum)
-                    job->fs.st = bp_fail(&job->fs.err, BP_ERR_TOO_LARGE, UINT64_MAX,
-                                         "a count of the merge exceeds 2^64 - 1");
-                sum += job->count[i];
-            }
-        /* Written before the inputs advance: a reader keeps its last entry valid. */
-        bp_counts_write_entry(&cw, job->bytes[lo], job->len[lo], sum);
-        size_t lo_len = job->len[lo];
-        const unsigned char *lo_bytes = job->bytes[lo];
-        for (size_t i = job->n; i-- > lo && job->fs.st == BP_OK;)
-            if (job->bytes[i] && (i == lo || bp_counts_compare(job->bytes[i], job->len[i],
-                                                               lo_bytes, lo_len) == 0))
-                job->fs.st = merge_advance(job, i);
-    }
-    if (job->fs.st != BP_OK)
+    bp_status st = bp_counts_merge_each(job->in, job->n, write_merged, &cw, &job->fs.err);
+    if (st != BP_OK && w->errnum == 0) {
+        job->fs.st = st;
         fill_failed(w);
+    }
     bp_counts_write_end(&cw, &job->info);
 }
 
@@ -351,11 +324,8 @@ bp_status bp_counts_merge(const char *const *inputs, size_t n, const char *path,
         return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_counts_merge: invalid call");
     merge_job job = {.n = n, .fs = {BP_OK, {0}}};
     job.in = calloc(n, sizeof *job.in);
-    job.bytes = calloc(n, sizeof *job.bytes);
-    job.len = calloc(n, sizeof *job.len);
-    job.count = calloc(n, sizeof *job.count);
     bp_status st = BP_OK;
-    if (!job.in || !job.bytes || !job.len || !job.count)
+    if (!job.in)
         st = bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory");
     for (size_t i = 0; job.in && i < n; i++)
         job.in[i].fd = -1;
@@ -368,8 +338,5 @@ bp_status bp_counts_merge(const char *const *inputs, size_t n, const char *path,
     for (size_t i = 0; job.in && i < n; i++)
         bp_counts_close(&job.in[i]);
     free(job.in);
-    free(job.bytes);
-    free(job.len);
-    free(job.count);
     return st;
 }

@@ -72,6 +72,14 @@ bp_status bp_u64_table_reserve(bp_u64_table *t, size_t n);
 /* Adds `inc` to the value of `key` (inserting it at 0 first). */
 bp_status bp_u64_table_add(bp_u64_table *t, uint64_t key, uint64_t inc);
 /* Adds every entry of `src` into `dst`. */
+/* Whether adding one more key would grow the table (to twice its slots, the old ones
+ * held until the copy ends). */
+bool bp_u64_table_grows(const bp_u64_table *t);
+/* Moves the entries to slots[0..n) in key order, for writing out; the table then holds
+ * no usable hash layout until bp_u64_table_clear(). */
+void bp_u64_table_sort_out(bp_u64_table *t);
+/* Empties the table, keeping its slots. */
+void bp_u64_table_clear(bp_u64_table *t);
 bp_status bp_u64_table_merge(bp_u64_table *dst, const bp_u64_table *src);
 /* The value slot of `key`, or NULL. */
 static inline uint64_t *bp_u64_table_find(const bp_u64_table *t, uint64_t key)
@@ -118,6 +126,14 @@ bp_status bp_piece_table_add(bp_piece_table *t, const unsigned char *bytes, size
 uint64_t bp_piece_table_get(const bp_piece_table *t, const unsigned char *bytes, size_t len);
 /* Adds every entry of `src` into `dst`. */
 bp_status bp_piece_table_merge(bp_piece_table *dst, const bp_piece_table *src);
+/* The t->n entries of `t` in count file order (length, then bytes), their bytes in the
+ * table's arena; NULL when out of memory. The caller frees the array. */
+bp_piece *bp_piece_table_sorted(const bp_piece_table *t);
+/* The bytes the table holds: its slots and its arena. */
+static inline size_t bp_piece_table_bytes(const bp_piece_table *t)
+{
+    return t->cap * sizeof *t->slots + t->arena_cap;
+}
 void bp_piece_table_free(bp_piece_table *t);
 
 /*------ Counts of bytes and byte pairs (train_table.c) ------*/
@@ -155,6 +171,10 @@ typedef struct bp_spool {
     size_t wlen, wcap;
 } bp_spool;
 
+/* Creates an unlinked temporary file in `dir` (NULL: $TMPDIR or /tmp), open for reading
+ * and writing at *fd: it is gone once closed, even if the process is killed. */
+bp_status bp_temp_open(const char *dir, int *fd, bp_error *err);
+
 /* Creates the spool as an unlinked temporary file in `dir` (NULL: $TMPDIR or /tmp). */
 bp_status bp_spool_open(bp_spool *sp, const char *dir, bp_error *err);
 /* Appends one chunk record. */
@@ -177,6 +197,40 @@ bp_status bp_spool_for_each(const bp_spool *sp, unsigned threads, bp_chunk_fn fn
 /* Calls o->progress, if set, with {stage, done, total}. */
 void bp_train_report_progress(const bp_train_options *o, const char *stage, uint64_t done,
                               uint64_t total);
+
+/*------ Sorted runs of a bounded-memory pass (train_runs.c) ------*/
+
+#define BP_RUNS_FAN_IN 16 /* runs merged at once: a reader each, about 2.5 MB */
+
+struct bp_counts_writer;
+struct bp_counts_reader;
+
+/* Runs of one pass, each an unlinked temporary file in the count file encoding. */
+typedef struct bp_runs {
+    const char *dir;      /* where they go (NULL: $TMPDIR or /tmp) */
+    bp_counts_info info;  /* the kind and options they are written with */
+    int *fds;             /* the runs not merged yet */
+    size_t n, cap;
+    uint64_t bytes;       /* written to runs, intermediate merges included */
+    uint64_t written;     /* runs spilled */
+} bp_runs;
+
+/* Puts the entries of one run, in file order, through `cw`. */
+typedef void (*bp_runs_fill_fn)(void *ctx, struct bp_counts_writer *cw);
+/* Writes a run of what `fill` puts. BP_ERR_IO (the temporary file), BP_ERR_NOMEM. */
+bp_status bp_runs_write(bp_runs *r, bp_runs_fill_fn fill, void *ctx, bp_error *err);
+/* Moves the runs of `src` (and its figures) to `dst`. */
+bp_status bp_runs_take(bp_runs *dst, bp_runs *src, bp_error *err);
+/* Takes a merged entry of the runs (as bp_counts_entry_fn). */
+typedef bp_status (*bp_runs_entry_fn)(void *ctx, const unsigned char *bytes, size_t len,
+                                      uint64_t count, bp_error *err);
+/* Merges every run, giving `emit` each distinct entry once with its summed count, in file
+ * order (bp_counts_merge_each). The runs stay, for another scan (merged down to
+ * BP_RUNS_FAN_IN of them first). */
+bp_status bp_runs_scan(bp_runs *r, bp_runs_entry_fn emit, void *ctx, bp_error *err);
+/* bp_runs_scan, after which the runs are gone, also on failure. */
+bp_status bp_runs_merge(bp_runs *r, bp_runs_entry_fn emit, void *ctx, bp_error *err);
+void bp_runs_free(bp_runs *r);
 
 /*------ n-gram model (train_ngram.c) ------*/
 
@@ -212,7 +266,8 @@ static inline uint64_t bp_ngram_key(const unsigned char *g, unsigned k)
 /* Counts the n-grams of the spooled corpus level by level and prunes them (§3.1-3.2);
  * levels 1 and 2 come from `c`, gathered while spooling. */
 bp_status bp_ngram_build(bp_ngram_model *m, const bp_spool *sp, const bp_byte_counts *c,
-                         const bp_train_options *o, unsigned threads, bp_error *err);
+                         const bp_train_options *o, unsigned threads, bp_runs *runs,
+                         bp_error *err);
 
 /* Where the counts of level k (>= 3) come from: fills *counts with at least every k-gram
  * whose prefix and suffix survived level k - 1 (those of m->l2 for k == 3, else the keys
@@ -230,7 +285,8 @@ bp_status bp_ngram_build_from(bp_ngram_model *m, const bp_byte_counts *c,
 /* Counts every k-gram of the spool (k >= 3), survivor or not, into *counts: a shard's
  * pass 1, whose counts only the sum of all shards can prune. */
 bp_status bp_ngram_count_all(unsigned k, const bp_spool *sp, const bp_train_options *o,
-                             unsigned threads, bp_u64_table *counts, bp_error *err);
+                             unsigned threads, bp_u64_table *counts, bp_runs *runs,
+                             bp_error *err);
 void bp_ngram_free(bp_ngram_model *m);
 
 /*------ n-gram-LM segmentation (train_segment.c) ------*/
@@ -248,9 +304,10 @@ bp_status bp_bnlm_segment(const bp_ngram_model *m, bool ensure_unicode, const un
                           size_t len, bp_bnlm_scratch *s, uint32_t *starts, size_t *n_tokens);
 void bp_bnlm_scratch_free(bp_bnlm_scratch *s);
 
-/* Pass 2: segments every chunk and counts the resulting pieces (§3.4). */
+/* Pass 2: segments every chunk and counts the resulting pieces (§3.4) into *pieces, or,
+ * when o->memory_limit made tables spill, into `runs` (*pieces then empty). */
 bp_status bp_count_pieces(const bp_ngram_model *m, const bp_spool *sp, const bp_train_options *o,
-                          unsigned threads, bp_piece_table *pieces, bp_error *err);
+                          unsigned threads, bp_piece_table *pieces, bp_runs *runs, bp_error *err);
 
 /*------ Piece pruning (train_prune.c) ------*/
 
@@ -260,6 +317,13 @@ bp_status bp_prune_pieces(const bp_piece_table *pieces, const bp_train_options *
                           unsigned threads, const size_t *vocab_sizes, size_t n_sizes,
                           bp_model **models, bp_error *err);
 
+/* bp_prune_pieces on the piece counts of `runs` (pass 2 under a memory limit): only the
+ * pieces kept before re-splitting are held; the others are read twice from the runs, in
+ * batches. *distinct gets the number of distinct pieces. The runs stay. */
+bp_status bp_prune_piece_runs(bp_runs *runs, const bp_train_options *o, unsigned threads,
+                              const size_t *vocab_sizes, size_t n_sizes, bp_model **models,
+                              uint64_t *distinct, bp_error *err);
+
 /*------ Count files of the stages (train_counts.c) ------*/
 
 /* Pass 1 of a shard: every n-gram of orders 1 .. o->order, levels 1 and 2 from `c`, the
@@ -267,15 +331,16 @@ bp_status bp_prune_pieces(const bp_piece_table *pieces, const bp_train_options *
  * how many. */
 bp_status bp_ngram_counts_save(const char *path, const bp_spool *sp, const bp_byte_counts *c,
                                const bp_train_options *o, unsigned threads, uint64_t chunks,
-                               uint64_t *entries, bp_error *err);
+                               bp_runs *runs, uint64_t *entries, bp_error *err);
 /* The n-gram model of the summed n-gram counts at `path`, made with the options `o`
  * (BP_ERR_MISMATCH otherwise), min_count applied. */
 bp_status bp_ngram_load(bp_ngram_model *m, const char *path, const bp_train_options *o,
                         bp_error *err);
-/* Writes the piece counts of `t` to `path`. */
-bp_status bp_piece_counts_save(const char *path, const bp_piece_table *t,
+/* Writes the piece counts of `t` to `path`, or those of `runs` when pass 2 spilled (t is
+ * then empty). */
+bp_status bp_piece_counts_save(const char *path, const bp_piece_table *t, bp_runs *runs,
                                const bp_train_options *o, uint64_t bytes, uint64_t chunks,
-                               bp_error *err);
+                               uint64_t *entries, bp_error *err);
 /* Adds the piece counts at `path` to `t`; *info gets the file's header and totals. */
 bp_status bp_piece_counts_load(const char *path, bp_piece_table *t, bp_counts_info *info,
                                bp_error *err);

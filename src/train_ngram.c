@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "counts_file.h"
 #include "train_internal.h"
 
 #define PREFETCH_AHEAD 8 /* positions: enough to overlap the table lookups' cache misses */
@@ -28,6 +29,8 @@ typedef struct level_pass {
     const bp_ngram_model *m;   /* level 2 survivors are its finite l2 entries (k == 3) */
     const bp_u64_table *prev;  /* counts of the level k-1 survivors (k >= 4) */
     bp_u64_table *cand;        /* per thread: counts of this level's candidates */
+    size_t share;              /* bytes of slots a thread's table may reach; 0: no limit */
+    bp_runs *runs;             /* per thread: the tables spilled when they reached it */
     unsigned char **ok;        /* per thread: scratch, "the (k-1)-gram at i survived" */
     size_t *ok_cap;
 } level_pass;
@@ -37,6 +40,32 @@ static bool survived(const level_pass *lp, uint64_t bytes)
     if (lp->k == 3)
         return bp_ngram_l2(lp->m, bytes) > -INFINITY;
     return bp_u64_table_find(lp->prev, bytes | (uint64_t)(lp->k - 1) << 56) != NULL;
+}
+
+/* Writes a table sorted by key as a run (keys are big-endian bytes within a level). */
+typedef struct table_run {
+    const bp_u64_table *t;
+    unsigned k;
+} table_run;
+
+static void fill_table_run(void *ctx, bp_counts_writer *cw)
+{
+    const table_run *tr = ctx;
+    for (size_t i = 0; i < tr->t->n; i++) {
+        unsigned char g[BP_MAX_ORDER];
+        for (unsigned j = 0; j < tr->k; j++)
+            g[j] = (unsigned char)(tr->t->slots[i].key >> (8 * (tr->k - 1 - j)));
+        bp_counts_write_entry(cw, g, tr->k, tr->t->slots[i].val);
+    }
+}
+
+static bp_status spill(bp_runs *runs, bp_u64_table *t, unsigned k, bp_error *err)
+{
+    bp_u64_table_sort_out(t);
+    table_run tr = {t, k};
+    bp_status st = bp_runs_write(runs, fill_table_run, &tr, err);
+    bp_u64_table_clear(t);
+    return st;
 }
 
 static bp_status count_level_chunk(void *ctx, unsigned thread, const unsigned char *x, size_t len)
@@ -64,6 +93,13 @@ static bp_status count_level_chunk(void *ctx, unsigned thread, const unsigned ch
         if (ahead + k <= len && ok[ahead] && ok[ahead + 1])
             bp_u64_table_prefetch(cand, bp_ngram_key(x + ahead, k));
         if (ok[s] && ok[s + 1]) {
+            /* The growth would hold old and new slots: three times the current ones. */
+            if (lp->share && bp_u64_table_grows(cand) &&
+                3 * cand->cap * sizeof *cand->slots > lp->share) {
+                bp_status st = spill(&lp->runs[thread], cand, k, NULL);
+                if (st != BP_OK)
+                    return st;
+            }
             bp_status st = bp_u64_table_add(cand, bp_ngram_key(x + s, k), 1);
             if (st != BP_OK)
                 return st;
@@ -72,29 +108,56 @@ static bp_status count_level_chunk(void *ctx, unsigned thread, const unsigned ch
     return BP_OK;
 }
 
-/* Counts level k over the spool; the merged candidate counts end up in *counts. */
+/* When a thread spilled, every table goes to the runs, which then hold the whole level. */
+static bp_status gather_runs(level_pass *lp, unsigned threads, bp_runs *runs, bp_error *err)
+{
+    bool spilled = false;
+    for (unsigned t = 0; t < threads; t++)
+        spilled |= lp->runs[t].written > 0;
+    bp_status st = BP_OK;
+    for (unsigned t = 0; t < threads && st == BP_OK; t++) {
+        if (spilled && lp->cand[t].n)
+            st = spill(&lp->runs[t], &lp->cand[t], lp->k, err);
+        if (st == BP_OK)
+            st = bp_runs_take(runs, &lp->runs[t], err);
+    }
+    return st;
+}
+
+/* Counts level k over the spool; the merged candidate counts end up in *counts, or, when
+ * o->memory_limit made tables spill, in `runs` (*counts then empty). */
 static bp_status count_level(level_pass *lp, const bp_spool *sp, const bp_train_options *o,
-                             unsigned threads, bp_u64_table *counts, bp_error *err)
+                             unsigned threads, bp_u64_table *counts, bp_runs *runs,
+                             bp_error *err)
 {
     lp->cand = calloc(threads, sizeof *lp->cand);
     lp->ok = calloc(threads, sizeof *lp->ok);
     lp->ok_cap = calloc(threads, sizeof *lp->ok_cap);
+    lp->runs = calloc(threads, sizeof *lp->runs);
+    lp->share = o->memory_limit / 2 / threads;
     bp_status st = BP_OK;
-    if (!lp->cand || !lp->ok || !lp->ok_cap)
+    if (!lp->cand || !lp->ok || !lp->ok_cap || !lp->runs)
         st = bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory counting n-grams");
+    for (unsigned t = 0; lp->runs && t < threads; t++)
+        lp->runs[t] = (bp_runs){.dir = runs->dir, .info = runs->info};
     if (st == BP_OK)
         st = bp_spool_for_each(sp, threads, count_level_chunk, lp, o, "counting n-grams", err);
-    for (unsigned t = 1; lp->cand && t < threads && st == BP_OK; t++)
+    if (st == BP_OK)
+        st = gather_runs(lp, threads, runs, err);
+    for (unsigned t = 1; lp->cand && t < threads && st == BP_OK && !runs->n; t++)
         if (bp_u64_table_merge(&lp->cand[0], &lp->cand[t]) != BP_OK)
             st = bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory counting n-grams");
     for (unsigned t = 0; lp->cand && t < threads; t++) {
-        if (t == 0 && st == BP_OK)
+        if (t == 0 && st == BP_OK && !runs->n)
             *counts = lp->cand[0];
         else
             bp_u64_table_free(&lp->cand[t]);
     }
     for (unsigned t = 0; lp->ok && t < threads; t++)
         free(lp->ok[t]);
+    for (unsigned t = 0; lp->runs && t < threads; t++)
+        bp_runs_free(&lp->runs[t]);
+    free(lp->runs);
     free(lp->cand);
     free(lp->ok);
     free(lp->ok_cap);
@@ -102,10 +165,11 @@ static bp_status count_level(level_pass *lp, const bp_spool *sp, const bp_train_
 }
 
 bp_status bp_ngram_count_all(unsigned k, const bp_spool *sp, const bp_train_options *o,
-                             unsigned threads, bp_u64_table *counts, bp_error *err)
+                             unsigned threads, bp_u64_table *counts, bp_runs *runs,
+                             bp_error *err)
 {
     level_pass lp = {.k = k, .all = true};
-    return count_level(&lp, sp, o, threads, counts, err);
+    return count_level(&lp, sp, o, threads, counts, runs, err);
 }
 
 static uint64_t as_bits(double v)
@@ -216,20 +280,44 @@ typedef struct spool_levels {
     const bp_spool *sp;
     const bp_train_options *o;
     unsigned threads;
+    bp_runs *runs;
 } spool_levels;
+
+/* Adds a merged entry of the runs to the level's counts if it can survive. */
+typedef struct survivor_sink {
+    bp_u64_table *counts;
+    uint64_t min_count;
+} survivor_sink;
+
+static bp_status add_candidate(void *ctx, const unsigned char *bytes, size_t len, uint64_t count,
+                               bp_error *err)
+{
+    const survivor_sink *sink = ctx;
+    if (count >= sink->min_count &&
+        bp_u64_table_add(sink->counts, bp_ngram_key(bytes, (unsigned)len), count) != BP_OK)
+        return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory counting n-grams");
+    return BP_OK;
+}
 
 static bp_status count_spool_level(void *ctx, unsigned k, const bp_ngram_model *m,
                                    const bp_u64_table *prev, bp_u64_table *counts, bp_error *err)
 {
     const spool_levels *sl = ctx;
     level_pass lp = {.k = k, .m = m, .prev = prev};
-    return count_level(&lp, sl->sp, sl->o, sl->threads, counts, err);
+    bp_status st = count_level(&lp, sl->sp, sl->o, sl->threads, counts, sl->runs, err);
+    /* Only the candidates that reach min_count are kept from the runs: keep_level drops
+     * the others, and they are what made the level too large. */
+    survivor_sink sink = {counts, sl->o->min_count};
+    if (st == BP_OK && sl->runs->n)
+        st = bp_runs_merge(sl->runs, add_candidate, &sink, err);
+    return st;
 }
 
 bp_status bp_ngram_build(bp_ngram_model *m, const bp_spool *sp, const bp_byte_counts *c,
-                         const bp_train_options *o, unsigned threads, bp_error *err)
+                         const bp_train_options *o, unsigned threads, bp_runs *runs,
+                         bp_error *err)
 {
-    spool_levels sl = {sp, o, threads};
+    spool_levels sl = {sp, o, threads, runs};
     return bp_ngram_build_from(m, c, o, count_spool_level, &sl, err);
 }
 

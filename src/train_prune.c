@@ -77,6 +77,35 @@ done:
     bp_lattice_free(&lat);
 }
 
+/* Segments every piece of `todo` with `model` (of n_keep pieces) and adds, for each of its
+ * pieces, count x occurrences in the segmentations to sums[0..n_keep). */
+static bp_status split_with(const bp_model *model, size_t n_keep, const piece_set *todo,
+                            unsigned threads, uint64_t *sums, bp_error *err)
+{
+    /* Segmenting a piece takes about a microsecond or less, starting a thread tens of
+     * microseconds: a thread is worth it only with SPLIT_PER_THREAD pieces to do. */
+    threads = bp_thread_count(threads, todo->n, SPLIT_PER_THREAD);
+    split_job job = {.model = model, .todo = todo};
+    atomic_init(&job.next, 0);
+    atomic_init(&job.failed, 0);
+    uint64_t *counts[BP_MAX_THREADS] = {sums};
+    job.counts = counts;
+    for (unsigned t = 1; t < threads; t++)
+        if (!(counts[t] = calloc(n_keep ? n_keep : 1, sizeof **counts)))
+            atomic_store(&job.failed, 1);
+    if (!atomic_load(&job.failed))
+        bp_parallel_for(threads, split_worker, &job);
+    for (unsigned t = 1; t < threads; t++) {
+        if (counts[t])
+            for (size_t i = 0; i < n_keep; i++)
+                sums[i] += counts[t][i];
+        free(counts[t]);
+    }
+    if (atomic_load(&job.failed))
+        return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory while pruning pieces");
+    return BP_OK;
+}
+
 /* Segments every piece of `todo` with a model of `keep` and returns, for each kept piece,
  * the sum over todo of count x occurrences in its segmentation (a new calloc'd array). */
 static bp_status split_pieces(const piece_set *keep, const piece_set *todo, unsigned threads,
@@ -84,33 +113,17 @@ static bp_status split_pieces(const piece_set *keep, const piece_set *todo, unsi
 {
     bp_model *model = NULL;
     bp_status st = bp_model_from_pieces(keep->items, keep->n, &model, err);
-    if (st != BP_OK)
-        return st;
-    /* Segmenting a piece takes about a microsecond or less, starting a thread tens of
-     * microseconds: a thread is worth it only with SPLIT_PER_THREAD pieces to do. */
-    threads = bp_thread_count(threads, todo->n, SPLIT_PER_THREAD);
-    split_job job = {.model = model, .todo = todo};
-    atomic_init(&job.next, 0);
-    atomic_init(&job.failed, 0);
-    uint64_t *counts[BP_MAX_THREADS] = {0};
-    job.counts = counts;
-    for (unsigned t = 0; t < threads; t++)
-        if (!(counts[t] = calloc(keep->n ? keep->n : 1, sizeof **counts)))
-            atomic_store(&job.failed, 1);
-    if (!atomic_load(&job.failed))
-        bp_parallel_for(threads, split_worker, &job);
-    for (unsigned t = 1; t < threads; t++) {
-        if (counts[0] && counts[t])
-            for (size_t i = 0; i < keep->n; i++)
-                counts[0][i] += counts[t][i];
-        free(counts[t]);
-    }
+    uint64_t *sums = st == BP_OK ? calloc(keep->n ? keep->n : 1, sizeof *sums) : NULL;
+    if (st == BP_OK && !sums)
+        st = bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory while pruning pieces");
+    if (st == BP_OK)
+        st = split_with(model, keep->n, todo, threads, sums, err);
     bp_model_free(model);
-    if (atomic_load(&job.failed)) {
-        free(counts[0]);
-        return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory while pruning pieces");
+    if (st != BP_OK) {
+        free(sums);
+        return st;
     }
-    *out = counts[0];
+    *out = sums;
     return BP_OK;
 }
 
@@ -215,6 +228,12 @@ static bp_status make_model(const piece_set *keep, bp_model **out, bp_error *err
     return st;
 }
 
+/* §3.5.1 step 2: the pieces kept before re-splitting. */
+static bool is_kept(const bp_train_options *o, size_t len, uint64_t count)
+{
+    return len == 1 || (len <= o->max_piece_length && count >= o->min_count);
+}
+
 /* §3.5.1 steps 1-2: all pieces plus the missing single bytes, split into kept and dropped. */
 static bp_status partition(const bp_piece_table *pieces, const bp_train_options *o,
                            piece_set *keep, piece_set *drop)
@@ -230,8 +249,7 @@ static bp_status partition(const bp_piece_table *pieces, const bp_train_options 
         if (!s->hash)
             continue;
         bp_piece p = {pieces->arena + s->off, s->len, s->count};
-        bool kept = p.len == 1 || (p.len <= o->max_piece_length && p.count >= o->min_count);
-        if (kept)
+        if (is_kept(o, p.len, p.count))
             keep->items[keep->n++] = p;
         else
             drop->items[drop->n++] = p;
@@ -242,17 +260,11 @@ static bp_status partition(const bp_piece_table *pieces, const bp_train_options 
     return BP_OK;
 }
 
-bp_status bp_prune_pieces(const bp_piece_table *pieces, const bp_train_options *o,
-                          unsigned threads, const size_t *vocab_sizes, size_t n_sizes,
-                          bp_model **models, bp_error *err)
+/* §3.5.3-4 on the kept pieces, absorbed already (st: how that went); frees keep. */
+static bp_status finish_pruning(piece_set keep, bp_status st, const bp_train_options *o,
+                                unsigned threads, const size_t *vocab_sizes, size_t n_sizes,
+                                bp_model **models, bp_error *err)
 {
-    piece_set keep, drop;
-    bp_status st = partition(pieces, o, &keep, &drop);
-    if (st != BP_OK)
-        st = bp_fail(err, st, UINT64_MAX, "out of memory while pruning pieces");
-    if (st == BP_OK)
-        st = absorb(&keep, &drop, threads, err);
-    free(drop.items);
     if (st == BP_OK)
         st = prune_wasted(&keep, o, threads, err);
     /* Sizes largest first, each cut from the previous result. */
@@ -278,5 +290,121 @@ bp_status bp_prune_pieces(const bp_piece_table *pieces, const bp_train_options *
         }
     free(order);
     free(keep.items);
+    return st;
+}
+
+bp_status bp_prune_pieces(const bp_piece_table *pieces, const bp_train_options *o,
+                          unsigned threads, const size_t *vocab_sizes, size_t n_sizes,
+                          bp_model **models, bp_error *err)
+{
+    piece_set keep, drop;
+    bp_status st = partition(pieces, o, &keep, &drop);
+    if (st != BP_OK)
+        st = bp_fail(err, st, UINT64_MAX, "out of memory while pruning pieces");
+    if (st == BP_OK)
+        st = absorb(&keep, &drop, threads, err);
+    free(drop.items);
+    return finish_pruning(keep, st, o, threads, vocab_sizes, n_sizes, models, err);
+}
+
+/*------ Pruning from sorted runs (a training under a memory limit) ------*/
+
+/* The first scan of the runs: the kept pieces, into a table. */
+typedef struct kept_scan {
+    const bp_train_options *o;
+    bp_piece_table *kept;
+    uint64_t distinct;
+} kept_scan;
+
+static bp_status scan_kept(void *ctx, const unsigned char *bytes, size_t len, uint64_t count,
+                           bp_error *err)
+{
+    kept_scan *ks = ctx;
+    ks->distinct++;
+    if (is_kept(ks->o, len, count) && bp_piece_table_add(ks->kept, bytes, len, count) != BP_OK)
+        return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory while pruning pieces");
+    return BP_OK;
+}
+
+#define DROP_BATCH_PIECES ((size_t)1 << 16)
+#define DROP_BATCH_BYTES ((size_t)4 << 20) /* above the longest entry of a count file */
+
+/* The second scan: the dropped pieces, split in batches with the model of the kept ones
+ * (§3.5.1 step 3, as absorb(), whose model is also built before any addition). */
+typedef struct drop_scan {
+    const bp_train_options *o;
+    const bp_model *model;
+    size_t n_keep;
+    unsigned threads;
+    uint64_t *sums;
+    piece_set batch;
+    unsigned char *arena;
+    size_t arena_len;
+} drop_scan;
+
+static bp_status split_batch(drop_scan *ds, bp_error *err)
+{
+    bp_status st = split_with(ds->model, ds->n_keep, &ds->batch, ds->threads, ds->sums, err);
+    ds->batch.n = ds->arena_len = 0;
+    return st;
+}
+
+static bp_status scan_dropped(void *ctx, const unsigned char *bytes, size_t len, uint64_t count,
+                              bp_error *err)
+{
+    drop_scan *ds = ctx;
+    if (is_kept(ds->o, len, count))
+        return BP_OK;
+    bp_status st = BP_OK;
+    if (ds->batch.n == DROP_BATCH_PIECES || DROP_BATCH_BYTES - ds->arena_len < len)
+        st = split_batch(ds, err);
+    memcpy(ds->arena + ds->arena_len, bytes, len);
+    ds->batch.items[ds->batch.n++] = (bp_piece){ds->arena + ds->arena_len, len, count};
+    ds->arena_len += len;
+    return st;
+}
+
+/* keep[i].count += the split counts of the dropped pieces of the runs. */
+static bp_status absorb_runs(piece_set *keep, bp_runs *runs, const bp_train_options *o,
+                             unsigned threads, bp_error *err)
+{
+    drop_scan ds = {.o = o, .n_keep = keep->n, .threads = threads};
+    bp_model *model = NULL;
+    bp_status st = bp_model_from_pieces(keep->items, keep->n, &model, err);
+    ds.model = model;
+    ds.sums = calloc(keep->n ? keep->n : 1, sizeof *ds.sums);
+    ds.batch.items = malloc(DROP_BATCH_PIECES * sizeof *ds.batch.items);
+    ds.arena = malloc(DROP_BATCH_BYTES);
+    if (st == BP_OK && (!ds.sums || !ds.batch.items || !ds.arena))
+        st = bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory while pruning pieces");
+    if (st == BP_OK)
+        st = bp_runs_scan(runs, scan_dropped, &ds, err);
+    if (st == BP_OK)
+        st = split_batch(&ds, err);
+    for (size_t i = 0; st == BP_OK && i < keep->n; i++)
+        keep->items[i].count += ds.sums[i];
+    bp_model_free(model);
+    free(ds.sums);
+    free(ds.batch.items);
+    free(ds.arena);
+    return st;
+}
+
+bp_status bp_prune_piece_runs(bp_runs *runs, const bp_train_options *o, unsigned threads,
+                              const size_t *vocab_sizes, size_t n_sizes, bp_model **models,
+                              uint64_t *distinct, bp_error *err)
+{
+    bp_piece_table kept = {0};
+    kept_scan ks = {o, &kept, 0};
+    piece_set keep = {0}, drop = {0};
+    bp_status st = bp_runs_scan(runs, scan_kept, &ks, err);
+    *distinct = ks.distinct;
+    if (st == BP_OK && partition(&kept, o, &keep, &drop) != BP_OK)
+        st = bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory while pruning pieces");
+    free(drop.items); /* empty: every piece of `kept` is kept */
+    if (st == BP_OK)
+        st = absorb_runs(&keep, runs, o, threads, err);
+    st = finish_pruning(keep, st, o, threads, vocab_sizes, n_sizes, models, err);
+    bp_piece_table_free(&kept);
     return st;
 }

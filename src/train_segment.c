@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "counts_file.h"
 #include "train_internal.h"
 
 /* Fills phi[0..order) with the emissions of byte i. A missing (t+1)-gram means every
@@ -142,10 +143,34 @@ typedef struct piece_pass {
     const bp_ngram_model *m;
     bool ensure_unicode;
     bp_piece_table *tables;
+    size_t share;              /* bytes a thread's table may reach; 0: no limit */
+    bp_runs *runs;             /* per thread: the tables spilled when they reached it */
     bp_bnlm_scratch *scratch;
     uint32_t **starts;
     size_t *starts_cap;
 } piece_pass;
+
+/* Writes a piece table as a sorted run and empties it. */
+typedef struct piece_run {
+    const bp_piece *items;
+    size_t n;
+} piece_run;
+
+static void fill_piece_run(void *ctx, bp_counts_writer *cw)
+{
+    const piece_run *pr = ctx;
+    for (size_t i = 0; i < pr->n; i++)
+        bp_counts_write_entry(cw, pr->items[i].bytes, pr->items[i].len, pr->items[i].count);
+}
+
+static bp_status spill(bp_runs *runs, bp_piece_table *t, bp_error *err)
+{
+    piece_run pr = {bp_piece_table_sorted(t), t->n};
+    bp_status st = pr.items ? bp_runs_write(runs, fill_piece_run, &pr, err) : BP_ERR_NOMEM;
+    free((void *)pr.items);
+    bp_piece_table_free(t);
+    return st;
+}
 
 static bp_status count_chunk_pieces(void *ctx, unsigned thread, const unsigned char *x,
                                     size_t len)
@@ -157,6 +182,10 @@ static bp_status count_chunk_pieces(void *ctx, unsigned thread, const unsigned c
     pp->starts[thread] = starts;
     size_t n;
     bp_status st = bp_bnlm_segment(pp->m, pp->ensure_unicode, x, len, &pp->scratch[thread], starts, &n);
+    /* Checked once a chunk: a chunk adds at most its length to the arena and a few
+     * slots, and a growth doubles what the table holds at most. */
+    if (st == BP_OK && pp->share && 2 * bp_piece_table_bytes(&pp->tables[thread]) > pp->share)
+        st = spill(&pp->runs[thread], &pp->tables[thread], NULL);
     for (size_t k = 0; k < n && st == BP_OK; k++) {
         size_t end = k + 1 < n ? starts[k + 1] : len;
         st = bp_piece_table_add(&pp->tables[thread], x + starts[k], end - starts[k], 1);
@@ -164,24 +193,46 @@ static bp_status count_chunk_pieces(void *ctx, unsigned thread, const unsigned c
     return st;
 }
 
-bp_status bp_count_pieces(const bp_ngram_model *m, const bp_spool *sp, const bp_train_options *o,
-                          unsigned threads, bp_piece_table *pieces, bp_error *err)
+/* When a thread spilled, every table goes to the runs, which then hold all the pieces. */
+static bp_status gather_runs(piece_pass *pp, unsigned threads, bp_runs *runs, bp_error *err)
 {
-    piece_pass pp = {.m = m, .ensure_unicode = !o->no_ensure_unicode};
+    bool spilled = false;
+    for (unsigned t = 0; t < threads; t++)
+        spilled |= pp->runs[t].written > 0;
+    bp_status st = BP_OK;
+    for (unsigned t = 0; t < threads && st == BP_OK; t++) {
+        if (spilled && pp->tables[t].n)
+            st = spill(&pp->runs[t], &pp->tables[t], err);
+        if (st == BP_OK)
+            st = bp_runs_take(runs, &pp->runs[t], err);
+    }
+    return st;
+}
+
+bp_status bp_count_pieces(const bp_ngram_model *m, const bp_spool *sp, const bp_train_options *o,
+                          unsigned threads, bp_piece_table *pieces, bp_runs *runs, bp_error *err)
+{
+    piece_pass pp = {.m = m, .ensure_unicode = !o->no_ensure_unicode,
+                     .share = o->memory_limit / 2 / threads};
+    pp.runs = calloc(threads, sizeof *pp.runs);
+    for (unsigned t = 0; pp.runs && t < threads; t++)
+        pp.runs[t] = (bp_runs){.dir = runs->dir, .info = runs->info};
     pp.tables = calloc(threads, sizeof *pp.tables);
     pp.scratch = calloc(threads, sizeof *pp.scratch);
     pp.starts = calloc(threads, sizeof *pp.starts);
     pp.starts_cap = calloc(threads, sizeof *pp.starts_cap);
     bp_status st = BP_OK;
-    if (!pp.tables || !pp.scratch || !pp.starts || !pp.starts_cap)
+    if (!pp.tables || !pp.scratch || !pp.starts || !pp.starts_cap || !pp.runs)
         st = bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory segmenting");
     if (st == BP_OK)
         st = bp_spool_for_each(sp, threads, count_chunk_pieces, &pp, o, "segmenting", err);
-    for (unsigned t = 1; pp.tables && t < threads && st == BP_OK; t++)
+    if (st == BP_OK)
+        st = gather_runs(&pp, threads, runs, err);
+    for (unsigned t = 1; pp.tables && t < threads && st == BP_OK && !runs->n; t++)
         if (bp_piece_table_merge(&pp.tables[0], &pp.tables[t]) != BP_OK)
             st = bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory counting pieces");
     for (unsigned t = 0; pp.tables && t < threads; t++) {
-        if (t == 0 && st == BP_OK)
+        if (t == 0 && st == BP_OK && !runs->n)
             *pieces = pp.tables[0];
         else
             bp_piece_table_free(&pp.tables[t]);
@@ -189,7 +240,10 @@ bp_status bp_count_pieces(const bp_ngram_model *m, const bp_spool *sp, const bp_
             bp_bnlm_scratch_free(&pp.scratch[t]);
         if (pp.starts)
             free(pp.starts[t]);
+        if (pp.runs)
+            bp_runs_free(&pp.runs[t]);
     }
+    free(pp.runs);
     free(pp.tables);
     free(pp.scratch);
     free(pp.starts);

@@ -34,9 +34,8 @@ void bp_train_report_progress(const bp_train_options *o, const char *stage, uint
 
 /*------ Spool ------*/
 
-bp_status bp_spool_open(bp_spool *sp, const char *dir, bp_error *err)
+bp_status bp_temp_open(const char *dir, int *fd, bp_error *err)
 {
-    *sp = (bp_spool){.fd = -1};
     if (!dir)
         dir = getenv("TMPDIR");
     if (!dir || !*dir)
@@ -44,10 +43,19 @@ bp_status bp_spool_open(bp_spool *sp, const char *dir, bp_error *err)
     char path[4096];
     if (snprintf(path, sizeof path, "%s/bp-train-XXXXXX", dir) >= (int)sizeof path)
         return bp_fail(err, BP_ERR_IO, UINT64_MAX, "%s: temporary directory path too long", dir);
-    sp->fd = mkstemp(path);
-    if (sp->fd < 0)
+    *fd = mkstemp(path);
+    if (*fd < 0)
         return bp_fail_errno(err, BP_ERR_IO, errno, "cannot create a temporary file in %s", dir);
     unlink(path); /* the file lives as long as the descriptor: nothing is ever left behind */
+    return BP_OK;
+}
+
+bp_status bp_spool_open(bp_spool *sp, const char *dir, bp_error *err)
+{
+    *sp = (bp_spool){.fd = -1};
+    bp_status st = bp_temp_open(dir, &sp->fd, err);
+    if (st != BP_OK)
+        return st;
     sp->wcap = SPOOL_FIRST_BUFFER;
     sp->wbuf = malloc(sp->wcap);
     sp->block_off = malloc(16 * sizeof *sp->block_off);

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "counts_file.h"
 #include "train_internal.h"
 
 bp_status bp_byte_counts_add(bp_byte_counts *c, const unsigned char *x, size_t len)
@@ -144,6 +145,33 @@ bp_status bp_u64_table_add(bp_u64_table *t, uint64_t key, uint64_t inc)
     return BP_OK;
 }
 
+bool bp_u64_table_grows(const bp_u64_table *t)
+{
+    return (t->n + 1) * MAX_LOAD_DEN >= t->cap * MAX_LOAD_NUM;
+}
+
+static int compare_slots(const void *pa, const void *pb)
+{
+    uint64_t a = ((const bp_u64_slot *)pa)->key, b = ((const bp_u64_slot *)pb)->key;
+    return (a > b) - (a < b);
+}
+
+void bp_u64_table_sort_out(bp_u64_table *t)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->slots[i].key)
+            t->slots[n++] = t->slots[i];
+    qsort(t->slots, n, sizeof *t->slots, compare_slots);
+}
+
+void bp_u64_table_clear(bp_u64_table *t)
+{
+    if (t->slots)
+        memset(t->slots, 0, t->cap * sizeof *t->slots);
+    t->n = 0;
+}
+
 bp_status bp_u64_table_merge(bp_u64_table *dst, const bp_u64_table *src)
 {
     for (size_t i = 0; i < src->cap; i++) {
@@ -262,6 +290,26 @@ bp_status bp_piece_table_merge(bp_piece_table *dst, const bp_piece_table *src)
             return st;
     }
     return BP_OK;
+}
+
+static int compare_entries(const void *pa, const void *pb)
+{
+    const bp_piece *a = pa, *b = pb;
+    return bp_counts_compare(a->bytes, a->len, b->bytes, b->len);
+}
+
+bp_piece *bp_piece_table_sorted(const bp_piece_table *t)
+{
+    bp_piece *items = malloc((t->n ? t->n : 1) * sizeof *items);
+    if (!items)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->slots[i].hash)
+            items[n++] = (bp_piece){t->arena + t->slots[i].off, t->slots[i].len,
+                                    t->slots[i].count};
+    qsort(items, n, sizeof *items, compare_entries);
+    return items;
 }
 
 void bp_piece_table_free(bp_piece_table *t)

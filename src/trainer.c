@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "counts_file.h"
 #include "parallel.h"
 #include "train_internal.h"
 
@@ -163,6 +164,21 @@ static void end_stage(bp_trainer *t, double *seconds)
 }
 
 /* Sizes of at least 259; models[] cleared, so that a failure frees what it made. */
+/* Where a counting pass of this training spills under memory_limit. */
+static bp_runs spill_runs(const bp_trainer *t, bp_counts_kind kind)
+{
+    bp_runs runs = {.dir = t->opts.temp_dir};
+    bp_counts_info_from(&runs.info, kind, &t->opts);
+    return runs;
+}
+
+static void end_spilling(bp_trainer *t, bp_runs *runs)
+{
+    t->stats.spilled_bytes += runs->bytes;
+    t->stats.spilled_runs += runs->written;
+    bp_runs_free(runs);
+}
+
 static bp_status check_sizes(const size_t *vocab_sizes, size_t n_sizes, bp_model **models,
                              bp_error *err)
 {
@@ -204,18 +220,25 @@ bp_status bp_trainer_train(bp_trainer *t, const size_t *vocab_sizes, size_t n_si
                        "the training corpus is empty (no text to learn from)");
 
     bp_ngram_model lm = {0};
-    st = bp_ngram_build(&lm, &t->spool, &t->counts, &t->opts, t->threads, err);
+    bp_runs runs = spill_runs(t, BP_COUNTS_NGRAMS);
+    st = bp_ngram_build(&lm, &t->spool, &t->counts, &t->opts, t->threads, &runs, err);
+    end_spilling(t, &runs);
     t->stats.ngrams = lm.n_kept;
     bp_byte_counts_free(&t->counts);
     end_stage(t, &t->stats.seconds_counting);
     bp_piece_table pieces = {0};
+    runs = spill_runs(t, BP_COUNTS_PIECES);
     if (st == BP_OK)
-        st = bp_count_pieces(&lm, &t->spool, &t->opts, t->threads, &pieces, err);
+        st = bp_count_pieces(&lm, &t->spool, &t->opts, t->threads, &pieces, &runs, err);
     bp_ngram_free(&lm);
     t->stats.distinct_pieces = pieces.n;
     end_stage(t, &t->stats.seconds_segmenting);
-    if (st == BP_OK)
+    if (st == BP_OK && runs.n)
+        st = bp_prune_piece_runs(&runs, &t->opts, t->threads, vocab_sizes, n_sizes, models,
+                                 &t->stats.distinct_pieces, err);
+    else if (st == BP_OK)
         st = bp_prune_pieces(&pieces, &t->opts, t->threads, vocab_sizes, n_sizes, models, err);
+    end_spilling(t, &runs);
     bp_piece_table_free(&pieces);
     end_stage(t, &t->stats.seconds_pruning);
     return st;
@@ -229,9 +252,11 @@ bp_status bp_trainer_save_ngram_counts(bp_trainer *t, const char *path, bp_error
         return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX,
                        "bp_trainer_save_ngram_counts: invalid call");
     bp_status st = finish_input(t, err);
+    bp_runs runs = spill_runs(t, BP_COUNTS_NGRAMS);
     if (st == BP_OK)
         st = bp_ngram_counts_save(path, &t->spool, &t->counts, &t->opts, t->threads,
-                                  t->stats.chunks, &t->stats.ngrams, err);
+                                  t->stats.chunks, &runs, &t->stats.ngrams, err);
+    end_spilling(t, &runs);
     end_stage(t, &t->stats.seconds_counting);
     return st;
 }
@@ -249,13 +274,14 @@ bp_status bp_trainer_save_piece_counts(bp_trainer *t, const char *ngram_counts,
     t->stats.ngrams = lm.n_kept;
     end_stage(t, &t->stats.seconds_counting);
     bp_piece_table pieces = {0};
+    bp_runs runs = spill_runs(t, BP_COUNTS_PIECES);
     if (st == BP_OK)
-        st = bp_count_pieces(&lm, &t->spool, &t->opts, t->threads, &pieces, err);
+        st = bp_count_pieces(&lm, &t->spool, &t->opts, t->threads, &pieces, &runs, err);
     bp_ngram_free(&lm);
-    t->stats.distinct_pieces = pieces.n;
     if (st == BP_OK)
-        st = bp_piece_counts_save(path, &pieces, &t->opts, t->counts.positions, t->stats.chunks,
-                                  err);
+        st = bp_piece_counts_save(path, &pieces, &runs, &t->opts, t->counts.positions,
+                                  t->stats.chunks, &t->stats.distinct_pieces, err);
+    end_spilling(t, &runs);
     bp_piece_table_free(&pieces);
     end_stage(t, &t->stats.seconds_segmenting);
     return st;

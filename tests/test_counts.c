@@ -156,6 +156,67 @@ static void test_staged_training_is_the_trainer(void **state)
     bp_model_free(got);
 }
 
+static void assert_same_file(const char *a, const char *b)
+{
+    size_t a_len, b_len;
+    unsigned char *a_bytes = bp_test_read_file(a, &a_len), *b_bytes = bp_test_read_file(b, &b_len);
+    assert_non_null(a_bytes);
+    assert_non_null(b_bytes);
+    assert_int_equal(a_len, b_len);
+    assert_memory_equal(a_bytes, b_bytes, a_len);
+    free(a_bytes);
+    free(b_bytes);
+}
+
+/* A tiny memory limit spills every few entries (more runs than one merge reads, so they
+ * are merged in rounds): the same model, n-gram counts and piece counts as without it. */
+static void test_memory_limit_gives_the_same_bytes(void **state)
+{
+    (void)state;
+    static char texts[N_TEXTS][TEXT_CAP];
+    const char *lines[N_TEXTS];
+    make_texts(texts, lines);
+    bp_train_options o = {.order = 4, .threads = 2}, limited = o;
+    limited.memory_limit = 4096;
+    size_t vocab = 300;
+    bp_model *want, *got;
+    bp_train_stats want_stats, stats;
+    bp_trainer *t = fed_trainer(&o, lines, N_TEXTS);
+    assert_int_equal(bp_trainer_train(t, &vocab, 1, &want, NULL), BP_OK);
+    bp_trainer_stats(t, &want_stats);
+    bp_trainer_free(t);
+    t = fed_trainer(&limited, lines, N_TEXTS);
+    assert_int_equal(bp_trainer_train(t, &vocab, 1, &got, NULL), BP_OK);
+    bp_trainer_stats(t, &stats);
+    bp_trainer_free(t);
+    bp_test_assert_same_model(want, got);
+    assert_int_equal(want_stats.spilled_runs, 0);
+    assert_int_equal(want_stats.spilled_bytes, 0);
+    assert_true(stats.spilled_runs > BP_RUNS_FAN_IN);
+    assert_true(stats.spilled_bytes > 0);
+    assert_int_equal(stats.ngrams, want_stats.ngrams);
+    assert_int_equal(stats.distinct_pieces, want_stats.distinct_pieces);
+    bp_model_free(want);
+    bp_model_free(got);
+
+    char plain[128], spilled[128], plain_pieces[128], spilled_pieces[128];
+    save_ngrams(&o, lines, N_TEXTS, scratch_path(plain, sizeof plain, "plain.ngrams"));
+    save_ngrams(&limited, lines, N_TEXTS, scratch_path(spilled, sizeof spilled, "spilled.ngrams"));
+    assert_same_file(plain, spilled);
+    scratch_path(plain_pieces, sizeof plain_pieces, "plain.pieces");
+    scratch_path(spilled_pieces, sizeof spilled_pieces, "spilled.pieces");
+    t = fed_trainer(&o, lines, N_TEXTS);
+    assert_int_equal(bp_trainer_save_piece_counts(t, plain, plain_pieces, NULL), BP_OK);
+    bp_trainer_free(t);
+    t = fed_trainer(&limited, lines, N_TEXTS);
+    assert_int_equal(bp_trainer_save_piece_counts(t, plain, spilled_pieces, NULL), BP_OK);
+    bp_trainer_stats(t, &stats);
+    bp_trainer_free(t);
+    assert_true(stats.spilled_runs > 0);
+    assert_int_equal(stats.distinct_pieces, want_stats.distinct_pieces);
+    assert_same_file(plain_pieces, spilled_pieces);
+}
+
 /* A count file of the given entries, written with the library's writer (in any order). */
 typedef struct crafted {
     bp_counts_info info;
@@ -280,6 +341,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_merged_ngram_entries),
         cmocka_unit_test(test_staged_training_is_the_trainer),
+        cmocka_unit_test(test_memory_limit_gives_the_same_bytes),
         cmocka_unit_test(test_crafted_files_are_refused),
         cmocka_unit_test(test_damaged_and_mixed_files),
     };

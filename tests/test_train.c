@@ -54,7 +54,8 @@ static void build_lm(bp_ngram_model *m, small_corpus *c, unsigned order, uint64_
     o.order = order;
     o.min_count = min_count;
     bp_error err;
-    assert_int_equal(bp_ngram_build(m, &c->spool, &c->counts, &o, threads, &err),
+    bp_runs runs = {0};
+    assert_int_equal(bp_ngram_build(m, &c->spool, &c->counts, &o, threads, &runs, &err),
                      BP_OK);
 }
 

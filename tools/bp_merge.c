@@ -20,14 +20,20 @@ static const char merge_help[] =
     "\n"
     "  -o, --output OUTPUT   the count file to write (required); it may be one of\n"
     "                        the COUNTS, replaced once the sum is complete\n"
+    "      --memory-limit SIZE  accepted for pipelines that pass it to every stage:\n"
+    "                        a merge streams, holding a few buffers per input\n"
+    "                        whatever the size of the files (SIZE as for bp train)\n"
     "  -q, --quiet           print no summary\n"
     "  -h, --help            show this help and exit\n"
     "\n"
     "OUTPUT is written to a temporary file renamed into place (docs/count-format.md).\n"
     "Exit status: 0 success, 1 failure, 2 usage error.\n";
 
+enum { OPT_MEMORY_LIMIT = 256 };
+
 static const struct option merge_options[] = {
     {"output", required_argument, NULL, 'o'},
+    {"memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -37,10 +43,15 @@ int run_merge(int argc, char **argv)
 {
     const char *output = NULL;
     bool quiet = false;
+    size_t memory_limit; /* checked only: the merge stays within any limit allowed */
     int opt;
     while ((opt = getopt_long(argc, argv, "o:qh", merge_options, NULL)) != -1) {
         if (opt == 'o')
             output = optarg;
+        else if (opt == OPT_MEMORY_LIMIT && parse_memory_limit(optarg, &memory_limit) != PARSE_RUN)
+            return 2;
+        else if (opt == OPT_MEMORY_LIMIT)
+            continue;
         else if (opt == 'q')
             quiet = true;
         else if (opt == 'h')

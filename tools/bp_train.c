@@ -54,6 +54,12 @@ static const char train_help[] =
     "                             then held in memory until it ends)\n"
     "      --temp-dir DIR         where to keep the normalized corpus while training\n"
     "                             (default $TMPDIR, else /tmp)\n"
+    "      --memory-limit SIZE    keep the n-gram and piece counting tables within\n"
+    "                             half of SIZE (256M, 2G: K, M, G, T are powers of\n"
+    "                             1024; at least 1M) by spilling sorted runs to\n"
+    "                             --temp-dir; the same model. Peak memory stays under\n"
+    "                             SIZE plus the n-grams and pieces that reach\n"
+    "                             --min-count and about 40 MB of buffers\n"
     "      --from-counts PIECES   no FILE: train from the merged piece counts of a\n"
     "                             sharded training (bp count, bp merge, bp segment),\n"
     "                             with the options they were made with\n"
@@ -83,8 +89,8 @@ static const char count_help[] =
     "      --order, --min-count, --max-piece-length, --isolate-digits,\n"
     "      --no-ensure-unicode    as for bp train: recorded in COUNTS, and every later\n"
     "                             stage uses them; files of different options never mix\n"
-    "      --threads, --jsonl, --field, --skip-bad-lines, --temp-dir, -q, -h\n"
-    "                             as for bp train\n"
+    "      --threads, --jsonl, --field, --skip-bad-lines, --temp-dir, --memory-limit,\n"
+    "      -q, -h                 as for bp train (the same COUNTS with any limit)\n"
     "\n"
     "The file is written to a temporary file renamed into place (docs/count-format.md).\n"
     "Exit status: 0 success, 1 failure, 2 usage error.\n";
@@ -99,8 +105,9 @@ static const char segment_help[] =
     "\n"
     "  -n, --ngrams NGRAMS        the merged n-gram counts (required)\n"
     "  -o, --output PIECES        the count file to write (required)\n"
-    "      --threads, --jsonl, --field, --skip-bad-lines, --temp-dir, -q, -h\n"
-    "                             as for bp train\n"
+    "      --threads, --jsonl, --field, --skip-bad-lines, --temp-dir, --memory-limit,\n"
+    "      -q, -h                 as for bp train (the piece counts spill; the n-gram\n"
+    "                             model of NGRAMS stays in memory)\n"
     "\n"
     "Exit status: 0 success, 1 failure, 2 usage error.\n";
 
@@ -152,6 +159,7 @@ enum {
     OPT_FROM_COUNTS,
     OPT_REPORT,
     OPT_HELDOUT,
+    OPT_MEMORY_LIMIT,
 };
 
 static const struct option train_options[] = {
@@ -170,6 +178,7 @@ static const struct option train_options[] = {
     {"from-counts", required_argument, NULL, OPT_FROM_COUNTS},
     {"report", required_argument, NULL, OPT_REPORT},
     {"heldout", required_argument, NULL, OPT_HELDOUT},
+    {"memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -188,6 +197,7 @@ static const struct option count_options[] = {
     {"field", required_argument, NULL, OPT_FIELD},
     {"skip-bad-lines", no_argument, NULL, OPT_SKIP_BAD_LINES},
     {"temp-dir", required_argument, NULL, OPT_TEMP_DIR},
+    {"memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -202,6 +212,7 @@ static const struct option segment_options[] = {
     {"field", required_argument, NULL, OPT_FIELD},
     {"skip-bad-lines", no_argument, NULL, OPT_SKIP_BAD_LINES},
     {"temp-dir", required_argument, NULL, OPT_TEMP_DIR},
+    {"memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -312,6 +323,9 @@ static enum parse_result apply_train_option(int opt, const char *value, train_ar
         break;
     case OPT_FROM_COUNTS:
         args->from_counts = value;
+        break;
+    case OPT_MEMORY_LIMIT:
+        result = parse_memory_limit(value, &o->memory_limit);
         break;
     case 'n':
         args->ngram_counts = value;
@@ -662,6 +676,16 @@ static void print_models(const train_args *args, const bp_train_stats *s, uint64
         explain_small_model(args, s, i, bp_model_vocab_size(models[i]));
 }
 
+/* What a memory limit made the run write to temporary files, if anything. */
+static void print_spilled(const bp_train_stats *s)
+{
+    char bytes[32];
+    if (s->spilled_runs > 0)
+        fprintf(stderr, "; spilled %s in %" PRIu64 " run%s",
+                human_bytes(bytes, sizeof bytes, (double)s->spilled_bytes), s->spilled_runs,
+                s->spilled_runs == 1 ? "" : "s");
+}
+
 static void print_summary(const train_args *args, const bp_train_stats *s, uint64_t skipped,
                           int n_files, bp_model *const *models)
 {
@@ -675,12 +699,14 @@ static void print_summary(const train_args *args, const bp_train_stats *s, uint6
                 "reading %.2f s, counting %.2f s, segmenting %.2f s, pruning %.2f s; peak memory %s",
                 s->seconds_reading, s->seconds_counting, s->seconds_segmenting,
                 s->seconds_pruning, peak_memory(peak, sizeof peak));
+        print_spilled(s);
         print_models(args, s, skipped, models);
         return;
     case STAGE_COUNT:
         fprintf(stderr, "reading %.2f s, counting %.2f s; peak memory %s; %s: %" PRIu64 " n-grams",
                 s->seconds_reading, s->seconds_counting, peak_memory(peak, sizeof peak),
                 args->output, s->ngrams);
+        print_spilled(s);
         break;
     case STAGE_SEGMENT:
         fprintf(stderr,
@@ -688,6 +714,7 @@ static void print_summary(const train_args *args, const bp_train_stats *s, uint6
                 "%s: %" PRIu64 " distinct pieces",
                 s->seconds_reading, s->seconds_counting, s->seconds_segmenting,
                 peak_memory(peak, sizeof peak), args->output, s->distinct_pieces);
+        print_spilled(s);
         break;
     }
     if (skipped > 0)

@@ -172,6 +172,27 @@ bool parse_u64(const char *text, uint64_t *value)
     return true;
 }
 
+enum parse_result parse_memory_limit(const char *value, size_t *bytes)
+{
+    static const char units[] = "KMGT";
+    char digits[32];
+    size_t len = strlen(value);
+    const char *unit = len ? strchr(units, value[len - 1]) : NULL;
+    unsigned shift = unit && *unit ? 10 * (unsigned)(unit - units + 1) : 0;
+    size_t n_digits = shift ? len - 1 : len;
+    uint64_t n;
+    if (n_digits >= sizeof digits)
+        n_digits = 0; /* too long for any size: rejected below */
+    memcpy(digits, value, n_digits);
+    digits[n_digits] = '\0';
+    if (!parse_u64(digits, &n) || n > (SIZE_MAX >> shift) || (n << shift) < MIN_MEMORY_LIMIT)
+        return bad_option_value("--memory-limit", value,
+                                "a size of at least 1M, such as 256M or 2G (K, M, G, T: "
+                                "powers of 1024)");
+    *bytes = (size_t)(n << shift);
+    return PARSE_RUN;
+}
+
 bool parse_finite_double(const char *text, double *value)
 {
     char *end;

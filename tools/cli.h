@@ -115,6 +115,12 @@ bool parse_u64(const char *text, uint64_t *value);
 
 bool parse_finite_double(const char *text, double *value);
 
+#define MIN_MEMORY_LIMIT ((uint64_t)1 << 20) /* below, runs would be too small to pay */
+
+/* --memory-limit SIZE: digits with an optional K, M, G or T (powers of 1024), at least
+ * 1M. @return PARSE_RUN, or PARSE_USAGE after a message. */
+enum parse_result parse_memory_limit(const char *value, size_t *bytes);
+
 /* Reports an option whose value is malformed. @return PARSE_USAGE. */
 enum parse_result bad_option_value(const char *option, const char *value, const char *expected);
 
