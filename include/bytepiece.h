@@ -849,7 +849,8 @@ BP_API void bp_trainer_free(bp_trainer *t);
  * (pass 2), then pruning. The calls below run each on part of a corpus (a shard) and keep
  * the sums in count files (docs/count-format.md), which add up exactly: with the texts of
  * a corpus split between shards in any way, and the files merged in any order,
- *   bp_trainer_save_ngram_counts() on each shard, bp_counts_merge() of the results,
+ *   bp_trainer_save_ngram_counts() on each shard, bp_counts_merge() of the results (the
+ *   last merge best by bp_counts_merge_pruned(), which keeps only what pass 2 reads),
  *   bp_trainer_save_piece_counts() on each shard with the merged n-grams,
  *   bp_counts_merge() of those, and bp_train_from_counts()
  * give byte for byte the models of bp_trainer_train() on all the texts at once. A file
@@ -858,7 +859,9 @@ BP_API void bp_trainer_free(bp_trainer *t);
 
 typedef enum bp_counts_kind {
     BP_COUNTS_NGRAMS = 1, /* pass 1: every n-gram of orders 1 .. order, with its count */
-    BP_COUNTS_PIECES = 2  /* pass 2: every piece of the segmentation, with its count */
+    BP_COUNTS_PIECES = 2, /* pass 2: every piece of the segmentation, with its count */
+    BP_COUNTS_NGRAMS_PRUNED = 3 /* summed pass 1 cut to what pass 2 reads: every byte and
+                                   the longer n-grams that reach min_count; summed no more */
 } bp_counts_kind;
 
 /* What a count file holds, from its header and trailer. */
@@ -890,7 +893,8 @@ BP_API bp_status bp_trainer_save_ngram_counts(bp_trainer *t, const char *path, b
 
 /*! bp_trainer_save_piece_counts() :
  *  Pass 2 on everything fed to `t`: segments its texts with the n-gram model of the merged
- *  n-gram counts at `ngram_counts` (min_count applied as bp_trainer_train() applies it) and
+ *  n-gram counts at `ngram_counts` (kind BP_COUNTS_NGRAMS or BP_COUNTS_NGRAMS_PRUNED;
+ *  min_count applied as bp_trainer_train() applies it) and
  *  writes the count of every piece to `path` (kind BP_COUNTS_PIECES). The trainer's
  *  options must be those of the file (bp_counts_read_info() gives them).
  *  @return BP_OK, BP_ERR_MISMATCH (another kind or options), BP_ERR_BAD_COUNTS,
@@ -905,9 +909,22 @@ BP_API bp_status bp_trainer_save_piece_counts(bp_trainer *t, const char *ngram_c
  *  the sizes. `info` (may be NULL) receives the result's header and trailer.
  *  @return BP_OK, BP_ERR_MISMATCH (inputs of different kinds or options),
  *  BP_ERR_BAD_COUNTS, BP_ERR_VERSION, BP_ERR_TOO_LARGE (a count overflows 64 bits),
- *  BP_ERR_IO, BP_ERR_WRITE, BP_ERR_NOMEM, BP_ERR_INVALID_ARG. Nothing is written on failure. */
+ *  BP_ERR_IO, BP_ERR_WRITE, BP_ERR_NOMEM, BP_ERR_INVALID_ARG. Nothing is written on failure. A pruned file
+ *  (bp_counts_merge_pruned) is refused as an input (BP_ERR_MISMATCH). */
 BP_API bp_status bp_counts_merge(const char *const *inputs, size_t n, const char *path,
                                  bp_counts_info *info, bp_error *err);
+
+/*! bp_counts_merge_pruned() :
+ *  bp_counts_merge() of n-gram count files (kind BP_COUNTS_NGRAMS) that keeps only what
+ *  bp_trainer_save_piece_counts() reads: every 1-gram, and the longer n-grams whose sum
+ *  reaches the files' min_count. The result (kind BP_COUNTS_NGRAMS_PRUNED) is a fraction
+ *  of the size and is read that much faster by each shard's pass 2, and it gives the same
+ *  piece counts; but it is no longer a sum that adds up, so no merge takes it as an input.
+ *  Use it for the last merge of the n-gram counts.
+ *  @return as bp_counts_merge(); BP_ERR_MISMATCH also when an input holds piece counts or
+ *  is itself pruned. Nothing is written on failure. */
+BP_API bp_status bp_counts_merge_pruned(const char *const *inputs, size_t n, const char *path,
+                                        bp_counts_info *info, bp_error *err);
 
 /*! bp_train_from_counts() :
  *  The last stage: prunes the merged piece counts at `piece_counts` into one model per

@@ -24,6 +24,27 @@ static inline int bp_counts_compare(const unsigned char *a, size_t a_len, const 
     return memcmp(a, b, a_len);
 }
 
+/* The first 8 bytes of an entry, big-endian and zero-padded: with the lengths, enough to
+ * order entries of up to 8 bytes (every n-gram) without memcmp. */
+static inline uint64_t bp_counts_key(const unsigned char *bytes, size_t len)
+{
+    uint64_t key = 0;
+    for (size_t i = 0; i < 8; i++)
+        key = key << 8 | (i < len ? bytes[i] : 0);
+    return key;
+}
+
+/* bp_counts_compare of two entries given with their bp_counts_key. */
+static inline int bp_counts_compare_keyed(uint64_t a_key, const unsigned char *a, size_t a_len,
+                                          uint64_t b_key, const unsigned char *b, size_t b_len)
+{
+    if (a_len != b_len)
+        return a_len < b_len ? -1 : 1;
+    if (a_key != b_key)
+        return a_key < b_key ? -1 : 1;
+    return a_len <= 8 ? 0 : memcmp(a + 8, b + 8, a_len - 8);
+}
+
 /* The kind and the options of `o` (zeros already replaced by defaults) as a file records. */
 void bp_counts_info_from(bp_counts_info *info, bp_counts_kind kind, const bp_train_options *o);
 
@@ -71,6 +92,7 @@ typedef struct bp_counts_reader {
     uint64_t text_sum;              /* level-1 counts (n-grams) or length x count (pieces) */
     unsigned char *entry, *prev;    /* the last entry and the one before */
     size_t entry_len, prev_len, entry_cap, prev_cap;
+    uint64_t key;                   /* bp_counts_key of the last entry */
 } bp_counts_reader;
 
 /* Opens a count file and checks its header and trailer (*r->info then holds them).

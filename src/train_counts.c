@@ -8,7 +8,9 @@
  * prefix or suffix, so that set is simply every n-gram counting at least min_count: from
  * the complete counts of every shard, summed, the same n-grams survive with the same
  * counts, whatever the split. That is why a shard's file keeps every n-gram, and why
- * min_count is applied only when the summed counts are read (bp_ngram_load).
+ * min_count is applied only when the summed counts are read (bp_ngram_load), or by the
+ * last merge (bp_counts_merge_pruned), which drops what bp_ngram_load would drop: the
+ * n-grams of 2 or more bytes under min_count (the 1-grams all count, §3.2 step 1).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -194,6 +196,8 @@ bp_status bp_ngram_load(bp_ngram_model *m, const char *path, const bp_train_opti
     bp_byte_counts c = {0};
     bp_error e;
     bp_status st = bp_counts_open(&ns.r, path, &e);
+    if (ns.r.info.kind == BP_COUNTS_NGRAMS_PRUNED)
+        want.kind = BP_COUNTS_NGRAMS_PRUNED; /* what read_level keeps, and no more */
     if (st == BP_OK)
         st = bp_counts_check_match(&want, "this training", &ns.r.info, path, &e);
     if (st == BP_OK)
@@ -280,15 +284,29 @@ typedef struct merge_job {
     bp_counts_reader *in;
     size_t n;
     bp_counts_info info;
+    bp_counts_writer *cw;
     fill_status fs;
 } merge_job;
+
+/* Puts a merged entry into a pruned file if pass 2 reads it (bp_ngram_load's choice). */
+static bp_status write_pruned(void *ctx, const unsigned char *bytes, size_t len, uint64_t count,
+                              bp_error *err)
+{
+    const merge_job *job = ctx;
+    if (len > 1 && count < job->info.options.min_count)
+        return BP_OK;
+    return write_merged(job->cw, bytes, len, count, err);
+}
 
 static void fill_merge(bp_writer *w, const void *ctx)
 {
     merge_job *job = (merge_job *)ctx;
     bp_counts_writer cw;
     bp_counts_write_begin(&cw, w, &job->info);
-    bp_status st = bp_counts_merge_each(job->in, job->n, write_merged, &cw, &job->fs.err);
+    job->cw = &cw;
+    bp_status st = job->info.kind == BP_COUNTS_NGRAMS_PRUNED
+                       ? bp_counts_merge_each(job->in, job->n, write_pruned, job, &job->fs.err)
+                       : bp_counts_merge_each(job->in, job->n, write_merged, &cw, &job->fs.err);
     if (st != BP_OK && w->errnum == 0) {
         job->fs.st = st;
         fill_failed(w);
@@ -297,18 +315,26 @@ static void fill_merge(bp_writer *w, const void *ctx)
 }
 
 /* Opens the inputs of a merge and sets the result's header and totals. */
-static bp_status open_inputs(merge_job *job, const char *const *inputs, bp_error *err)
+static bp_status open_inputs(merge_job *job, const char *const *inputs, bool prune,
+                             bp_error *err)
 {
     for (size_t i = 0; i < job->n; i++) {
         bp_status st = bp_counts_open(&job->in[i], inputs[i], err);
+        const bp_counts_info *in = &job->in[i].info;
+        if (st == BP_OK && in->kind == BP_COUNTS_NGRAMS_PRUNED)
+            st = bp_fail(err, BP_ERR_MISMATCH, UINT64_MAX,
+                         "%s holds pruned n-gram counts, which do not add up: merge the files "
+                         "it was made from", inputs[i]);
+        else if (st == BP_OK && prune && in->kind != BP_COUNTS_NGRAMS)
+            st = bp_fail(err, BP_ERR_MISMATCH, UINT64_MAX,
+                         "%s holds piece counts: only n-gram counts are pruned", inputs[i]);
         if (st == BP_OK && i > 0)
-            st = bp_counts_check_match(&job->in[0].info, inputs[0], &job->in[i].info, inputs[i],
-                                       err);
+            st = bp_counts_check_match(&job->in[0].info, inputs[0], in, inputs[i], err);
         if (st != BP_OK)
             return st;
-        const bp_counts_info *in = &job->in[i].info;
         if (i == 0)
-            job->info = (bp_counts_info){.kind = in->kind, .options = in->options};
+            job->info = (bp_counts_info){.kind = prune ? BP_COUNTS_NGRAMS_PRUNED : in->kind,
+                                         .options = in->options};
         if (job->info.bytes + in->bytes < in->bytes || job->info.chunks + in->chunks < in->chunks)
             return bp_fail(err, BP_ERR_TOO_LARGE, UINT64_MAX, "the merged text size exceeds 2^64 - 1");
         job->info.bytes += in->bytes;
@@ -317,8 +343,8 @@ static bp_status open_inputs(merge_job *job, const char *const *inputs, bp_error
     return BP_OK;
 }
 
-bp_status bp_counts_merge(const char *const *inputs, size_t n, const char *path,
-                          bp_counts_info *info, bp_error *err)
+static bp_status merge_files(const char *const *inputs, size_t n, const char *path, bool prune,
+                             bp_counts_info *info, bp_error *err)
 {
     if (!inputs || !n || !path)
         return bp_fail(err, BP_ERR_INVALID_ARG, UINT64_MAX, "bp_counts_merge: invalid call");
@@ -330,7 +356,7 @@ bp_status bp_counts_merge(const char *const *inputs, size_t n, const char *path,
     for (size_t i = 0; job.in && i < n; i++)
         job.in[i].fd = -1;
     if (st == BP_OK)
-        st = open_inputs(&job, inputs, err);
+        st = open_inputs(&job, inputs, prune, err);
     if (st == BP_OK)
         st = write_result(bp_write_file_from(path, fill_merge, &job, err), &job.fs, err);
     if (st == BP_OK && info)
@@ -339,4 +365,16 @@ bp_status bp_counts_merge(const char *const *inputs, size_t n, const char *path,
         bp_counts_close(&job.in[i]);
     free(job.in);
     return st;
+}
+
+bp_status bp_counts_merge(const char *const *inputs, size_t n, const char *path,
+                          bp_counts_info *info, bp_error *err)
+{
+    return merge_files(inputs, n, path, false, info, err);
+}
+
+bp_status bp_counts_merge_pruned(const char *const *inputs, size_t n, const char *path,
+                                 bp_counts_info *info, bp_error *err)
+{
+    return merge_files(inputs, n, path, true, info, err);
 }

@@ -332,8 +332,8 @@ bp_status bp_prune_piece_runs(bp_runs *runs, const bp_train_options *o, unsigned
 bp_status bp_ngram_counts_save(const char *path, const bp_spool *sp, const bp_byte_counts *c,
                                const bp_train_options *o, unsigned threads, uint64_t chunks,
                                bp_runs *runs, uint64_t *entries, bp_error *err);
-/* The n-gram model of the summed n-gram counts at `path`, made with the options `o`
- * (BP_ERR_MISMATCH otherwise), min_count applied. */
+/* The n-gram model of the summed n-gram counts at `path` (pruned or not), made with the
+ * options `o` (BP_ERR_MISMATCH otherwise), min_count applied. */
 bp_status bp_ngram_load(bp_ngram_model *m, const char *path, const bp_train_options *o,
                         bp_error *err);
 /* Writes the piece counts of `t` to `path`, or those of `runs` when pass 2 spilled (t is

@@ -48,7 +48,7 @@ shard() {
 
 # pipeline DIR N OPTIONS...: count on N shards, merge flat, segment, merge flat, train.
 # The count and pieces files are left in DIR (s0.counts ..., ngrams.counts, s0.pieces ...,
-# pieces.counts, model).
+# pieces.counts, model). With PRUNE=--prune, the n-gram merge is pruned.
 pipeline() {
     dir=$1
     n=$2
@@ -60,7 +60,7 @@ pipeline() {
         "$BP" count -q "$@" -o "$dir/s$k.counts" $(shard "$k" "$n" "$T"/c/*) || return 1
         k=$((k + 1))
     done
-    "$BP" merge -q -o "$dir/ngrams.counts" "$dir"/s*.counts || return 1
+    "$BP" merge -q ${PRUNE:-} -o "$dir/ngrams.counts" "$dir"/s*.counts || return 1
     k=0
     while [ "$k" -lt "$n" ]; do
         # shellcheck disable=SC2046
@@ -78,6 +78,11 @@ for n in 1 3 8; do
     check_logged "$n shard(s): count, merge, segment, merge, train" pipeline "$T/p$n" "$n"
     same "$T/ref.model" "$T/p$n/model" "$n shard(s) give bp train's model, byte for byte"
 done
+PRUNE=--prune check_logged "3 shards, n-grams merged with --prune" pipeline "$T/pruned3" 3
+same "$T/ref.model" "$T/pruned3/model" "3 shards through the pruned n-gram merge give bp train's model"
+same "$T/p3/s1.pieces" "$T/pruned3/s1.pieces" "a shard's piece counts from pruned n-grams: same bytes"
+check "the pruned n-gram counts are a fraction of the sum" test \
+    "$(wc -c <"$T/pruned3/ngrams.counts")" -lt "$(($(wc -c <"$T/p3/ngrams.counts") / 2))"
 same "$T/p1/ngrams.counts" "$T/p8/ngrams.counts" "merged n-gram counts of 1 and 8 shards: same bytes"
 same "$T/p3/pieces.counts" "$T/p8/pieces.counts" "merged piece counts of 3 and 8 shards: same bytes"
 P=$T/p8
@@ -128,6 +133,11 @@ expect_exit 1 "segment with piece counts as -n" segment -n "$P/pieces.counts" -o
 absent "$T/bad.out" "a refused segment leaves no file"
 expect_exit 1 "--from-counts of n-gram counts" train --from-counts "$P/ngrams.counts" -o "$T/bad.out"
 stderr_has "holds n-gram counts" "--from-counts names the wrong kind"
+expect_exit 1 "merging pruned n-gram counts" merge -o "$T/bad.out" "$P/s0.counts" "$T/pruned3/ngrams.counts"
+stderr_has "pruned n-gram counts, which do not add up" "a pruned file is no input of a merge"
+expect_exit 1 "pruning piece counts" merge --prune -o "$T/bad.out" "$P/s0.pieces"
+stderr_has "only n-gram counts are pruned" "--prune says what it prunes"
+absent "$T/bad.out" "refused merges leave no file"
 expect_exit 1 "a text file is no count file" merge -o "$T/bad.out" "$DATA/hello.txt"
 stderr_has "$DATA/hello.txt: not a count file" "bad magic is reported with the file"
 size=$(wc -c <"$P/s1.counts")

@@ -43,6 +43,33 @@ static void save_ngrams(const bp_train_options *o, const char *const *texts, siz
     bp_trainer_free(t);
 }
 
+/* An entry of a count file, as a test expects it. */
+typedef struct entry {
+    const char *bytes;
+    uint64_t count;
+} entry;
+
+/* The file at `path` holds exactly want[0..n), in that order. */
+static void assert_entries(const char *path, const entry *want, size_t n)
+{
+    bp_counts_reader r;
+    assert_int_equal(bp_counts_open(&r, path, NULL), BP_OK);
+    for (size_t i = 0; i <= n; i++) {
+        const unsigned char *bytes;
+        size_t len;
+        uint64_t count;
+        assert_int_equal(bp_counts_next(&r, &bytes, &len, &count, NULL), BP_OK);
+        if (i == n) {
+            assert_null(bytes);
+            break;
+        }
+        assert_int_equal(len, strlen(want[i].bytes));
+        assert_memory_equal(bytes, want[i].bytes, len);
+        assert_int_equal(count, want[i].count);
+    }
+    bp_counts_close(&r);
+}
+
 /* Shard 1 "abab", shard 2 "ba", order 3: a 2+1, b 2+1, ab 2, ba 1+1, aba 1, bab 1. */
 static void test_merged_ngram_entries(void **state)
 {
@@ -61,26 +88,47 @@ static void test_merged_ngram_entries(void **state)
     assert_int_equal(info.chunks, 2);
     assert_int_equal(info.options.order, 3);
     assert_int_equal(info.options.min_count, 2);
-    static const struct {
-        const char *bytes;
-        uint64_t count;
-    } want[] = {{"a", 3}, {"b", 3}, {"ab", 2}, {"ba", 2}, {"aba", 1}, {"bab", 1}};
-    bp_counts_reader r;
-    assert_int_equal(bp_counts_open(&r, merged, NULL), BP_OK);
-    for (size_t i = 0; i <= sizeof want / sizeof want[0]; i++) {
-        const unsigned char *bytes;
-        size_t len;
-        uint64_t count;
-        assert_int_equal(bp_counts_next(&r, &bytes, &len, &count, NULL), BP_OK);
-        if (i == sizeof want / sizeof want[0]) {
-            assert_null(bytes);
-            break;
-        }
-        assert_int_equal(len, strlen(want[i].bytes));
-        assert_memory_equal(bytes, want[i].bytes, len);
-        assert_int_equal(count, want[i].count);
-    }
-    bp_counts_close(&r);
+    static const entry want[] = {{"a", 3}, {"b", 3}, {"ab", 2}, {"ba", 2}, {"aba", 1}, {"bab", 1}};
+    assert_entries(merged, want, sizeof want / sizeof want[0]);
+}
+
+/* The same shards merged pruned (min_count 2): every byte, and ab, ba; not aba, bab. A
+ * pruned file is merged no more, and piece counts are not pruned. */
+static void test_pruned_merge_entries(void **state)
+{
+    (void)state;
+    bp_train_options o = {.order = 3, .threads = 1};
+    char p1[128], p2[128], pruned[128], out[128], pieces[128];
+    save_ngrams(&o, (const char *const[]){"abab"}, 1, scratch_path(p1, sizeof p1, "1.counts"));
+    save_ngrams(&o, (const char *const[]){"ba"}, 1, scratch_path(p2, sizeof p2, "2.counts"));
+    bp_counts_info info;
+    assert_int_equal(bp_counts_merge_pruned((const char *const[]){p2, p1}, 2,
+                                            scratch_path(pruned, sizeof pruned, "p.counts"),
+                                            &info, NULL),
+                     BP_OK);
+    assert_int_equal(info.kind, BP_COUNTS_NGRAMS_PRUNED);
+    assert_int_equal(info.entries, 4);
+    assert_int_equal(info.bytes, 6);
+    assert_int_equal(info.chunks, 2);
+    static const entry want[] = {{"a", 3}, {"b", 3}, {"ab", 2}, {"ba", 2}};
+    assert_entries(pruned, want, sizeof want / sizeof want[0]);
+
+    bp_error err;
+    scratch_path(out, sizeof out, "never.counts");
+    assert_int_equal(bp_counts_merge((const char *const[]){p1, pruned}, 2, out, NULL, &err),
+                     BP_ERR_MISMATCH);
+    assert_non_null(strstr(err.message, "pruned n-gram counts, which do not add up"));
+    assert_int_equal(bp_counts_merge_pruned((const char *const[]){pruned}, 1, out, NULL, &err),
+                     BP_ERR_MISMATCH);
+    bp_trainer *t = fed_trainer(&o, (const char *const[]){"abab"}, 1);
+    assert_int_equal(bp_trainer_save_piece_counts(t, pruned, scratch_path(pieces, sizeof pieces,
+                                                                          "1.pieces"), NULL),
+                     BP_OK);
+    bp_trainer_free(t);
+    assert_int_equal(bp_counts_merge_pruned((const char *const[]){pieces}, 1, out, NULL, &err),
+                     BP_ERR_MISMATCH);
+    assert_non_null(strstr(err.message, "only n-gram counts are pruned"));
+    assert_null(fopen(out, "rb")); /* nothing written */
 }
 
 /* Texts of words drawn by a fixed LCG, so that pieces repeat across texts. */
@@ -104,6 +152,18 @@ static void make_texts(char texts[N_TEXTS][TEXT_CAP], const char *ptrs[N_TEXTS])
         }
         ptrs[t] = texts[t];
     }
+}
+
+static void assert_same_file(const char *a, const char *b)
+{
+    size_t a_len, b_len;
+    unsigned char *a_bytes = bp_test_read_file(a, &a_len), *b_bytes = bp_test_read_file(b, &b_len);
+    assert_non_null(a_bytes);
+    assert_non_null(b_bytes);
+    assert_int_equal(a_len, b_len);
+    assert_memory_equal(a_bytes, b_bytes, a_len);
+    free(a_bytes);
+    free(b_bytes);
 }
 
 /* The texts dealt to 3 shards, merged in other orders, against one trainer. */
@@ -143,6 +203,19 @@ static void test_staged_training_is_the_trainer(void **state)
         assert_int_equal(bp_trainer_save_piece_counts(t, all_ngrams, pieces[s], NULL), BP_OK);
         bp_trainer_free(t);
     }
+    /* The pruned sum gives pass 2 the same model: the same piece counts, byte for byte. */
+    char pruned_ngrams[128], from_pruned[128];
+    scratch_path(pruned_ngrams, sizeof pruned_ngrams, "pruned.ngrams");
+    scratch_path(from_pruned, sizeof from_pruned, "from_pruned.pieces");
+    assert_int_equal(bp_counts_merge_pruned((const char *const[]){ngrams[1], ngrams[2], ngrams[0]},
+                                            SHARDS, pruned_ngrams, NULL, NULL),
+                     BP_OK);
+    for (int s = 0; s < SHARDS; s++) {
+        bp_trainer *t = fed_trainer(&o, shard_lines[s], shard_n[s]);
+        assert_int_equal(bp_trainer_save_piece_counts(t, pruned_ngrams, from_pruned, NULL), BP_OK);
+        bp_trainer_free(t);
+        assert_same_file(pieces[s], from_pruned);
+    }
     scratch_path(all_pieces, sizeof all_pieces, "all.pieces");
     assert_int_equal(bp_counts_merge((const char *const[]){pieces[1], pieces[2], pieces[0]},
                                      SHARDS, all_pieces, NULL, NULL),
@@ -154,18 +227,6 @@ static void test_staged_training_is_the_trainer(void **state)
     bp_test_assert_same_model(want, got);
     bp_model_free(want);
     bp_model_free(got);
-}
-
-static void assert_same_file(const char *a, const char *b)
-{
-    size_t a_len, b_len;
-    unsigned char *a_bytes = bp_test_read_file(a, &a_len), *b_bytes = bp_test_read_file(b, &b_len);
-    assert_non_null(a_bytes);
-    assert_non_null(b_bytes);
-    assert_int_equal(a_len, b_len);
-    assert_memory_equal(a_bytes, b_bytes, a_len);
-    free(a_bytes);
-    free(b_bytes);
 }
 
 /* A tiny memory limit spills every few entries (more runs than one merge reads, so they
@@ -289,6 +350,12 @@ static void test_crafted_files_are_refused(void **state)
     o.order = 4;
     assert_int_equal(bp_ngram_load(&m, path, &o, &err), BP_ERR_MISMATCH);
     assert_non_null(strstr(err.message, "--order 3, this training with 4"));
+    /* A pruned file keeps no n-gram of 2 or more bytes under --min-count (2). */
+    write_crafted(path, BP_COUNTS_NGRAMS_PRUNED, (const char *const[]){"a", "b", "ab"},
+                  (const uint64_t[]){1, 1, 1}, 3, 2);
+    o.order = 3;
+    assert_int_equal(bp_ngram_load(&m, path, &o, &err), BP_ERR_BAD_COUNTS);
+    assert_non_null(strstr(err.message, "under its --min-count"));
 }
 
 static void test_damaged_and_mixed_files(void **state)
@@ -340,6 +407,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_merged_ngram_entries),
+        cmocka_unit_test(test_pruned_merge_entries),
         cmocka_unit_test(test_staged_training_is_the_trainer),
         cmocka_unit_test(test_memory_limit_gives_the_same_bytes),
         cmocka_unit_test(test_crafted_files_are_refused),

@@ -1,6 +1,6 @@
 #!/bin/sh
 # sharded_bench.sh -- one `bp train` against the same training in stages on shards
-# (bp count on each shard, bp merge, bp segment on each shard, bp merge, bp train
+# (bp count on each shard, bp merge --prune, bp segment on each shard, bp merge, bp train
 # --from-counts), side by side: wall time, peak memory, and whether the models are the
 # same bytes.
 #
@@ -75,7 +75,7 @@ staged() {
     # shellcheck disable=SC2016 # expanded by the inner shell
     ls "$tmp"/shards/part.* | xargs -P "$jobs" -I{} sh -c \
         '/usr/bin/time -a -o "$log" -f "%e %M" "$bp" count -q $count_opts -o "{}.counts" "{}"'
-    timed "$log" "$bp" merge -q -o "$tmp/ngrams" "$tmp"/shards/*.counts
+    timed "$log" "$bp" merge -q --prune -o "$tmp/ngrams" "$tmp"/shards/*.counts
     # shellcheck disable=SC2016
     ls "$tmp"/shards/part.??? | xargs -P "$jobs" -I{} sh -c \
         '/usr/bin/time -a -o "$log" -f "%e %M" "$bp" segment -q -n "$tmp/ngrams" -o "{}.pieces" "{}"'

@@ -14,7 +14,9 @@
  * Checks: every call returns cleanly, with a known code and a message naming the file on
  * failure. A file that merges is canonical after one merge: merging the result again gives
  * the same bytes. Accepted n-gram counts build an n-gram model or fail with
- * BP_ERR_BAD_COUNTS; accepted piece counts of a few entries train a model.
+ * BP_ERR_BAD_COUNTS, and pruned (bp_counts_merge_pruned) they build the same model or fail
+ * alike; a pruned file is refused by a merge; accepted piece counts of a few entries train
+ * a model.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,7 +34,7 @@ enum { HEADER = 64, TRAILER_FIELDS = 24, MAX_TRAINED_ENTRIES = 200 };
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char path[256], merged[256], again[256];
+static char path[256], merged[256], again[256], pruned[256];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -42,6 +44,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(path, sizeof path, "%s/bp_fuzz_counts_%ld", dir, (long)getpid());
     snprintf(merged, sizeof merged, "%s/bp_fuzz_counts_%ld.merged", dir, (long)getpid());
     snprintf(again, sizeof again, "%s/bp_fuzz_counts_%ld.again", dir, (long)getpid());
+    snprintf(pruned, sizeof pruned, "%s/bp_fuzz_counts_%ld.pruned", dir, (long)getpid());
     return 0;
 }
 
@@ -105,10 +108,22 @@ static void check_failure(bp_status st, const bp_error *err)
 static void use_counts(const bp_counts_info *info)
 {
     bp_error err;
-    if (info->kind == BP_COUNTS_NGRAMS) {
+    if (info->kind != BP_COUNTS_PIECES) {
         bp_ngram_model m;
         bp_status st = bp_ngram_load(&m, path, &info->options, &err);
         FUZZ_CHECK(st == BP_OK || st == BP_ERR_BAD_COUNTS);
+        if (info->kind == BP_COUNTS_NGRAMS) {
+            const char *inputs[1] = {path};
+            FUZZ_CHECK_STATUS(bp_counts_merge_pruned(inputs, 1, pruned, NULL, &err), BP_OK);
+            bp_ngram_model from_pruned;
+            bp_status st_pruned = bp_ngram_load(&from_pruned, pruned, &info->options, &err);
+            FUZZ_CHECK(st_pruned == st);
+            if (st_pruned == BP_OK) {
+                FUZZ_CHECK(from_pruned.n_kept == m.n_kept);
+                bp_ngram_free(&from_pruned);
+            }
+            unlink(pruned);
+        }
         if (st == BP_OK)
             bp_ngram_free(&m);
         return;
@@ -139,6 +154,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     const char *inputs[1] = {path};
     st = bp_counts_merge(inputs, 1, merged, &info, &err);
+    if (info.kind == BP_COUNTS_NGRAMS_PRUNED) {
+        FUZZ_CHECK(st == BP_ERR_MISMATCH);
+        use_counts(&info);
+        return 0;
+    }
     if (st != BP_OK) {
         check_failure(st, &err);
         return 0;
