@@ -144,6 +144,8 @@ typedef struct ngram_source {
     uint64_t count;
     uint64_t min_count;
     bool reader_failed;
+    bp_u64_slot *level;   /* the level being read, before it goes into a table */
+    size_t level_cap;
 } ngram_source;
 
 static bp_status advance(ngram_source *ns, bp_error *err)
@@ -179,9 +181,22 @@ static bp_status read_level(void *ctx, unsigned k, const bp_ngram_model *m,
     ngram_source *ns = ctx;
     (void)m, (void)prev; /* the file holds every k-gram: no candidate needs choosing */
     bp_status st = BP_OK;
-    for (; st == BP_OK && ns->bytes && ns->len == k; st = advance(ns, err))
-        if (ns->count >= ns->min_count &&
-            bp_u64_table_add(counts, bp_ngram_key(ns->bytes, k), ns->count) != BP_OK)
+    size_t n = 0;
+    /* Gathered first, so that the table is sized once: growing it entry by entry would
+     * move and zero its slots again at every doubling. */
+    for (; st == BP_OK && ns->bytes && ns->len == k; st = advance(ns, err)) {
+        if (ns->count < ns->min_count)
+            continue;
+        bp_u64_slot *level = bp_grow(ns->level, &ns->level_cap, n + 1, sizeof *level);
+        if (!level)
+            return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory reading n-gram counts");
+        ns->level = level;
+        level[n++] = (bp_u64_slot){bp_ngram_key(ns->bytes, k), ns->count};
+    }
+    if (st == BP_OK && bp_u64_table_reserve(counts, n) != BP_OK)
+        return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory reading n-gram counts");
+    for (size_t i = 0; st == BP_OK && i < n; i++)
+        if (bp_u64_table_add(counts, ns->level[i].key, ns->level[i].val) != BP_OK)
             return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory reading n-gram counts");
     return st;
 }
@@ -212,6 +227,7 @@ bp_status bp_ngram_load(bp_ngram_model *m, const char *path, const bp_train_opti
     if (st != BP_OK && err)
         *err = e;
     bp_byte_counts_free(&c);
+    free(ns.level);
     bp_counts_close(&ns.r);
     return st;
 }

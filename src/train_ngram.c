@@ -180,9 +180,10 @@ static uint64_t as_bits(double v)
 }
 
 /* Keeps the level-k counts that reach min_count (into *survivors) and stores their
- * log-probabilities conditioned on their prefix into m->high. prefix_count gives the count
- * of a (k-1)-gram given its bytes. */
-static bp_status keep_level(bp_ngram_model *m, unsigned k, const bp_u64_table *counts,
+ * log-probabilities conditioned on their prefix into m->high. When every count survives
+ * (counts read from a file hold no others), the counts table itself becomes *survivors,
+ * and *counts is left empty. */
+static bp_status keep_level(bp_ngram_model *m, unsigned k, bp_u64_table *counts,
                             uint64_t min_count, const bp_byte_counts *c,
                             const bp_u64_table *prev, bp_u64_table *survivors)
 {
@@ -190,8 +191,9 @@ static bp_status keep_level(bp_ngram_model *m, unsigned k, const bp_u64_table *c
     size_t n_survivors = 0;
     for (size_t i = 0; i < counts->cap; i++)
         n_survivors += counts->slots[i].key && counts->slots[i].val >= min_count;
+    bool all_survive = n_survivors == counts->n;
     if (bp_u64_table_reserve(&m->high, m->high.n + n_survivors) != BP_OK ||
-        bp_u64_table_reserve(survivors, n_survivors) != BP_OK)
+        (!all_survive && bp_u64_table_reserve(survivors, n_survivors) != BP_OK))
         return BP_ERR_NOMEM;
     for (size_t i = 0; i < counts->cap; i++) {
         uint64_t key = counts->slots[i].key, n = counts->slots[i].val;
@@ -208,9 +210,13 @@ static bp_status keep_level(bp_ngram_model *m, unsigned k, const bp_u64_table *c
             return BP_ERR_BAD_COUNTS;
         double lp = log((double)n) - log((double)pc);
         if (bp_u64_table_add(&m->high, key, as_bits(lp)) != BP_OK ||
-            bp_u64_table_add(survivors, key, n) != BP_OK)
+            (!all_survive && bp_u64_table_add(survivors, key, n) != BP_OK))
             return BP_ERR_NOMEM;
         m->n_kept++;
+    }
+    if (all_survive) {
+        *survivors = *counts;
+        *counts = (bp_u64_table){0};
     }
     return BP_OK;
 }
