@@ -272,27 +272,6 @@ bp_status bp_piece_counts_save(const char *path, const bp_piece_table *t, bp_run
     return st;
 }
 
-bp_status bp_piece_counts_load(const char *path, bp_piece_table *t, bp_counts_info *info,
-                               bp_error *err)
-{
-    bp_counts_reader r;
-    bp_status st = bp_counts_open(&r, path, err);
-    if (st == BP_OK && r.info.kind != BP_COUNTS_PIECES)
-        st = bp_fail(err, BP_ERR_MISMATCH, UINT64_MAX,
-                     "%s holds n-gram counts; training needs piece counts (bp segment makes them)",
-                     path);
-    const unsigned char *bytes = NULL;
-    size_t len;
-    uint64_t count;
-    while (st == BP_OK && (st = bp_counts_next(&r, &bytes, &len, &count, err)) == BP_OK && bytes)
-        if (bp_piece_table_add(t, bytes, len, count) != BP_OK)
-            st = bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory reading %s", path);
-    if (st == BP_OK)
-        *info = r.info;
-    bp_counts_close(&r);
-    return st;
-}
-
 /*------ Merging ------*/
 
 /* A merge of count files into one (counts_merge.c). */

@@ -213,12 +213,17 @@ typedef struct bp_runs {
     size_t n, cap;
     uint64_t bytes;       /* written to runs, intermediate merges included */
     uint64_t written;     /* runs spilled */
+    const char *name;     /* what messages call a run: NULL, a temporary file; else a
+                             count file's path (bp_runs_add_file) */
 } bp_runs;
 
 /* Puts the entries of one run, in file order, through `cw`. */
 typedef void (*bp_runs_fill_fn)(void *ctx, struct bp_counts_writer *cw);
 /* Writes a run of what `fill` puts. BP_ERR_IO (the temporary file), BP_ERR_NOMEM. */
 bp_status bp_runs_write(bp_runs *r, bp_runs_fill_fn fill, void *ctx, bp_error *err);
+/* Makes the count file at `path` the one run of the empty `r`, to be scanned (never
+ * written or removed); messages name it. BP_ERR_IO, BP_ERR_NOMEM. */
+bp_status bp_runs_add_file(bp_runs *r, const char *path, bp_error *err);
 /* Moves the runs of `src` (and its figures) to `dst`. */
 bp_status bp_runs_take(bp_runs *dst, bp_runs *src, bp_error *err);
 /* Takes a merged entry of the runs (as bp_counts_entry_fn). */
@@ -341,8 +346,5 @@ bp_status bp_ngram_load(bp_ngram_model *m, const char *path, const bp_train_opti
 bp_status bp_piece_counts_save(const char *path, const bp_piece_table *t, bp_runs *runs,
                                const bp_train_options *o, uint64_t bytes, uint64_t chunks,
                                uint64_t *entries, bp_error *err);
-/* Adds the piece counts at `path` to `t`; *info gets the file's header and totals. */
-bp_status bp_piece_counts_load(const char *path, bp_piece_table *t, bp_counts_info *info,
-                               bp_error *err);
 
 #endif /* BP_TRAIN_INTERNAL_H */

@@ -69,15 +69,15 @@ bp_status bp_runs_write(bp_runs *r, bp_runs_fill_fn fill, void *ctx, bp_error *e
     return BP_OK;
 }
 
-/* Merges runs fds[0..n) (which it closes) into `emit`. */
-static bp_status merge_some(int *fds, size_t n, bp_counts_entry_fn emit, void *ctx,
-                            bp_error *err)
+/* Merges runs fds[0..n) (which it closes; `name` names them) into `emit`. */
+static bp_status merge_some(int *fds, size_t n, const char *name, bp_counts_entry_fn emit,
+                            void *ctx, bp_error *err)
 {
     bp_counts_reader *in = calloc(n, sizeof *in);
     bp_status st = in ? BP_OK : bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory");
     for (size_t i = 0; i < n; i++) {
         if (st == BP_OK)
-            st = bp_counts_open_fd(&in[i], fds[i], "a temporary run file", err);
+            st = bp_counts_open_fd(&in[i], fds[i], name ? name : "a temporary run file", err);
         else
             close(fds[i]);
         fds[i] = -1;
@@ -110,7 +110,7 @@ static bp_status put_entry(void *ctx, const unsigned char *bytes, size_t len, ui
 static void fill_fold(void *ctx, bp_counts_writer *cw)
 {
     fold_job *job = ctx;
-    job->st = merge_some(job->fds, job->n, put_entry, cw, &job->err);
+    job->st = merge_some(job->fds, job->n, NULL, put_entry, cw, &job->err);
     if (job->st != BP_OK && cw->w->errnum == 0)
         cw->w->errnum = EIO;
 }
@@ -150,7 +150,7 @@ bp_status bp_runs_scan(bp_runs *r, bp_counts_entry_fn emit, void *ctx, bp_error 
             close(fds[n]);
         return st;
     }
-    return merge_some(fds, n, emit, ctx, err);
+    return merge_some(fds, n, r->name, emit, ctx, err);
 }
 
 bp_status bp_runs_merge(bp_runs *r, bp_counts_entry_fn emit, void *ctx, bp_error *err)
@@ -160,6 +160,20 @@ bp_status bp_runs_merge(bp_runs *r, bp_counts_entry_fn emit, void *ctx, bp_error
         close(r->fds[i]);
     r->n = 0;
     return st;
+}
+
+bp_status bp_runs_add_file(bp_runs *r, const char *path, bp_error *err)
+{
+    int fd;
+    size_t size_hint;
+    bp_status st = reserve_run(r, err);
+    if (st == BP_OK)
+        st = bp_open_for_reading(path, &fd, &size_hint, err);
+    if (st != BP_OK)
+        return st;
+    r->fds[r->n++] = fd;
+    r->name = path;
+    return BP_OK;
 }
 
 bp_status bp_runs_take(bp_runs *dst, bp_runs *src, bp_error *err)

@@ -301,11 +301,16 @@ bp_status bp_train_from_counts(const char *piece_counts, const bp_train_options 
         opts.progress = o->progress;
         opts.progress_ctx = o->progress_ctx;
     }
-    bp_piece_table pieces = {0};
     bp_counts_info info = {0};
+    bp_runs runs = {0};
+    uint64_t distinct = 0;
     bp_status st = check_sizes(vocab_sizes, n_sizes, models, err);
     if (st == BP_OK)
-        st = bp_piece_counts_load(piece_counts, &pieces, &info, err);
+        st = bp_counts_read_info(piece_counts, &info, err);
+    if (st == BP_OK && info.kind != BP_COUNTS_PIECES)
+        st = bp_fail(err, BP_ERR_MISMATCH, UINT64_MAX,
+                     "%s holds n-gram counts; training needs piece counts (bp segment makes them)",
+                     piece_counts);
     if (st == BP_OK && info.bytes == 0)
         st = bp_fail(err, BP_ERR_EMPTY_CORPUS, UINT64_MAX,
                      "%s: the counts are of no text at all (nothing to learn from)", piece_counts);
@@ -314,14 +319,18 @@ bp_status bp_train_from_counts(const char *piece_counts, const bp_train_options 
     opts.max_piece_length = info.options.max_piece_length;
     opts.isolate_digits = info.options.isolate_digits;
     opts.no_ensure_unicode = info.options.no_ensure_unicode;
+    /* The file is pruned as the runs of a training under a memory limit are: read twice,
+     * holding only the pieces kept before re-splitting, not a table of every piece. */
     if (st == BP_OK)
-        st = bp_prune_pieces(&pieces, &opts, bp_thread_count(opts.threads, SIZE_MAX, 1),
-                             vocab_sizes, n_sizes, models, err);
+        st = bp_runs_add_file(&runs, piece_counts, err);
+    if (st == BP_OK)
+        st = bp_prune_piece_runs(&runs, &opts, bp_thread_count(opts.threads, SIZE_MAX, 1),
+                                 vocab_sizes, n_sizes, models, &distinct, err);
+    bp_runs_free(&runs);
     if (stats)
         *stats = (bp_train_stats){.bytes = info.bytes, .chunks = info.chunks,
-                                  .distinct_pieces = pieces.n,
+                                  .distinct_pieces = distinct,
                                   .seconds_pruning = now_seconds() - started};
-    bp_piece_table_free(&pieces);
     return st;
 }
 

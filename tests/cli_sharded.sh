@@ -155,6 +155,12 @@ cp "$P/s1.counts" "$T/trailer.counts"
 printf '\001' | dd of="$T/trailer.counts" bs=1 seek=$((size - 30)) conv=notrunc 2>/dev/null
 expect_exit 1 "a changed total in the trailer" merge -o "$T/bad.out" "$T/trailer.counts"
 stderr_has "checksum mismatch" "the trailer's checksum catches it"
+psize=$(wc -c <"$P/pieces.counts")
+cp "$P/pieces.counts" "$T/flipped.pieces"
+printf '\125' | dd of="$T/flipped.pieces" bs=1 seek=$((psize / 2)) conv=notrunc 2>/dev/null
+expect_exit 1 "--from-counts of damaged piece counts" train --from-counts "$T/flipped.pieces" -o "$T/bad.out"
+stderr_has "$T/flipped.pieces:" "--from-counts names the damaged file"
+absent "$T/bad.out" "no model from damaged counts"
 expect_exit 1 "a count file that is no regular file" train --from-counts /dev/null -o "$T/bad.out"
 stderr_has "must be a regular file" "the reason is given"
 : >"$T/empty.txt"
