@@ -58,7 +58,7 @@ extern "C" {
  * bp_encode and bp_encode_batch take a bp_error *, bp_model_piece_id returns a uint32_t
  * (BP_ID_NONE when absent). */
 #define BP_VERSION_MAJOR 1
-#define BP_VERSION_MINOR 1
+#define BP_VERSION_MINOR 2
 #define BP_VERSION_PATCH 0
 #define BP_VERSION_NUMBER (BP_VERSION_MAJOR * 10000 + BP_VERSION_MINOR * 100 + BP_VERSION_PATCH)
 #define BP_STRINGIFY_(x) #x
