@@ -450,4 +450,28 @@ ln -s loop1 "$T/w/loop2"
 run convert "$M" "$T/w/loop1"
 expect 1 "convert into a loop of links: exit 1, message" "$T/w/loop1" "symbolic links"
 
+# ---- A stage of a sharded training killed mid-way: nothing left, not even a temporary ----
+# Each stage reads its shard from a FIFO held open, so it is killed while counting, where
+# it spends its time; the spool is unlinked from the start and the output not begun.
+"$BP" count -q -o "$T/killed.ngrams" "$DATA/sample.txt"
+for stage in count segment; do
+    mkdir "$T/kill_$stage"
+    mkfifo "$T/kill_$stage/fifo"
+    if [ "$stage" = count ]; then
+        "$BP" count -q -o "$T/kill_$stage/out" "$T/kill_$stage/fifo" 2>/dev/null &
+    else
+        "$BP" segment -q -n "$T/killed.ngrams" -o "$T/kill_$stage/out" "$T/kill_$stage/fifo" 2>/dev/null &
+    fi
+    pid=$!
+    exec 3>"$T/kill_$stage/fifo"
+    cat "$DATA/sample.txt" >&3
+    sleep 0.3
+    kill -9 "$pid"
+    wait "$pid" 2>/dev/null
+    exec 3>&-
+    rm "$T/kill_$stage/fifo"
+    check "bp $stage killed mid-way leaves no file beside its output" \
+        test -z "$(ls -A "$T/kill_$stage")"
+done
+
 finish
