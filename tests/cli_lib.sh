@@ -105,6 +105,20 @@ absent() {
     check "$2" test ! -e "$1"
 }
 
+# need_golden_texts: sets DATA (the repository's data/, or $BP_DATA_DIR) and GOLDEN (the
+# golden texts, ../shared/corpus or $BP_SHARED_DIR/corpus), and skips the test (exit 77)
+# when data/sample.txt or one of the golden texts is not there.
+need_golden_texts() {
+    DATA=${BP_DATA_DIR:-$(dirname "$0")/../data}
+    GOLDEN=${BP_SHARED_DIR:-$(dirname "$0")/../../shared}/corpus
+    for f in "$DATA/sample.txt" "$GOLDEN/golden_en.txt" "$GOLDEN/golden_zh.txt" "$GOLDEN/golden_edge.txt"; do
+        if [ ! -f "$f" ]; then
+            echo "SKIP: $f not found (set BP_DATA_DIR and BP_SHARED_DIR)"
+            exit 77
+        fi
+    done
+}
+
 have_zstd() {
     command -v zstd >/dev/null 2>&1
 }

@@ -12,14 +12,7 @@
 
 BP=${1:?usage: sh cli_memlimit.sh /path/to/bp}
 . "$(dirname "$0")/cli_lib.sh"
-DATA=${BP_DATA_DIR:-$(dirname "$0")/../data}
-GOLDEN=${BP_SHARED_DIR:-$(dirname "$0")/../../shared}/corpus
-for f in "$DATA/sample.txt" "$GOLDEN/golden_en.txt" "$GOLDEN/golden_zh.txt" "$GOLDEN/golden_edge.txt"; do
-    if [ ! -f "$f" ]; then
-        echo "SKIP: $f not found (set BP_DATA_DIR and BP_SHARED_DIR)"
-        exit 77
-    fi
-done
+need_golden_texts
 set -- "$DATA/sample.txt" "$DATA/hello.txt" "$GOLDEN/golden_en.txt" "$GOLDEN/golden_zh.txt" \
     "$GOLDEN/golden_edge.txt"
 mkdir "$T/tmp"

@@ -22,30 +22,9 @@
 set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-shared=${BP_SHARED_DIR:-$here/../shared}
-runs=7
-threads=1
-bp=$here/build/bp
-model=$shared/reference/models/bytepiece.plus.80k.model.zst
-while getopts r:t:b:m: opt; do
-    case $opt in
-    r) runs=$OPTARG ;;
-    t) threads=$OPTARG ;;
-    b) bp=$OPTARG ;;
-    m) model=$OPTARG ;;
-    *) exit 2 ;;
-    esac
-done
-shift $((OPTIND - 1))
-text=${1:-$shared/corpus/bench_mix.txt.zst}
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-"$bp" convert "$model" "$tmp/model.bpm"
-case $text in
-*.zst) zstd -q -d -c "$text" >"$tmp/text.txt" ;;
-*) cp "$text" "$tmp/text.txt" ;;
-esac
+# shellcheck source=tools/bench_lib.sh
+. "$here/tools/bench_lib.sh"
+encode_bench_setup 7 1 "$@" # the defaults of RUNS and N
 
 encode() {
     "$bp" encode -m "$tmp/model.bpm" --threads "$threads" "$@" "$tmp/text.txt"
@@ -62,9 +41,9 @@ children_cpu() {
 # seconds COMMAND...: runs COMMAND, prints its wall time and CPU time in seconds.
 seconds() {
     children_cpu "$tmp/cpu0"
-    start=$(date +%s.%N)
+    start=$(now)
     "$@"
-    end=$(date +%s.%N)
+    end=$(now)
     children_cpu "$tmp/cpu1"
     echo "$start $end $(cat "$tmp/cpu0") $(cat "$tmp/cpu1")" |
         awk '{ printf "%.3f %.3f\n", $2 - $1, $4 - $3 }'
@@ -73,19 +52,20 @@ seconds() {
 u32_run() { encode --output-format u32 >"$tmp/out.u32"; }
 megatron_run() { encode --output-format megatron -o "$tmp/ds" 2>"$tmp/summary"; }
 
+# pair: one run of each kind, u32 first, their times a line of $tmp/times.
+pair() { echo "$(seconds u32_run) $(seconds megatron_run)" >>"$tmp/times"; }
+
 : >"$tmp/times"
-i=0
-while [ $i -lt "$runs" ]; do
-    echo "$(seconds u32_run) $(seconds megatron_run)" >>"$tmp/times"
-    i=$((i + 1))
-done
+bench_rounds "$runs" pair
 check="PREFIX.bin differs from the u32 output (dtype uint16)"
 cmp -s "$tmp/out.u32" "$tmp/ds.bin" && check="PREFIX.bin is the u32 output byte for byte"
 
-# each line of times: u32 wall, u32 CPU, megatron wall, megatron CPU
-median() { sort -n | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-column() { cut -d' ' -f"$1" "$tmp/times" | median; }
-ratio() { awk -v a="$1" -v b="$2" '{ print $b / $a }' "$tmp/times" | median; }
+# each line of times: u32 wall, u32 CPU, megatron wall, megatron CPU. Of an even count of
+# runs the median here is the mean of the two middle values (bench_lib.sh's median takes
+# the lower one, which keeps integers integers).
+mean_median() { sort -n | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+column() { cut -d' ' -f"$1" "$tmp/times" | mean_median; }
+ratio() { awk -v a="$1" -v b="$2" '{ print $b / $a }' "$tmp/times" | mean_median; }
 printf 'input: %s (%s bytes), model %s, --threads %s, %s pairs of runs\n' "$text" \
     "$(wc -c <"$tmp/text.txt")" "$(basename "$model")" "$threads" "$runs"
 sed 's/^/summary: /' "$tmp/summary"

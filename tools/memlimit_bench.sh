@@ -17,32 +17,19 @@
 set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=tools/bench_lib.sh
+. "$here/tools/bench_lib.sh"
 runs=3
 limit=256M
 bp=$here/build/bp
 opts="--vocab-size 32000 --min-count 16"
 temp_dir=${TMPDIR:-/tmp}
-while getopts r:l:b:o:t: opt; do
-    case $opt in
-    r) runs=$OPTARG ;;
-    l) limit=$OPTARG ;;
-    b) bp=$OPTARG ;;
-    o) opts=$OPTARG ;;
-    t) temp_dir=$OPTARG ;;
-    *) exit 2 ;;
-    esac
-done
+bench_options "r:runs l:limit b:bp o:opts t:temp_dir" "$@"
 shift $((OPTIND - 1))
-[ $# -eq 1 ] || { echo "usage: tools/memlimit_bench.sh [-r RUNS] [-l SIZE] [-b BP] [-o OPTIONS] [-t DIR] CORPUS" >&2; exit 2; }
-corpus=$1
-[ -f "$corpus" ] || { echo "memlimit_bench.sh: $corpus: no such file" >&2; exit 1; }
+bench_corpus "tools/memlimit_bench.sh [-r RUNS] [-l SIZE] [-b BP] [-o OPTIONS] [-t DIR] CORPUS" "$@"
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-case $corpus in
-*.zst) zstd -q -d -c "$corpus" >"$tmp/corpus.txt" ;;
-*) ln -s "$(cd "$(dirname "$corpus")" && pwd)/$(basename "$corpus")" "$tmp/corpus.txt" ;;
-esac
+bench_tmpdir
+bench_text "$corpus" "$tmp/corpus.txt" link
 
 # train NAME [OPTION...]: one bp train, appending "wall_seconds peak_kB" to NAME.log and
 # its summary line to NAME.summary.
@@ -50,31 +37,17 @@ train() {
     name=$1
     shift
     # shellcheck disable=SC2086 # opts is a list of options
-    /usr/bin/time -a -o "$tmp/$name.log" -f "%e %M" \
-        "$bp" train $opts --temp-dir "$temp_dir" "$@" -o "$tmp/$name.model" "$tmp/corpus.txt" \
-        2>>"$tmp/$name.summary"
+    timed "$tmp/$name.log" "$bp" train $opts --temp-dir "$temp_dir" "$@" -o "$tmp/$name.model" \
+        "$tmp/corpus.txt" 2>>"$tmp/$name.summary"
 }
+
+plain() { train plain; }
+limited() { train limited --memory-limit "$limit"; }
 
 : >"$tmp/plain.log"
 : >"$tmp/limited.log"
-same=yes
-r=0
-while [ "$r" -lt "$runs" ]; do
-    if [ $((r % 2)) -eq 0 ]; then
-        train plain
-        train limited --memory-limit "$limit"
-    else
-        train limited --memory-limit "$limit"
-        train plain
-    fi
-    cmp -s "$tmp/plain.model" "$tmp/limited.model" || same=no
-    r=$((r + 1))
-done
+bench_alternate "$runs" plain limited
 
-# median COLUMN LOG
-median() {
-    cut -d' ' -f"$1" "$2" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
-}
 mb=$(($(wc -c <"$tmp/corpus.txt") / 1000000))
 spilled=$(grep -o 'spilled [^;]*' "$tmp/limited.summary" | tail -n 1)
 echo "corpus: $corpus (${mb} MB); options: $opts; $runs runs each, medians"

@@ -21,46 +21,28 @@
 set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=tools/bench_lib.sh
+. "$here/tools/bench_lib.sh"
 runs=3
 shards=8
 jobs=2
 bp=$here/build/bp
 opts="--vocab-size 32000 --min-count 16"
-while getopts r:s:j:b:o: opt; do
-    case $opt in
-    r) runs=$OPTARG ;;
-    s) shards=$OPTARG ;;
-    j) jobs=$OPTARG ;;
-    b) bp=$OPTARG ;;
-    o) opts=$OPTARG ;;
-    *) exit 2 ;;
-    esac
-done
+bench_options "r:runs s:shards j:jobs b:bp o:opts" "$@"
 shift $((OPTIND - 1))
-[ $# -eq 1 ] || { echo "usage: tools/sharded_bench.sh [-r RUNS] [-s SHARDS] [-j JOBS] [-b BP] [-o OPTIONS] CORPUS" >&2; exit 2; }
-corpus=$1
-[ -f "$corpus" ] || { echo "sharded_bench.sh: $corpus: no such file" >&2; exit 1; }
+bench_corpus "tools/sharded_bench.sh [-r RUNS] [-s SHARDS] [-j JOBS] [-b BP] [-o OPTIONS] CORPUS" "$@"
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+bench_tmpdir
 mkdir "$tmp/shards"
-case $corpus in
-*.zst) zstd -q -d -c "$corpus" >"$tmp/corpus.txt" ;;
-*) cp "$corpus" "$tmp/corpus.txt" ;;
-esac
+bench_text "$corpus" "$tmp/corpus.txt"
 split -n "l/$shards" -d -a 3 "$tmp/corpus.txt" "$tmp/shards/part."
 rm "$tmp/corpus.txt"
 
 # The options that shape the counts go to bp count; --vocab-size to the last step.
+# shellcheck disable=SC2086 # opts is a list of options
 count_opts=$(printf '%s\n' $opts | awk '/^--vocab-size$/ {skip = 1; next} skip {skip = 0; next} {printf "%s ", $0}')
+# shellcheck disable=SC2086
 vocab=$(printf '%s\n' $opts | awk 'prev == "--vocab-size" {print} {prev = $0}')
-
-# timed LOG COMMAND...: runs COMMAND, appending "wall_seconds peak_kB" to LOG.
-timed() {
-    log=$1
-    shift
-    /usr/bin/time -a -o "$log" -f "%e %M" "$@"
-}
 
 single() {
     # shellcheck disable=SC2086 # opts is a list of options
@@ -70,18 +52,18 @@ single() {
 staged() {
     log=$tmp/stages.log
     : >"$log"
-    start=$(date +%s.%N)
-    export bp tmp log count_opts
+    start=$(now)
+    export here bp tmp log count_opts
     # shellcheck disable=SC2016 # expanded by the inner shell
-    ls "$tmp"/shards/part.* | xargs -P "$jobs" -I{} sh -c \
-        '/usr/bin/time -a -o "$log" -f "%e %M" "$bp" count -q $count_opts -o "{}.counts" "{}"'
+    printf '%s\n' "$tmp"/shards/part.* | xargs -P "$jobs" -I{} sh -c \
+        '. "$here/tools/bench_lib.sh"; timed "$log" "$bp" count -q $count_opts -o "{}.counts" "{}"'
     timed "$log" "$bp" merge -q --prune -o "$tmp/ngrams" "$tmp"/shards/*.counts
     # shellcheck disable=SC2016
-    ls "$tmp"/shards/part.??? | xargs -P "$jobs" -I{} sh -c \
-        '/usr/bin/time -a -o "$log" -f "%e %M" "$bp" segment -q -n "$tmp/ngrams" -o "{}.pieces" "{}"'
+    printf '%s\n' "$tmp"/shards/part.??? | xargs -P "$jobs" -I{} sh -c \
+        '. "$here/tools/bench_lib.sh"; timed "$log" "$bp" segment -q -n "$tmp/ngrams" -o "{}.pieces" "{}"'
     timed "$log" "$bp" merge -q -o "$tmp/pieces" "$tmp"/shards/*.pieces
     timed "$log" "$bp" train -q --from-counts "$tmp/pieces" --vocab-size "$vocab" -o "$tmp/staged.model"
-    end=$(date +%s.%N)
+    end=$(now)
     peak=$(awk '$2 > m {m = $2} END {print m}' "$log")
     echo "$(awk "BEGIN {printf \"%.2f\", $end - $start}") $peak" >>"$tmp/staged.log"
     rm -f "$tmp"/shards/*.counts "$tmp"/shards/*.pieces
@@ -89,18 +71,8 @@ staged() {
 
 : >"$tmp/single.log"
 : >"$tmp/staged.log"
-same=yes
-r=0
-while [ "$r" -lt "$runs" ]; do
-    if [ $((r % 2)) -eq 0 ]; then single; staged; else staged; single; fi
-    cmp -s "$tmp/single.model" "$tmp/staged.model" || same=no
-    r=$((r + 1))
-done
+bench_alternate "$runs" single staged
 
-# median COLUMN LOG
-median() {
-    cut -d' ' -f"$1" "$2" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
-}
 mb=$(du -m "$tmp/shards" | cut -f1)
 echo "corpus: $corpus (${mb} MB in $shards shard files); options: $opts; $runs runs each, medians"
 printf '%-52s %10s %12s\n' "" "wall s" "peak MB"

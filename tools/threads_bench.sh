@@ -18,37 +18,28 @@
 set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-shared=${BP_SHARED_DIR:-$here/../shared}
-runs=5
-threads=2
-bp=$here/build/bp
-model=$shared/reference/models/bytepiece.plus.80k.model.zst
-while getopts r:t:b:m: opt; do
-    case $opt in
-    r) runs=$OPTARG ;;
-    t) threads=$OPTARG ;;
-    b) bp=$OPTARG ;;
-    m) model=$OPTARG ;;
-    *) exit 2 ;;
-    esac
-done
-shift $((OPTIND - 1))
-text=${1:-$shared/corpus/bench_mix.txt.zst}
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-"$bp" convert "$model" "$tmp/model.bpm"
-case $text in
-*.zst) zstd -q -d -c "$text" >"$tmp/text.txt" ;;
-*) cp "$text" "$tmp/text.txt" ;;
-esac
+# shellcheck source=tools/bench_lib.sh
+. "$here/tools/bench_lib.sh"
+encode_bench_setup 5 2 "$@" # the defaults of RUNS and N
 # JSON strings escape backslash, quote, tab and CR; other control bytes become spaces; the
 # newline goes back in as \n.
 LC_ALL=C tr '\001-\010\013\014\016-\037' ' ' <"$tmp/text.txt" |
     LC_ALL=C sed 's/\\/\\\\/g; s/"/\\"/g; s/\t/\\t/g; s/\r/\\r/g; s/^/{"text": "/; s/$/\\n"}/' \
     >"$tmp/text.jsonl"
 
-now() { date +%s.%N; }
+# time_pair ROUND FILE ARGS...: bp encode ARGS FILE with 1 thread, then N, each run's
+# times a line "ROUND THREADS START END" of $tmp/times.
+time_pair() {
+    round=$1
+    file=$2
+    shift 2
+    for t in 1 "$threads"; do
+        start=$(now)
+        "$bp" encode -m "$tmp/model.bpm" --threads "$t" "$@" "$file" >/dev/null
+        end=$(now)
+        echo "$round $t $start $end" >>"$tmp/times"
+    done
+}
 
 # measure NAME FILE ARGS...: RUNS pairs; prints one table row.
 measure() {
@@ -60,16 +51,7 @@ measure() {
     same=yes
     cmp -s "$tmp/sum1" "$tmp/sumn" || same=NO
     : >"$tmp/times"
-    i=0
-    while [ $i -lt "$runs" ]; do
-        for t in 1 "$threads"; do
-            start=$(now)
-            "$bp" encode -m "$tmp/model.bpm" --threads "$t" "$@" "$file" >/dev/null
-            end=$(now)
-            echo "$i $t $start $end" >>"$tmp/times"
-        done
-        i=$((i + 1))
-    done
+    bench_rounds "$runs" time_pair "$file" "$@"
     awk -v name="$name" -v n="$threads" -v same="$same" -v mb="$(wc -c <"$file")" '
         function median(a, k,   i, j, t) {
             for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
