@@ -36,6 +36,7 @@
 #define MIN_KEYS 1024     /* a thread's array holds at least this many, however small the limit */
 #define FIRST_KEYS 65536  /* an array's first allocation; it doubles up to its cap */
 #define SMALL_SORT 32     /* buckets of at most this many keys are insertion-sorted */
+#define CHAINS 8          /* swap chains a partition advances at once */
 #define MIN_GRAM 3        /* levels 1 and 2 are counted densely while spooling */
 #define LENGTH_BITS 7     /* the mask of L in a key */
 
@@ -69,6 +70,57 @@ static void insertion_sort(uint64_t *a, size_t n)
     }
 }
 
+/* Moves every key of a[] to its bucket (by the byte at `shift`): bucket d is a[next[d] ..
+ * end[d]) of keys not placed yet. A key is swapped into the next free slot of its bucket,
+ * the key it displaces swapped on, and so on until a key belongs where the chain began;
+ * each swap misses the cache on a large array, so CHAINS chains advance in turn, their
+ * loads independent. A chain's first slot (its hole) is taken out of its bucket when
+ * the chain begins, so that no other chain writes there; a key whose bucket has no free
+ * slot left belongs in such a hole. */
+typedef struct chain {
+    uint64_t in_hand; /* the key being moved */
+    size_t hole;      /* the slot the chain began at, empty until it ends */
+    unsigned home;    /* the bucket of the hole */
+} chain;
+
+static void partition(uint64_t *a, size_t *next, const size_t *end, unsigned shift)
+{
+    chain ch[CHAINS];
+    unsigned active = 0, b = 0;
+    for (;;) {
+        for (; active < CHAINS; active++) {
+            while (b < 256 && next[b] == end[b])
+                b++;
+            if (b == 256)
+                break;
+            ch[active] = (chain){a[next[b]], next[b], b};
+            next[b]++;
+        }
+        if (active == 0)
+            return;
+        for (unsigned c = 0; c < active;) {
+            unsigned d = ch[c].in_hand >> shift & 0xFF;
+            if (next[d] < end[d] && d != ch[c].home) {
+                uint64_t displaced = a[next[d]];
+                a[next[d]++] = ch[c].in_hand;
+                ch[c++].in_hand = displaced;
+                continue;
+            }
+            /* The key fills a hole of its bucket (when no free slot is left there, only
+             * holes): its chain, or another, which this one then carries on. */
+            unsigned ending = c;
+            while (ch[ending].home != d)
+                ending = (ending + 1) % active;
+            a[ch[ending].hole] = ch[c].in_hand;
+            ch[c].in_hand = ch[ending].in_hand;
+            ch[ending] = ch[--active];
+            if (ending == c || c == active)
+                continue; /* chain c is gone, or carried on in slot `ending` */
+            c++;
+        }
+    }
+}
+
 /* Sorts a[0..n) by the byte at `shift` and, within its buckets, by the bytes below. */
 static void radix_sort(uint64_t *a, size_t n, unsigned shift)
 {
@@ -86,19 +138,8 @@ static void radix_sort(uint64_t *a, size_t n, unsigned shift)
         next[b] = sum;
         end[b] = sum += end[b];
     }
-    /* Each key is swapped straight into the next free slot of its bucket. */
-    for (unsigned b = 0; b < 256 && !one_bucket; b++)
-        while (next[b] < end[b]) {
-            uint64_t v = a[next[b]];
-            unsigned d = v >> shift & 0xFF;
-            while (d != b) {
-                uint64_t displaced = a[next[d]];
-                a[next[d]++] = v;
-                v = displaced;
-                d = v >> shift & 0xFF;
-            }
-            a[next[b]++] = v;
-        }
+    if (!one_bucket)
+        partition(a, next, end, shift);
     if (shift == 0)
         return;
     size_t start = 0;
