@@ -17,12 +17,13 @@
  * k are the count file's order (length, then bytes). The per-thread arrays are sorted on
  * their own and merged on the fly by each scan.
  *
- * Memory: 8 bytes per position, sorted in place (American flag radix sort: an LSD sort's
- * scratch array would double the peak). A thread's array holds at most its share of half
- * of o->memory_limit, or of DEFAULT_KEY_BYTES without a limit, so that a huge shard does
- * not need 8 bytes of memory per text byte: a full array is sorted and written as a run of
- * its counts of every level, and once any was, every array ends in runs, which the caller
- * merges (bp_runs_merge) into the same entries.
+ * Memory: 8 bytes per position, sorted in place (American flag radix sort; an LSD sort with
+ * a scratch array was measured no faster on a 40 MB shard, at 622 MB instead of 319). A
+ * thread's array holds at most its share of half of o->memory_limit, or of
+ * DEFAULT_KEY_BYTES without a limit, so that a huge shard does not need 8 bytes of memory
+ * per text byte: a full array is sorted and written as a run of its counts of every level,
+ * and once any was, every array ends in runs, which the caller merges (bp_runs_merge) into
+ * the same entries.
  */
 #include <errno.h>
 #include <stdatomic.h>
