@@ -1,8 +1,8 @@
 /*
  * test_ngram_sort.c -- a shard's pass 1 counted by sorting (train_ngram_sort.c) against a
- * naive count of every n-gram: random chunks over a few byte values (zero among them, the
- * padding byte of the sort keys), orders 3 to 7, one and two threads, with and without a
- * memory limit that makes the sorted keys spill. Exact entries in exact order.
+ * naive count of every n-gram: random chunks mostly over a few byte values (zero among
+ * them, the padding byte of the sort keys), orders 3 to 7, one and two threads, with and
+ * without a memory limit that makes the sorted keys spill. Exact entries in exact order.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,7 +18,7 @@
 #include "train_internal.h"
 #include "test_util.h"
 
-#define N_CHUNKS 400
+#define N_CHUNKS 1000
 #define MAX_CHUNK 48
 
 typedef struct gram {
@@ -32,12 +32,15 @@ static int compare_grams(const void *pa, const void *pb)
     return bp_counts_compare(a->g, a->k, b->g, b->k);
 }
 
-/* Few byte values, so that n-grams repeat; 0 pads the keys, 0xFF is the largest byte. */
+/* Mostly a few byte values, so that n-grams repeat (more than the 31 times a sort key can
+ * stand for); 0 pads the keys, 0xFF is the largest byte. Any byte a quarter of the time,
+ * so that thousands of n-grams are distinct and the arrays of keys spill. */
 static unsigned char random_byte(uint64_t *state)
 {
     static const unsigned char values[] = {0x00, 0x01, 'a', 'b', 0xFF};
     *state = *state * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
-    return values[(*state >> 33) % sizeof values];
+    uint64_t r = *state >> 33;
+    return r % 4 ? values[(r >> 2) % sizeof values] : (unsigned char)(r >> 8);
 }
 
 static size_t random_length(uint64_t *state)
@@ -127,8 +130,8 @@ static void test_sorted_counts_are_the_naive_counts(void **state)
                 bp_train_options o;
                 bp_train_options_init(&o);
                 o.order = order;
-                /* 1 byte: each thread's array holds its minimum, far fewer keys than the
-                 * about 9,000 positions, so it spills several runs. */
+                /* 1 byte: each thread's array holds its minimum, 1024 keys, far fewer than
+                 * the distinct n-grams of the about 22,000 positions: several runs. */
                 o.memory_limit = spills ? 1 : 0;
                 check_against_naive(text, lens, &o, threads, spills);
             }
