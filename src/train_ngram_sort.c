@@ -41,7 +41,6 @@
 
 #define DEFAULT_KEY_BYTES ((size_t)1 << 30) /* of keys, per process, when there is no limit */
 #define MIN_KEYS 1024     /* a thread's array holds at least this many, however small the limit */
-#define FIRST_KEYS 65536  /* an array's first allocation; it doubles up to its cap */
 #define SMALL_SORT 32     /* buckets of at most this many keys are insertion-sorted */
 #define CHAINS 8          /* swap chains a partition advances at once */
 #define MIN_GRAM 3        /* levels 1 and 2 are counted densely while spooling */
@@ -53,7 +52,7 @@
 /* One thread's keys, and the runs it spilled. */
 typedef struct key_array {
     uint64_t *keys;
-    size_t n, alloc, cap; /* keys held, allocated, allowed */
+    size_t n, alloc, cap; /* keys held, allocated (may pass cap: pages untouched), allowed */
     uint64_t *cache;      /* CACHE_SLOTS keys with their repeats, 0 when empty */
     bp_runs runs;
     bp_status st; /* of writing this array as a run at the end */
@@ -269,22 +268,18 @@ static bp_status spill(key_array *ka, unsigned order, bp_error *err)
 /* Room for one more key: a larger array, or, at its cap, an empty one after a spill. */
 static bp_status make_room(key_array *ka, unsigned order, bp_error *err)
 {
-    if (ka->alloc == ka->cap)
+    if (ka->n == ka->cap)
         return spill(ka, order, err);
-    size_t alloc = ka->alloc ? 2 * ka->alloc : FIRST_KEYS;
-    if (alloc > ka->cap)
-        alloc = ka->cap;
-    uint64_t *keys = realloc(ka->keys, alloc * sizeof *keys);
+    uint64_t *keys = bp_grow(ka->keys, &ka->alloc, ka->n + 1, sizeof *keys);
     if (!keys)
         return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "out of memory counting n-grams");
     ka->keys = keys;
-    ka->alloc = alloc;
     return BP_OK;
 }
 
 static bp_status append_key(key_array *ka, unsigned order, uint64_t key, bp_error *err)
 {
-    if (ka->n == ka->alloc) {
+    if (ka->n == ka->alloc || ka->n == ka->cap) {
         bp_status st = make_room(ka, order, err);
         if (st != BP_OK)
             return st;
