@@ -55,33 +55,6 @@ typedef struct ngram_job {
     fill_status fs;
 } ngram_job;
 
-static int compare_u64(const void *pa, const void *pb)
-{
-    uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
-    return (a > b) - (a < b);
-}
-
-/* Writes the k-grams of `counts` in key order, which is byte order within a level. */
-static bool write_level(bp_counts_writer *cw, unsigned k, const bp_u64_table *counts)
-{
-    uint64_t *keys = malloc((counts->n ? counts->n : 1) * sizeof *keys);
-    if (!keys)
-        return false;
-    size_t n = 0;
-    for (size_t i = 0; i < counts->cap; i++)
-        if (counts->slots[i].key)
-            keys[n++] = counts->slots[i].key;
-    qsort(keys, n, sizeof *keys, compare_u64);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char g[BP_MAX_ORDER];
-        for (unsigned j = 0; j < k; j++)
-            g[j] = (unsigned char)(keys[i] >> (8 * (k - 1 - j)));
-        bp_counts_write_entry(cw, g, k, *bp_u64_table_find(counts, keys[i]));
-    }
-    free(keys);
-    return true;
-}
-
 /* Puts a merged entry into the file being written. */
 static bp_status write_merged(void *ctx, const unsigned char *bytes, size_t len, uint64_t count,
                               bp_error *err)
@@ -105,19 +78,14 @@ static void fill_ngrams(bp_writer *w, const void *ctx)
             if (bp_pair_count(job->c, b0, b1))
                 bp_counts_write_entry(&cw, (const unsigned char[]){(unsigned char)b0, (unsigned char)b1},
                                       2, bp_pair_count(job->c, b0, b1));
-    for (unsigned k = 3; k <= job->o->order && w->errnum == 0; k++) {
-        bp_u64_table counts = {0};
-        job->fs.st = bp_ngram_count_all(k, job->sp, job->o, job->threads, &counts, job->runs,
-                                        &job->fs.err);
-        /* A level that spilled streams from its runs straight into the file. */
-        if (job->fs.st == BP_OK && job->runs->n)
-            job->fs.st = bp_runs_merge(job->runs, write_merged, &cw, &job->fs.err);
-        else if (job->fs.st == BP_OK && !write_level(&cw, k, &counts))
-            job->fs.st = bp_fail(&job->fs.err, BP_ERR_NOMEM, UINT64_MAX, "out of memory");
-        bp_u64_table_free(&counts);
-        if (job->fs.st != BP_OK)
-            fill_failed(w);
-    }
+    if (w->errnum == 0)
+        job->fs.st = bp_ngram_count_sorted(job->sp, job->o, job->threads, &cw, job->runs,
+                                           &job->fs.err);
+    /* Counts that spilled stream from their runs straight into the file. */
+    if (job->fs.st == BP_OK && job->runs->n)
+        job->fs.st = bp_runs_merge(job->runs, write_merged, &cw, &job->fs.err);
+    if (job->fs.st != BP_OK)
+        fill_failed(w);
     bp_counts_write_end(&cw, &job->info);
 }
 

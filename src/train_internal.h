@@ -287,12 +287,16 @@ bp_status bp_ngram_build_from(bp_ngram_model *m, const bp_byte_counts *c,
                               const bp_train_options *o, bp_ngram_level_fn level, void *ctx,
                               bp_error *err);
 
-/* Counts every k-gram of the spool (k >= 3), survivor or not, into *counts: a shard's
- * pass 1, whose counts only the sum of all shards can prune. */
-bp_status bp_ngram_count_all(unsigned k, const bp_spool *sp, const bp_train_options *o,
-                             unsigned threads, bp_u64_table *counts, bp_runs *runs,
-                             bp_error *err);
 void bp_ngram_free(bp_ngram_model *m);
+
+/*------ Counting every n-gram by sorting (train_ngram_sort.c) ------*/
+
+/* A shard's pass 1, whose counts only the sum of all shards can prune: every n-gram of
+ * levels 3 .. o->order of the spool, survivor or not, written to `cw` in file order; or,
+ * when o->memory_limit made the sorted keys spill, put into `runs` instead (nothing then
+ * written: the caller merges the runs into `cw`). */
+bp_status bp_ngram_count_sorted(const bp_spool *sp, const bp_train_options *o, unsigned threads,
+                                struct bp_counts_writer *cw, bp_runs *runs, bp_error *err);
 
 /*------ n-gram-LM segmentation (train_segment.c) ------*/
 
@@ -332,8 +336,8 @@ bp_status bp_prune_piece_runs(bp_runs *runs, const bp_train_options *o, unsigned
 /*------ Count files of the stages (train_counts.c) ------*/
 
 /* Pass 1 of a shard: every n-gram of orders 1 .. o->order, levels 1 and 2 from `c`, the
- * others counted over the spool one level at a time, written to `path`; *entries gets
- * how many. */
+ * others counted over the spool by sorting (bp_ngram_count_sorted), written to `path`;
+ * *entries gets how many. */
 bp_status bp_ngram_counts_save(const char *path, const bp_spool *sp, const bp_byte_counts *c,
                                const bp_train_options *o, unsigned threads, uint64_t chunks,
                                bp_runs *runs, uint64_t *entries, bp_error *err);

@@ -25,7 +25,6 @@
 /* What one level's pass needs: which (k-1)-grams survived, and per-thread state. */
 typedef struct level_pass {
     unsigned k;
-    bool all;                  /* count every k-gram, survivors or not (a shard's pass 1) */
     const bp_ngram_model *m;   /* level 2 survivors are its finite l2 entries (k == 3) */
     const bp_u64_table *prev;  /* counts of the level k-1 survivors (k >= 4) */
     bp_u64_table *cand;        /* per thread: counts of this level's candidates */
@@ -81,11 +80,11 @@ static bp_status count_level_chunk(void *ctx, unsigned thread, const unsigned ch
     const uint64_t mask = (UINT64_C(1) << (8 * w)) - 1;
     uint64_t win = 0;
     for (size_t i = 0; i < len; i++) {
-        if (lp->k > 3 && !lp->all && i + PREFETCH_AHEAD < len && i + PREFETCH_AHEAD + 1 >= w)
+        if (lp->k > 3 && i + PREFETCH_AHEAD < len && i + PREFETCH_AHEAD + 1 >= w)
             bp_u64_table_prefetch(lp->prev, bp_ngram_key(x + i + PREFETCH_AHEAD + 1 - w, w));
         win = (win << 8 | x[i]) & mask;
         if (i + 1 >= w)
-            ok[i + 1 - w] = lp->all || survived(lp, win);
+            ok[i + 1 - w] = survived(lp, win);
     }
     bp_u64_table *cand = &lp->cand[thread];
     for (size_t s = 0; s + k <= len; s++) {
@@ -162,14 +161,6 @@ static bp_status count_level(level_pass *lp, const bp_spool *sp, const bp_train_
     free(lp->ok);
     free(lp->ok_cap);
     return st;
-}
-
-bp_status bp_ngram_count_all(unsigned k, const bp_spool *sp, const bp_train_options *o,
-                             unsigned threads, bp_u64_table *counts, bp_runs *runs,
-                             bp_error *err)
-{
-    level_pass lp = {.k = k, .all = true};
-    return count_level(&lp, sp, o, threads, counts, runs, err);
 }
 
 static uint64_t as_bits(double v)
