@@ -759,8 +759,10 @@ typedef struct bp_train_options {
     void (*progress)(void *ctx, const bp_train_progress *p); /* may be NULL */
     void *progress_ctx;
     size_t memory_limit;       /* bytes; 0: no limit. The tables that grow with the corpus
-                                  (the n-gram counts of a level, the piece counts) are held
-                                  to half of it, shared by the threads: a table that reaches
+                                  (the n-gram counts of a level, the piece counts, and a
+                                  shard's sorted n-gram keys in
+                                  bp_trainer_save_ngram_counts) are held to half of it,
+                                  shared by the threads: a table that reaches
                                   its share is written sorted to an unlinked temporary file
                                   in temp_dir (a "run") and cleared, and the runs are merged
                                   back, 16 at a time, so the results are the same bytes.
