@@ -368,4 +368,12 @@ else
     not_ok "man page $MAN is missing"
 fi
 
+# =================================================================== tools/
+# The README runs tools/NAME directly: every script there with a #! line is executable
+# in a checkout (the mode git records).
+for script in "$HERE"/../tools/*; do
+    [ -f "$script" ] && [ "$(head -c 2 "$script")" = "#!" ] || continue
+    check "tools/$(basename "$script") is executable" test -x "$script"
+done
+
 finish
