@@ -12,8 +12,13 @@
  *  - a directory or anything else is refused.
  * The temporary file is made with open(O_CREAT | O_EXCL, 0666) under a random name rather
  * than with mkstemp(), whose mode 0600 would have to be widened by reading the umask --
- * which a library cannot do without changing it for every thread for a moment.
+ * which a library cannot do without changing it for every thread for a moment. Where Linux
+ * allows (O_TMPFILE, and /proc to name the file by), the file has no name at all until it
+ * is complete, and is then linked under the temporary name and renamed: a process killed
+ * while writing (a merge of large count files writes for minutes) leaves nothing behind.
  */
+#define _GNU_SOURCE /* O_TMPFILE */
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -83,18 +88,56 @@ static uint64_t temp_name_bits(unsigned attempt)
     return x ^ (x >> 31);
 }
 
-/* Creates "<target>.tmp.<16 hex digits>" for writing; its name goes to `tmp`. Messages
- * name `path`. */
-static bp_status create_temp(const char *path, const char *target, char *tmp, size_t tmp_size,
-                             int *fd_out, bp_error *err)
+/* The name of the unnamed file `fd` in /proc, written into proc[0..size). */
+static void proc_name(char *proc, size_t size, int fd)
 {
+    snprintf(proc, size, "/proc/self/fd/%d", fd);
+}
+
+/* An unnamed file for writing in the directory of `target`, or -1 where there can be none
+ * (no O_TMPFILE, a file system without it, no /proc to name it by later). */
+static int open_unnamed(const char *target)
+{
+#ifdef O_TMPFILE
+    const char *slash = strrchr(target, '/');
+    char *dir = slash ? strndup(target, slash == target ? 1 : (size_t)(slash - target))
+                      : strdup(".");
+    int fd = dir ? open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666) : -1;
+    free(dir);
+    char proc[32];
+    struct stat sb;
+    if (fd >= 0 && (proc_name(proc, sizeof proc, fd), lstat(proc, &sb) != 0)) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+#else
+    (void)target;
+    return -1;
+#endif
+}
+
+/* Gives the file a name "<target>.tmp.<16 hex digits>", which goes to `tmp`: the unnamed
+ * file `unnamed` is linked there, or, when it is -1, a new file is created there, open for
+ * writing at *fd_out. Messages name `path`. */
+static bp_status name_temp(const char *path, const char *target, int unnamed, char *tmp,
+                           size_t tmp_size, int *fd_out, bp_error *err)
+{
+    char proc[32];
+    if (unnamed >= 0)
+        proc_name(proc, sizeof proc, unnamed);
     for (unsigned attempt = 0; attempt < TEMP_NAME_ATTEMPTS; attempt++) {
         snprintf(tmp, tmp_size, "%s.tmp.%016llx", target,
                  (unsigned long long)temp_name_bits(attempt));
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0) {
-            *fd_out = fd;
-            return BP_OK;
+        if (unnamed >= 0) {
+            if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == 0)
+                return BP_OK;
+        } else {
+            int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+            if (fd >= 0) {
+                *fd_out = fd;
+                return BP_OK;
+            }
         }
         if (errno != EEXIST && errno != EINTR)
             return fail_write(err, "create", path, errno);
@@ -178,18 +221,23 @@ static bp_status find_target(const char *path, char **target, bool *in_place, bp
 
 /*------ Writing ------*/
 
+/* Closes w->fd: close() reports what a file system defers (NFS, quotas), so it counts. */
+static void close_output(bp_writer *w)
+{
+    if (close(w->fd) != 0 && w->errnum == 0)
+        w->errnum = errno;
+}
+
 /* Fills `w` (open on w->fd) and closes it; the first failure is in w->errnum. */
 static void fill_and_close(bp_writer *w, bp_write_fn fill, const void *ctx)
 {
     fill(w, ctx);
     writer_flush(w);
-    /* close() reports what a file system defers (NFS, quotas), so it counts too. */
-    if (close(w->fd) != 0 && w->errnum == 0)
-        w->errnum = errno;
+    close_output(w);
 }
 
-/* Writes into a temporary file beside `target` and renames it over `target`; messages
- * name `path`, what the caller asked for. */
+/* Writes into a temporary file beside `target` (unnamed while it is written, where it can
+ * be) and renames it over `target`; messages name `path`, what the caller asked for. */
 static bp_status replace_file(const char *path, const char *target, bp_writer *w,
                               bp_write_fn fill, const void *ctx, bp_error *err)
 {
@@ -197,15 +245,25 @@ static bp_status replace_file(const char *path, const char *target, bp_writer *w
     char *tmp = malloc(tmp_size);
     if (!tmp)
         return bp_fail(err, BP_ERR_NOMEM, UINT64_MAX, "%s: out of memory", path);
-    bp_status st = create_temp(path, target, tmp, tmp_size, &w->fd, err);
-    if (st == BP_OK) {
+    bp_status st = BP_OK;
+    bool named = false;
+    w->fd = open_unnamed(target);
+    if (w->fd >= 0) {
+        fill(w, ctx);
+        writer_flush(w);
+        if (w->errnum == 0)
+            named = (st = name_temp(path, target, w->fd, tmp, tmp_size, NULL, err)) == BP_OK;
+        close_output(w);
+    } else if ((st = name_temp(path, target, -1, tmp, tmp_size, &w->fd, err)) == BP_OK) {
+        named = true;
         fill_and_close(w, fill, ctx);
-        st = w->errnum ? fail_write(err, "write", path, w->errnum) : BP_OK;
-        if (st == BP_OK && rename(tmp, target) != 0)
-            st = fail_write(err, "replace", path, errno);
-        if (st != BP_OK)
-            unlink(tmp);
     }
+    if (st == BP_OK && w->errnum)
+        st = fail_write(err, "write", path, w->errnum);
+    if (st == BP_OK && rename(tmp, target) != 0)
+        st = fail_write(err, "replace", path, errno);
+    if (st != BP_OK && named)
+        unlink(tmp);
     free(tmp);
     return st;
 }

@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #if defined(__linux__)
 #include <sys/sysmacros.h> /* makedev */
@@ -26,6 +28,7 @@
 
 #include <cmocka.h>
 
+#include "bp_internal.h"
 #include "bytepiece.h"
 #include "test_util.h"
 
@@ -415,6 +418,37 @@ static void test_read_only_directory(void **state)
     bp_model_free(m);
 }
 
+/* Writes 1 MB, then kills its own process, as a job's time limit or the OOM killer would
+ * in the middle of a long write. */
+static void fill_then_die(bp_writer *w, const void *ctx)
+{
+    (void)ctx;
+    static unsigned char block[1 << 16];
+    for (int i = 0; i < 16; i++)
+        bp_writer_put(w, block, sizeof block);
+    raise(SIGKILL);
+}
+
+/* Where the system writes into an unnamed file (Linux's O_TMPFILE), a writer killed half
+ * way leaves nothing at all: no file under the name, no temporary beside it. */
+static void test_killed_writer_leaves_nothing(void **state)
+{
+    (void)state;
+    const char *path = in_scratch("killed.counts");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        bp_write_file_from(path, fill_then_die, NULL, NULL);
+        _exit(0); /* not reached */
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+#ifdef __linux__
+    assert_int_equal(count_entries(bp_test_scratch), 0);
+#endif
+}
+
 static void test_invalid_arguments(void **state)
 {
     (void)state;
@@ -451,6 +485,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_writes_into_a_character_device, bp_test_make_scratch,
                                         bp_test_remove_scratch),
         cmocka_unit_test_setup_teardown(test_read_only_directory, bp_test_make_scratch, bp_test_remove_scratch),
+        cmocka_unit_test_setup_teardown(test_killed_writer_leaves_nothing, bp_test_make_scratch,
+                                        bp_test_remove_scratch),
         cmocka_unit_test_setup_teardown(test_invalid_arguments, bp_test_make_scratch, bp_test_remove_scratch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
