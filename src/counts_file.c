@@ -193,6 +193,15 @@ void bp_counts_write_entry(bp_counts_writer *cw, const unsigned char *bytes, siz
     cw->text_sum += cw->kind == BP_COUNTS_PIECES ? len * count : len == 1 ? count : 0;
 }
 
+bp_status bp_counts_write_merged(void *ctx, const unsigned char *bytes, size_t len,
+                                 uint64_t count, bp_error *err)
+{
+    bp_counts_writer *cw = ctx;
+    (void)err; /* the failure is in the writer */
+    bp_counts_write_entry(cw, bytes, len, count);
+    return cw->w->errnum ? BP_ERR_WRITE : BP_OK;
+}
+
 void bp_counts_write_end(bp_counts_writer *cw, bp_counts_info *info)
 {
     info->entries = cw->entries;

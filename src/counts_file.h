@@ -71,6 +71,11 @@ void bp_counts_write_begin(bp_counts_writer *cw, bp_writer *w, const bp_counts_i
 /* Appends an entry; entries must come in the file order, each once, counts > 0. */
 void bp_counts_write_entry(bp_counts_writer *cw, const unsigned char *bytes, size_t len,
                            uint64_t count);
+/* A bp_counts_entry_fn (ctx: the bp_counts_writer) that appends each entry given, as a
+ * merge gives them; a write failure stays in the writer, and in w->errnum for whoever
+ * ends the file to report. */
+bp_status bp_counts_write_merged(void *ctx, const unsigned char *bytes, size_t len,
+                                 uint64_t count, bp_error *err);
 /* Ends the file: the compressed entries' end, then the trailer (bytes and chunks of text
  * counted, from `info`, and the entries written, which info->entries receives). Frees
  * the writer. */

@@ -104,11 +104,14 @@ static int open_unnamed(const char *target)
                       : strdup(".");
     int fd = dir ? open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666) : -1;
     free(dir);
-    char proc[32];
-    struct stat sb;
-    if (fd >= 0 && (proc_name(proc, sizeof proc, fd), lstat(proc, &sb) != 0)) {
-        close(fd);
-        fd = -1;
+    if (fd >= 0) {
+        char proc[32];
+        struct stat sb;
+        proc_name(proc, sizeof proc, fd);
+        if (lstat(proc, &sb) != 0) { /* no /proc: the file could never be named */
+            close(fd);
+            fd = -1;
+        }
     }
     return fd;
 #else

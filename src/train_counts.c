@@ -55,16 +55,6 @@ typedef struct ngram_job {
     fill_status fs;
 } ngram_job;
 
-/* Puts a merged entry into the file being written. */
-static bp_status write_merged(void *ctx, const unsigned char *bytes, size_t len, uint64_t count,
-                              bp_error *err)
-{
-    bp_counts_writer *cw = ctx;
-    (void)err; /* a write failure stays in the writer, which bp_write_file_from reports */
-    bp_counts_write_entry(cw, bytes, len, count);
-    return cw->w->errnum ? BP_ERR_WRITE : BP_OK;
-}
-
 static void fill_ngrams(bp_writer *w, const void *ctx)
 {
     ngram_job *job = (ngram_job *)ctx;
@@ -83,7 +73,7 @@ static void fill_ngrams(bp_writer *w, const void *ctx)
                                            &job->fs.err);
     /* Counts that spilled stream from their runs straight into the file. */
     if (job->fs.st == BP_OK && job->runs->n)
-        job->fs.st = bp_runs_merge(job->runs, write_merged, &cw, &job->fs.err);
+        job->fs.st = bp_runs_merge(job->runs, bp_counts_write_merged, &cw, &job->fs.err);
     if (job->fs.st != BP_OK)
         fill_failed(w);
     bp_counts_write_end(&cw, &job->info);
@@ -218,7 +208,7 @@ static void fill_pieces(bp_writer *w, const void *ctx)
     for (size_t i = 0; i < job->n; i++)
         bp_counts_write_entry(&cw, job->items[i].bytes, job->items[i].len, job->items[i].count);
     if (job->runs->n)
-        job->fs.st = bp_runs_merge(job->runs, write_merged, &cw, &job->fs.err);
+        job->fs.st = bp_runs_merge(job->runs, bp_counts_write_merged, &cw, &job->fs.err);
     if (job->fs.st != BP_OK)
         fill_failed(w);
     bp_counts_write_end(&cw, &job->info);
@@ -251,14 +241,16 @@ typedef struct merge_job {
     fill_status fs;
 } merge_job;
 
-/* Puts a merged entry into a pruned file if pass 2 reads it (bp_ngram_load's choice). */
-static bp_status write_pruned(void *ctx, const unsigned char *bytes, size_t len, uint64_t count,
-                              bp_error *err)
+/* Puts a merged entry into the file; into a pruned file only if pass 2 reads it
+ * (bp_ngram_load's choice). */
+static bp_status write_sum(void *ctx, const unsigned char *bytes, size_t len, uint64_t count,
+                           bp_error *err)
 {
     const merge_job *job = ctx;
-    if (len > 1 && count < job->info.options.min_count)
+    if (job->info.kind == BP_COUNTS_NGRAMS_PRUNED && len > 1 &&
+        count < job->info.options.min_count)
         return BP_OK;
-    return write_merged(job->cw, bytes, len, count, err);
+    return bp_counts_write_merged(job->cw, bytes, len, count, err);
 }
 
 static void fill_merge(bp_writer *w, const void *ctx)
@@ -267,9 +259,7 @@ static void fill_merge(bp_writer *w, const void *ctx)
     bp_counts_writer cw;
     bp_counts_write_begin(&cw, w, &job->info);
     job->cw = &cw;
-    bp_status st = job->info.kind == BP_COUNTS_NGRAMS_PRUNED
-                       ? bp_counts_merge_each(job->in, job->n, write_pruned, job, &job->fs.err)
-                       : bp_counts_merge_each(job->in, job->n, write_merged, &cw, &job->fs.err);
+    bp_status st = bp_counts_merge_each(job->in, job->n, write_sum, job, &job->fs.err);
     if (st != BP_OK && w->errnum == 0) {
         job->fs.st = st;
         fill_failed(w);

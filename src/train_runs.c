@@ -98,19 +98,10 @@ typedef struct fold_job {
     bp_error err;
 } fold_job;
 
-static bp_status put_entry(void *ctx, const unsigned char *bytes, size_t len, uint64_t count,
-                           bp_error *err)
-{
-    bp_counts_writer *cw = ctx;
-    (void)err; /* a write failure stays in the writer, which bp_runs_write reports */
-    bp_counts_write_entry(cw, bytes, len, count);
-    return cw->w->errnum ? BP_ERR_WRITE : BP_OK;
-}
-
 static void fill_fold(void *ctx, bp_counts_writer *cw)
 {
     fold_job *job = ctx;
-    job->st = merge_some(job->fds, job->n, NULL, put_entry, cw, &job->err);
+    job->st = merge_some(job->fds, job->n, NULL, bp_counts_write_merged, cw, &job->err);
     if (job->st != BP_OK && cw->w->errnum == 0)
         cw->w->errnum = EIO;
 }
